@@ -1,0 +1,129 @@
+//! Wiring: opens the store, builds the services, serves the web door and (with a token) the
+//! Discord bot, and shuts everything down gracefully when the shutdown future resolves.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::economy::Economy;
+use crate::store::{Store, StoreOptions};
+
+/// Every service, cheap to clone; the doors (web, Discord) hold one.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Store,
+    pub economy: Economy,
+    pub discord_enabled: bool,
+}
+
+impl Services {
+    pub fn new(store: Store, discord_enabled: bool) -> Services {
+        Services {
+            economy: Economy::new(store.clone()),
+            store,
+            discord_enabled,
+        }
+    }
+}
+
+pub fn open_store(config: &Config, clock: SharedClock) -> anyhow::Result<Store> {
+    let store = Store::open(
+        &config.db_path(),
+        clock,
+        StoreOptions {
+            defaults: config.defaults.clone(),
+            event_buffer: config.event_buffer,
+        },
+    )?;
+    Ok(store)
+}
+
+/// Makes sure someone can log in to the dashboard: `ADMIN_USERNAME`/`ADMIN_PASSWORD` create or
+/// reset that account; with neither and no account at all, an `admin` account gets a random
+/// password that is printed once (only its hash is stored).
+pub fn bootstrap_admin(config: &Config, store: &Store) -> anyhow::Result<()> {
+    use rand::distributions::{Alphanumeric, DistString};
+    match (&config.auth.admin_username, &config.auth.admin_password) {
+        (Some(user), Some(pw)) => {
+            crate::admins::set_password(store, user, pw.expose(), None).map_err(|e| {
+                anyhow::anyhow!("ADMIN_USERNAME/ADMIN_PASSWORD: {}", e.user_message())
+            })?;
+            tracing::info!(username = %user, "dashboard account set from ADMIN_USERNAME/ADMIN_PASSWORD");
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            anyhow::bail!("set both ADMIN_USERNAME and ADMIN_PASSWORD, or neither");
+        }
+        (None, None) => {
+            if store.admins()?.is_empty() {
+                let pw = Alphanumeric.sample_string(&mut rand::rngs::OsRng, 20);
+                crate::admins::set_password(store, "admin", &pw, None).map_err(|e| {
+                    anyhow::anyhow!("creating the first admin: {}", e.user_message())
+                })?;
+                println!(
+                    "Created the dashboard account `admin` with password: {pw}\n\
+                     It is shown only this once. Change it with `coffer admin set-password admin`."
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs Coffer until `shutdown` resolves: web on `listener`, the bot when a token is set.
+pub async fn run_until(
+    config: Config,
+    clock: SharedClock,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let store = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || open_store(&config, clock))
+            .await
+            .context("opening the store")??
+    };
+    {
+        let (config, store) = (config.clone(), store.clone());
+        tokio::task::spawn_blocking(move || bootstrap_admin(&config, &store))
+            .await
+            .context("creating the dashboard account")??;
+    }
+    let discord_enabled = config.discord.token.is_some();
+    if !discord_enabled {
+        tracing::warn!(
+            "DISCORD_TOKEN is not set: the Discord bot is off; the dashboard and API still run"
+        );
+    }
+    let services = Services::new(store, discord_enabled);
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, db = %config.db_path().display(), "Coffer is running; dashboard at http://{addr}/");
+    let app = crate::web::router(services.clone());
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let stopped = stop.clone();
+    let mut server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stopped.notified().await })
+            .await
+    });
+    tokio::select! {
+        _ = shutdown => {
+            tracing::info!("shutting down");
+            // `notify_one` keeps a permit, so the server sees it even if not yet waiting.
+            stop.notify_one();
+        }
+        res = &mut server => {
+            res.context("web server task")?.context("web server")?;
+            anyhow::bail!("the web server stopped unexpectedly");
+        }
+    }
+    server
+        .await
+        .context("web server task")?
+        .context("web server")?;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}

@@ -1,0 +1,14 @@
+//! Plain types and rules with no I/O and no async: ids, `Money`, ledger kinds, guild settings,
+//! errors. Everything else depends on this; this depends on nothing of ours.
+
+pub mod error;
+pub mod guild_config;
+pub mod ids;
+pub mod ledger;
+pub mod money;
+
+pub use error::DomainError;
+pub use guild_config::{DailyReset, GuildConfig};
+pub use ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
+pub use ledger::{Account, Actor, Source, Transaction, TxKind};
+pub use money::{Money, MAX_AMOUNT};

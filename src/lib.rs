@@ -1,0 +1,15 @@
+//! Coffer: a Discord economy bot with an embedded redb store and an admin dashboard.
+//! Modules follow DESIGN.md; `tests/` builds the real app through this crate.
+
+pub mod admins;
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod economy;
+pub mod error;
+pub mod events;
+pub mod store;
+pub mod web;
+
+pub use error::{Error, Result};

@@ -1,0 +1,244 @@
+//! The `coffer` command line: parse, set up logging, hand over to `app` or a maintenance
+//! command. Exit codes: 0 ok, 1 failure, 2 configuration error.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use coffer::clock::SystemClock;
+use coffer::config::Config;
+use coffer::domain::GuildId;
+use coffer::store::admins::AdminRole;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "coffer",
+    version,
+    about = "A Discord economy bot with an admin dashboard"
+)]
+struct Cli {
+    /// Configuration file (default: ./config.toml if present).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Where the database lives (overrides storage.data_dir).
+    #[arg(long, global = true, value_name = "PATH")]
+    data_dir: Option<PathBuf>,
+    /// Log filter: error, warn, info, debug, trace (overrides log.level; RUST_LOG wins).
+    #[arg(long, global = true, value_name = "LEVEL")]
+    log_level: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the bot and the dashboard (the default).
+    Run,
+    /// Recompute every balance from the ledger and report mismatches (exit 1 if any).
+    Verify {
+        /// Check only this server.
+        #[arg(long, value_name = "ID")]
+        guild: Option<u64>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Dashboard accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AdminCommand {
+    /// Create a dashboard account or reset its password. Reads the password from stdin
+    /// (without echo on a terminal).
+    SetPassword {
+        username: String,
+        /// Role for a new account, or a new role for an existing one.
+        #[arg(long, value_enum)]
+        role: Option<RoleArg>,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum RoleArg {
+    Admin,
+    Viewer,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let mut config = match Config::load(cli.config.as_deref(), &env) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("coffer: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(dir) = cli.data_dir {
+        config.data_dir = dir;
+    }
+    if let Some(level) = cli.log_level {
+        if !coffer::config::is_log_filter(&level) {
+            eprintln!("coffer: configuration error: --log-level: `{level}` is not a log level");
+            return ExitCode::from(2);
+        }
+        config.log_level = level;
+    }
+    init_logging(&config.log_level);
+    let result = match cli.command.unwrap_or(Command::Run) {
+        Command::Run => run(config),
+        Command::Verify { guild, json } => verify(&config, guild.map(GuildId), json),
+        Command::Admin {
+            command: AdminCommand::SetPassword { username, role },
+        } => set_password(&config, &username, role),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("coffer: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn run(config: Config) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(config.web.bind)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.web.bind))?;
+        let shutdown = async {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                let mut term =
+                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        Ok(s) => s,
+                        Err(_) => {
+                            let _ = ctrl_c.await;
+                            return;
+                        }
+                    };
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = ctrl_c.await;
+            }
+        };
+        coffer::app::run_until(config, Arc::new(SystemClock), listener, shutdown).await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify(config: &Config, guild: Option<GuildId>, json: bool) -> anyhow::Result<ExitCode> {
+    let store = coffer::app::open_store(config, Arc::new(SystemClock))?;
+    let economy = coffer::economy::Economy::new(store.clone());
+    let guilds = match guild {
+        Some(g) => vec![g],
+        None => store.guild_ids()?,
+    };
+    let mut reports = Vec::new();
+    for g in guilds {
+        reports.push(economy.validate_guild(g)?);
+    }
+    let all_ok = reports.iter().all(|r| r.ok);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    } else {
+        if reports.is_empty() {
+            println!("No servers in {}.", config.db_path().display());
+        }
+        for r in &reports {
+            let status = if r.ok { "OK" } else { "MISMATCH" };
+            println!(
+                "guild {}: {status}: {} accounts, {} ledger entries, {} in circulation",
+                r.guild,
+                r.accounts,
+                r.entries,
+                coffer::domain::money::group_thousands(r.total_currency)
+            );
+            for m in &r.mismatches {
+                let stored = m
+                    .stored_balance
+                    .map(|b| b.to_string())
+                    .unwrap_or_else(|| "none".into());
+                println!(
+                    "  user {}: stored {stored}, ledger sum {}",
+                    m.user, m.expected_balance
+                );
+                for p in &m.problems {
+                    println!("    - {p}");
+                }
+            }
+        }
+        println!(
+            "{} server(s) checked: {}",
+            reports.len(),
+            if all_ok {
+                "all consistent"
+            } else {
+                "MISMATCHES FOUND"
+            }
+        );
+    }
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn set_password(
+    config: &Config,
+    username: &str,
+    role: Option<RoleArg>,
+) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    coffer::admins::validate_username(username).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("New password for {username}: "))?;
+        let again = rpassword::prompt_password("Repeat it: ")?;
+        if first != again {
+            anyhow::bail!("the two passwords differ; nothing changed");
+        }
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
+    let store = coffer::app::open_store(config, Arc::new(SystemClock))?;
+    let role = role.map(|r| match r {
+        RoleArg::Admin => AdminRole::Admin,
+        RoleArg::Viewer => AdminRole::Viewer,
+    });
+    let account = coffer::admins::set_password(&store, username, &password, role)
+        .map_err(|e| anyhow::anyhow!("{}", e.user_message()))?;
+    println!(
+        "Password set for `{}` (role: {:?}).",
+        account.username, account.role
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,295 @@
+//! Accounts and the ledger. `append_entry` is the only way a balance changes: it writes the
+//! entry, the by-user index and the account in the same transaction, so `balance == sum(ledger)`
+//! holds by construction.
+
+use std::collections::BTreeMap;
+
+use redb::ReadableTable;
+
+use super::{decode, encode, tables, StoreError, Tables, View, WriteCtx};
+use crate::domain::{Account, Actor, DomainError, Money, Source, Transaction, TxKind, UserId};
+use crate::error::Error;
+use crate::events::EventKind;
+
+/// A balance change to append. `group` defaults to the entry's own id.
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub user: UserId,
+    pub amount: Money,
+    pub kind: TxKind,
+    pub description: String,
+    pub actor: Actor,
+    pub source: Source,
+    pub group: Option<u64>,
+    pub reverses: Option<u64>,
+    pub metadata: BTreeMap<String, serde_json::Value>,
+}
+
+impl NewEntry {
+    pub fn new(user: UserId, amount: Money, kind: TxKind, description: impl Into<String>) -> Self {
+        NewEntry {
+            user,
+            amount,
+            kind,
+            description: description.into(),
+            actor: Actor::System,
+            source: Source::System,
+            group: None,
+            reverses: None,
+            metadata: BTreeMap::new(),
+        }
+    }
+
+    pub fn by(mut self, actor: Actor, source: Source) -> Self {
+        self.actor = actor;
+        self.source = source;
+        self
+    }
+
+    pub fn in_group(mut self, group: Option<u64>) -> Self {
+        self.group = group;
+        self
+    }
+
+    pub fn meta(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.metadata.insert(key.to_owned(), value.into());
+        self
+    }
+}
+
+impl<T: Tables> View<'_, T> {
+    pub fn account(&self, user: UserId) -> Result<Option<Account>, StoreError> {
+        let t = self.tx.open(tables::ACCOUNTS)?;
+        let v = t.get((self.g(), user.0))?;
+        v.map(|v| decode("accounts", v.value())).transpose()
+    }
+
+    /// Every account in the guild, in user id order.
+    pub fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let t = self.tx.open(tables::ACCOUNTS)?;
+        let mut out = Vec::new();
+        for row in t.range((self.g(), 0)..=(self.g(), u64::MAX))? {
+            out.push(decode("accounts", row?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    pub fn transaction(&self, id: u64) -> Result<Option<Transaction>, StoreError> {
+        let t = self.tx.open(tables::LEDGER)?;
+        let v = t.get((self.g(), id))?;
+        v.map(|v| decode("ledger", v.value())).transpose()
+    }
+
+    /// Visits the guild's ledger in id order (or newest first) until `visit` returns false.
+    pub fn scan_ledger<E: From<StoreError>>(
+        &self,
+        newest_first: bool,
+        mut visit: impl FnMut(Transaction) -> Result<bool, E>,
+    ) -> Result<(), E> {
+        let t = self.tx.open(tables::LEDGER)?;
+        let range = t
+            .range((self.g(), 0)..=(self.g(), u64::MAX))
+            .map_err(StoreError::from)?;
+        let mut step = |row: Result<
+            (
+                redb::AccessGuard<'_, (u64, u64)>,
+                redb::AccessGuard<'_, &[u8]>,
+            ),
+            redb::StorageError,
+        >|
+         -> Result<bool, E> {
+            let (_, v) = row.map_err(StoreError::from)?;
+            visit(decode("ledger", v.value())?)
+        };
+        if newest_first {
+            for row in range.rev() {
+                if !step(row)? {
+                    break;
+                }
+            }
+        } else {
+            for row in range {
+                if !step(row)? {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Visits one user's entries in id order (or newest first) until `visit` returns false.
+    pub fn scan_user_ledger<E: From<StoreError>>(
+        &self,
+        user: UserId,
+        newest_first: bool,
+        mut visit: impl FnMut(Transaction) -> Result<bool, E>,
+    ) -> Result<(), E> {
+        let index = self.tx.open(tables::LEDGER_BY_USER)?;
+        let ledger = self.tx.open(tables::LEDGER)?;
+        let (g, u) = (self.g(), user.0);
+        let range = index
+            .range((g, u, 0)..=(g, u, u64::MAX))
+            .map_err(StoreError::from)?;
+        let mut step = |id: u64| -> Result<bool, E> {
+            let v = ledger
+                .get((g, id))
+                .map_err(StoreError::from)?
+                .ok_or_else(|| {
+                    StoreError::Invariant(format!("ledger_by_user names missing entry {id}"))
+                })?;
+            visit(decode("ledger", v.value())?)
+        };
+        if newest_first {
+            for row in range.rev() {
+                let id = row.map_err(StoreError::from)?.0.value().2;
+                if !step(id)? {
+                    break;
+                }
+            }
+        } else {
+            for row in range {
+                let id = row.map_err(StoreError::from)?.0.value().2;
+                if !step(id)? {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The refund entry that reversed `id`, if any.
+    pub fn reversal_of(&self, id: u64) -> Result<Option<u64>, StoreError> {
+        let t = self.tx.open(tables::REVERSALS)?;
+        let v = t.get((self.g(), id))?;
+        Ok(v.map(|v| v.value()))
+    }
+}
+
+impl WriteCtx<'_> {
+    /// The account, created on first touch with the guild's starting balance (written as an
+    /// `initial` entry so the ledger explains every coin from the first moment).
+    pub fn ensure_account(&mut self, user: UserId) -> Result<Account, Error> {
+        if let Some(a) = self.account(user)? {
+            return Ok(a);
+        }
+        let account = Account::new(self.guild, user, self.now);
+        self.put_account(&account)?;
+        self.emit(EventKind::AccountCreated, vec![user.to_string()]);
+        let starting = self.guild_config()?.starting_balance;
+        if starting > 0 {
+            let tx = self.append_entry(NewEntry::new(
+                user,
+                Money::new(starting),
+                TxKind::Initial,
+                "Starting balance",
+            ))?;
+            return self.account(user)?.ok_or_else(|| {
+                StoreError::Invariant(format!("account vanished after entry {}", tx.id)).into()
+            });
+        }
+        Ok(account)
+    }
+
+    fn put_account(&self, a: &Account) -> Result<(), StoreError> {
+        let mut t = self.tx.open_table(tables::ACCOUNTS)?;
+        t.insert((self.g(), a.user.0), encode(a)?.as_slice())?;
+        Ok(())
+    }
+
+    /// Changes an account's non-balance fields (last_daily, active, ...). Refuses to change the
+    /// balance or totals: those move only through `append_entry`.
+    pub fn update_account(
+        &mut self,
+        user: UserId,
+        f: impl FnOnce(&mut Account),
+    ) -> Result<Account, Error> {
+        let before = self.ensure_account(user)?;
+        let mut after = before.clone();
+        f(&mut after);
+        if (
+            after.balance,
+            after.total_earned,
+            after.total_spent,
+            after.user,
+            after.guild,
+        ) != (
+            before.balance,
+            before.total_earned,
+            before.total_spent,
+            before.user,
+            before.guild,
+        ) {
+            return Err(
+                StoreError::Invariant("update_account may not change balances".into()).into(),
+            );
+        }
+        self.put_account(&after)?;
+        Ok(after)
+    }
+
+    /// Appends one ledger entry and applies it to the account. Refuses (writing nothing) an
+    /// entry that would overflow or make the balance negative.
+    pub fn append_entry(&mut self, e: NewEntry) -> Result<Transaction, Error> {
+        let mut account = self.ensure_account(e.user)?;
+        let before = account.balance;
+        let after = before
+            .checked_add(e.amount)
+            .ok_or(DomainError::BalanceOverflow)?;
+        if after.is_negative() {
+            return Err(DomainError::WouldGoNegative(format!(
+                "That would leave <@{}> with a negative balance ({} {}).",
+                e.user,
+                after,
+                self.guild_config()?.currency_name
+            ))
+            .into());
+        }
+        let id = self.next_id("ledger")?;
+        let tx = Transaction {
+            id,
+            guild: self.guild,
+            user: e.user,
+            amount: e.amount,
+            balance_before: before,
+            balance_after: after,
+            kind: e.kind,
+            description: e.description,
+            at: self.now,
+            actor: e.actor,
+            source: e.source,
+            group: e.group.unwrap_or(id),
+            reverses: e.reverses,
+            metadata: e.metadata,
+        };
+        account.balance = after;
+        if e.amount.get() > 0 {
+            account.total_earned =
+                Money::new(account.total_earned.get().saturating_add(e.amount.get()));
+        } else {
+            account.total_spent =
+                Money::new(account.total_spent.get().saturating_sub(e.amount.get()));
+        }
+        account.last_active = self.now;
+        self.put_entry(&tx)?;
+        self.put_account(&account)?;
+        self.emit(
+            EventKind::BalanceChanged,
+            vec![e.user.to_string(), id.to_string()],
+        );
+        Ok(tx)
+    }
+
+    fn put_entry(&self, tx: &Transaction) -> Result<(), StoreError> {
+        let mut ledger = self.tx.open_table(tables::LEDGER)?;
+        ledger.insert((self.g(), tx.id), encode(tx)?.as_slice())?;
+        let mut index = self.tx.open_table(tables::LEDGER_BY_USER)?;
+        index.insert((self.g(), tx.user.0, tx.id), ())?;
+        Ok(())
+    }
+
+    pub fn record_reversal(&self, original: u64, by: u64) -> Result<(), StoreError> {
+        let mut t = self.tx.open_table(tables::REVERSALS)?;
+        t.insert((self.g(), original), by)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,418 @@
+//! The redb store: the only module that opens tables. Callers get a guild-scoped `View` (reads)
+//! or `WriteCtx` (one write transaction); every method is scoped to that guild. A write commits
+//! once, durably, and only then are its events published.
+
+pub mod accounts;
+pub mod admins;
+mod codec;
+pub mod guilds;
+pub mod migrations;
+pub mod tables;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use redb::{
+    Database, Key, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, Value,
+    WriteTransaction,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::SharedClock;
+use crate::domain::{DomainError, GuildConfig, GuildId};
+use crate::error::Error;
+use crate::events::{Event, EventBus, EventKind, PendingEvent};
+
+pub use codec::{decode, encode};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the database {path} is already open in another Coffer process (or another store in this one); stop it first"
+    )]
+    AlreadyOpen { path: PathBuf },
+    #[error(
+        "the database {path} was written by a newer Coffer (schema version {found}; this build understands up to {supported}); run a newer Coffer or restore a backup"
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: u64,
+        supported: u64,
+    },
+    #[error("could not open the database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: redb::Error,
+    },
+    #[error("database error: {0}")]
+    Db(#[from] redb::Error),
+    #[error("corrupt record in table `{table}`: {detail}")]
+    Corrupt { table: &'static str, detail: String },
+    #[error("store invariant violated: {0}")]
+    Invariant(String),
+    #[error("background task failed: {0}")]
+    Join(String),
+}
+
+macro_rules! via_redb_error {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StoreError {
+            fn from(e: $t) -> Self {
+                StoreError::Db(e.into())
+            }
+        }
+    )*};
+}
+via_redb_error!(
+    redb::TableError,
+    redb::StorageError,
+    redb::TransactionError,
+    redb::CommitError,
+    redb::DatabaseError
+);
+
+/// Opens tables the same way in read and write transactions, so queries are written once.
+pub trait Tables {
+    type Table<'s, K: Key + 'static, V: Value + 'static>: ReadableTable<K, V>
+    where
+        Self: 's;
+    fn open<K: Key + 'static, V: Value + 'static>(
+        &self,
+        def: TableDefinition<K, V>,
+    ) -> Result<Self::Table<'_, K, V>, StoreError>;
+}
+
+impl Tables for ReadTransaction {
+    type Table<'s, K: Key + 'static, V: Value + 'static> = redb::ReadOnlyTable<K, V>;
+    fn open<K: Key + 'static, V: Value + 'static>(
+        &self,
+        def: TableDefinition<K, V>,
+    ) -> Result<Self::Table<'_, K, V>, StoreError> {
+        Ok(self.open_table(def)?)
+    }
+}
+
+impl Tables for WriteTransaction {
+    type Table<'s, K: Key + 'static, V: Value + 'static> = redb::Table<'s, K, V>;
+    fn open<K: Key + 'static, V: Value + 'static>(
+        &self,
+        def: TableDefinition<K, V>,
+    ) -> Result<Self::Table<'_, K, V>, StoreError> {
+        Ok(self.open_table(def)?)
+    }
+}
+
+/// Options fixed at open time.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Settings a guild starts with until an admin changes them.
+    pub defaults: GuildConfig,
+    /// Capacity of the event bus's replay buffer.
+    pub event_buffer: usize,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            defaults: GuildConfig::default(),
+            event_buffer: 1024,
+        }
+    }
+}
+
+struct Inner {
+    db: Database,
+    path: PathBuf,
+    bus: EventBus,
+    clock: SharedClock,
+    defaults: GuildConfig,
+}
+
+/// A handle to the open database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.inner.path)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the database, refusing a file another process holds or a newer schema,
+    /// and runs pending migrations.
+    pub fn open(path: &Path, clock: SharedClock, opts: StoreOptions) -> Result<Store, StoreError> {
+        if let Some(parent) = path.parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| StoreError::Open {
+                    path: path.to_owned(),
+                    source: e.into(),
+                })?;
+            }
+        }
+        let db = Database::create(path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => StoreError::AlreadyOpen {
+                path: path.to_owned(),
+            },
+            other => StoreError::Open {
+                path: path.to_owned(),
+                source: other.into(),
+            },
+        })?;
+        migrations::run(&db, path)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                db,
+                path: path.to_owned(),
+                bus: EventBus::new(opts.event_buffer),
+                clock,
+                defaults: opts.defaults,
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    pub fn bus(&self) -> &EventBus {
+        &self.inner.bus
+    }
+
+    pub fn clock(&self) -> &SharedClock {
+        &self.inner.clock
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+
+    pub fn defaults(&self) -> &GuildConfig {
+        &self.inner.defaults
+    }
+
+    /// A consistent snapshot of one guild.
+    pub fn read<T, E: From<StoreError>>(
+        &self,
+        guild: GuildId,
+        f: impl FnOnce(&View<'_, ReadTransaction>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let tx = self.inner.db.begin_read().map_err(StoreError::from)?;
+        let view = View {
+            tx: &tx,
+            guild,
+            defaults: &self.inner.defaults,
+        };
+        f(&view)
+    }
+
+    /// One write transaction on one guild: `f` reads, decides and writes; on `Ok` it commits
+    /// (durably) and then publishes the events `f` emitted; on `Err` nothing is written.
+    pub fn write<T, E: From<StoreError>>(
+        &self,
+        guild: GuildId,
+        f: impl FnOnce(&mut WriteCtx<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let tx = self.inner.db.begin_write().map_err(StoreError::from)?;
+        let now = self.inner.clock.now();
+        let mut ctx = WriteCtx {
+            view: View {
+                tx: &tx,
+                guild,
+                defaults: &self.inner.defaults,
+            },
+            now,
+            events: Vec::new(),
+        };
+        let out = f(&mut ctx)?;
+        let events = std::mem::take(&mut ctx.events);
+        drop(ctx);
+        tx.commit().map_err(StoreError::from)?;
+        for e in events {
+            self.inner.bus.publish(guild, e, now);
+        }
+        Ok(out)
+    }
+
+    /// Like `write`, but with an optional idempotency key: the first successful result is stored
+    /// with the key in the same transaction, and a repeat returns it without applying anything.
+    pub fn write_idempotent<T>(
+        &self,
+        guild: GuildId,
+        key: Option<&str>,
+        op: &str,
+        f: impl FnOnce(&mut WriteCtx<'_>) -> Result<T, Error>,
+    ) -> Result<T, Error>
+    where
+        T: Serialize + DeserializeOwned,
+    {
+        let Some(key) = key else {
+            return self.write(guild, f);
+        };
+        if key.is_empty() || key.len() > 200 {
+            return Err(
+                DomainError::invalid("idempotency_key", "must be 1 to 200 characters").into(),
+            );
+        }
+        self.write(guild, |w| {
+            if let Some(rec) = w.idempotency_record(key)? {
+                if rec.op != op {
+                    return Err(DomainError::IdempotencyConflict.into());
+                }
+                return Ok(serde_json::from_value(rec.result).map_err(|e| {
+                    StoreError::Corrupt {
+                        table: "idempotency",
+                        detail: e.to_string(),
+                    }
+                })?);
+            }
+            let out = f(w)?;
+            let result = serde_json::to_value(&out).map_err(|e| StoreError::Corrupt {
+                table: "idempotency",
+                detail: e.to_string(),
+            })?;
+            w.put_idempotency_record(
+                key,
+                &IdempotencyRecord {
+                    op: op.to_owned(),
+                    result,
+                    at: w.now,
+                },
+            )?;
+            Ok(out)
+        })
+    }
+
+    /// Guilds that have any stored state (config, guild info or accounts).
+    pub fn guild_ids(&self) -> Result<Vec<GuildId>, StoreError> {
+        let tx = self.inner.db.begin_read()?;
+        let mut out = std::collections::BTreeSet::new();
+        for row in tx.open(tables::GUILDS)?.iter()? {
+            out.insert(row?.0.value());
+        }
+        for row in tx.open(tables::CONFIG)?.iter()? {
+            out.insert(row?.0.value());
+        }
+        let accounts = tx.open(tables::ACCOUNTS)?;
+        let mut next = accounts.first()?.map(|(k, _)| k.value().0);
+        while let Some(g) = next {
+            out.insert(g);
+            next = match g.checked_add(1) {
+                Some(n) => accounts
+                    .range((n, 0)..)?
+                    .next()
+                    .transpose()?
+                    .map(|(k, _)| k.value().0),
+                None => None,
+            };
+        }
+        Ok(out.into_iter().map(GuildId).collect())
+    }
+
+    /// Runs a raw read transaction for cross-guild store code (admins, backups).
+    pub(crate) fn begin_read(&self) -> Result<ReadTransaction, StoreError> {
+        Ok(self.inner.db.begin_read()?)
+    }
+
+    /// Runs a raw write transaction for cross-guild store code (admins). No events.
+    pub(crate) fn write_global<T>(
+        &self,
+        f: impl FnOnce(&WriteTransaction) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let tx = self.inner.db.begin_write()?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Publishes an event that has no write behind it (a dashboard "test event").
+    pub fn publish(&self, guild: GuildId, kind: EventKind, ids: Vec<String>) -> Event {
+        self.inner
+            .bus
+            .publish(guild, PendingEvent { kind, ids }, self.now())
+    }
+}
+
+/// Runs blocking store work off the async worker threads.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f))
+        .await
+        .map_err(|e| Error::Store(StoreError::Join(e.to_string())))?
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    pub op: String,
+    pub result: serde_json::Value,
+    pub at: DateTime<Utc>,
+}
+
+/// Reads within one guild, in a read or a write transaction.
+pub struct View<'t, T: Tables> {
+    tx: &'t T,
+    guild: GuildId,
+    defaults: &'t GuildConfig,
+}
+
+impl<T: Tables> View<'_, T> {
+    pub fn guild(&self) -> GuildId {
+        self.guild
+    }
+
+    fn g(&self) -> u64 {
+        self.guild.0
+    }
+
+    pub fn idempotency_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let t = self.tx.open(tables::IDEMPOTENCY)?;
+        let v = t.get((self.g(), key))?;
+        v.map(|v| decode("idempotency", v.value())).transpose()
+    }
+}
+
+/// One write transaction within one guild.
+pub struct WriteCtx<'t> {
+    view: View<'t, WriteTransaction>,
+    /// The clock's reading when the transaction began; every timestamp in it uses this.
+    pub now: DateTime<Utc>,
+    events: Vec<PendingEvent>,
+}
+
+impl<'t> std::ops::Deref for WriteCtx<'t> {
+    type Target = View<'t, WriteTransaction>;
+    fn deref(&self) -> &Self::Target {
+        &self.view
+    }
+}
+
+impl WriteCtx<'_> {
+    /// Queues an event, published only if the transaction commits.
+    pub fn emit(&mut self, kind: EventKind, ids: Vec<String>) {
+        self.events.push(PendingEvent { kind, ids });
+    }
+
+    /// The next id from a per-guild counter (ledger entries, items, tasks...). Starts at 1.
+    pub fn next_id(&self, counter: &str) -> Result<u64, StoreError> {
+        let mut t = self.tx.open_table(tables::SEQS)?;
+        let cur = t.get((self.g(), counter))?.map(|v| v.value()).unwrap_or(0);
+        let next = cur + 1;
+        t.insert((self.g(), counter), next)?;
+        Ok(next)
+    }
+
+    fn put_idempotency_record(&self, key: &str, rec: &IdempotencyRecord) -> Result<(), StoreError> {
+        let mut t = self.tx.open_table(tables::IDEMPOTENCY)?;
+        t.insert((self.g(), key), encode(rec)?.as_slice())?;
+        Ok(())
+    }
+}

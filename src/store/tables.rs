@@ -1,0 +1,43 @@
+//! Every redb table, keyed by guild first so no range over one guild can reach another's rows.
+//! Values are JSON bytes (`codec.rs`): self-describing, so adding a field needs no migration.
+
+use redb::TableDefinition;
+
+pub type Bytes = &'static [u8];
+
+/// "schema_version" -> u64, and other process-wide counters.
+pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// (guild, counter name) -> last id handed out.
+pub const SEQS: TableDefinition<(u64, &str), u64> = TableDefinition::new("seqs");
+/// guild -> GuildInfo.
+pub const GUILDS: TableDefinition<u64, Bytes> = TableDefinition::new("guilds");
+/// guild -> GuildConfig.
+pub const CONFIG: TableDefinition<u64, Bytes> = TableDefinition::new("config");
+/// (guild, user) -> Account.
+pub const ACCOUNTS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("accounts");
+/// (guild, transaction id) -> Transaction.
+pub const LEDGER: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("ledger");
+/// (guild, user, transaction id) -> (): a user's entries in order.
+pub const LEDGER_BY_USER: TableDefinition<(u64, u64, u64), ()> =
+    TableDefinition::new("ledger_by_user");
+/// (guild, original transaction id) -> the id of the refund that reversed it.
+pub const REVERSALS: TableDefinition<(u64, u64), u64> = TableDefinition::new("reversals");
+/// (guild, idempotency key) -> IdempotencyRecord.
+pub const IDEMPOTENCY: TableDefinition<(u64, &str), Bytes> = TableDefinition::new("idempotency");
+/// username -> AdminAccount (dashboard accounts are not per guild).
+pub const ADMINS: TableDefinition<&str, Bytes> = TableDefinition::new("admins");
+
+/// Creates every table, so read transactions never meet a missing one.
+pub(crate) fn create_all(tx: &redb::WriteTransaction) -> Result<(), redb::TableError> {
+    tx.open_table(META)?;
+    tx.open_table(SEQS)?;
+    tx.open_table(GUILDS)?;
+    tx.open_table(CONFIG)?;
+    tx.open_table(ACCOUNTS)?;
+    tx.open_table(LEDGER)?;
+    tx.open_table(LEDGER_BY_USER)?;
+    tx.open_table(REVERSALS)?;
+    tx.open_table(IDEMPOTENCY)?;
+    tx.open_table(ADMINS)?;
+    Ok(())
+}
