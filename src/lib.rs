@@ -10,6 +10,8 @@ pub mod economy;
 pub mod error;
 pub mod events;
 pub mod store;
+#[cfg(test)]
+pub mod testutil;
 pub mod web;
 
 pub use error::{Error, Result};

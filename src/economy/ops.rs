@@ -189,6 +189,22 @@ impl Economy {
                     entry = entry.meta("reason", r.clone());
                 }
                 let tx = w.append_entry(entry)?;
+                let action = match adjustment {
+                    Adjustment::Add(_) => "balance.add",
+                    Adjustment::Remove(_) => "balance.remove",
+                    Adjustment::Set(_) => "balance.set",
+                };
+                w.audit(
+                    &meta.actor,
+                    action,
+                    format!("user:{user}"),
+                    Some(serde_json::json!({ "balance": before })),
+                    Some(serde_json::json!({
+                        "balance": tx.balance_after,
+                        "transaction": tx.id,
+                        "reason": reason,
+                    })),
+                )?;
                 Ok(AdjustOutcome {
                     balance_before: before,
                     balance: tx.balance_after,
@@ -251,6 +267,16 @@ impl Economy {
                     refunds.push(refund);
                 }
                 let reversed: Vec<u64> = legs.iter().map(|l| l.id).collect();
+                w.audit(
+                    &meta.actor,
+                    "transaction.reverse",
+                    format!("transaction:{transaction_id}"),
+                    Some(serde_json::json!({ "reversed": reversed })),
+                    Some(serde_json::json!({
+                        "refunds": refunds.iter().map(|r| r.id).collect::<Vec<_>>(),
+                        "reason": reason,
+                    })),
+                )?;
                 w.emit(
                     EventKind::TransactionReversed,
                     reversed.iter().map(u64::to_string).collect(),

@@ -4,9 +4,11 @@
 
 pub mod accounts;
 pub mod admins;
+pub mod audit;
 mod codec;
 pub mod guilds;
 pub mod migrations;
+pub mod outbox;
 pub mod tables;
 
 use std::path::{Path, PathBuf};

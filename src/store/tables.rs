@@ -24,6 +24,11 @@ pub const LEDGER_BY_USER: TableDefinition<(u64, u64, u64), ()> =
 pub const REVERSALS: TableDefinition<(u64, u64), u64> = TableDefinition::new("reversals");
 /// (guild, idempotency key) -> IdempotencyRecord.
 pub const IDEMPOTENCY: TableDefinition<(u64, &str), Bytes> = TableDefinition::new("idempotency");
+/// (guild, object kind, object id) -> SyncRecord: the Discord message outbox.
+pub const DISCORD_SYNC: TableDefinition<(u64, &str, u64), Bytes> =
+    TableDefinition::new("discord_sync");
+/// (guild, audit id) -> AuditEntry.
+pub const AUDIT: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("audit");
 /// username -> AdminAccount (dashboard accounts are not per guild).
 pub const ADMINS: TableDefinition<&str, Bytes> = TableDefinition::new("admins");
 
@@ -38,6 +43,8 @@ pub(crate) fn create_all(tx: &redb::WriteTransaction) -> Result<(), redb::TableE
     tx.open_table(LEDGER_BY_USER)?;
     tx.open_table(REVERSALS)?;
     tx.open_table(IDEMPOTENCY)?;
+    tx.open_table(DISCORD_SYNC)?;
+    tx.open_table(AUDIT)?;
     tx.open_table(ADMINS)?;
     Ok(())
 }

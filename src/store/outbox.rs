@@ -1,0 +1,177 @@
+//! The Discord sync outbox (`discord_sync`): every change to an object that has a Discord
+//! message bumps its record in the same write transaction, so no change can commit without its
+//! sync being recorded. The reconciler (sync/) reads these records and makes Discord match.
+
+use chrono::{DateTime, Utc};
+use redb::ReadableTable;
+use serde::{Deserialize, Serialize};
+
+use super::{decode, encode, tables, StoreError, Tables, View, WriteCtx};
+use crate::domain::{ChannelId, MessageId};
+use crate::events::EventKind;
+
+/// Which kind of object a Discord message shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncKind {
+    Task,
+    ShopItem,
+    Announcement,
+    Embed,
+}
+
+impl SyncKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncKind::Task => "task",
+            SyncKind::ShopItem => "shop_item",
+            SyncKind::Announcement => "announcement",
+            SyncKind::Embed => "embed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SyncKind> {
+        [SyncKind::Task, SyncKind::ShopItem, SyncKind::Announcement, SyncKind::Embed]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncState {
+    /// Discord does not yet show `desired_version`.
+    Pending,
+    Synced,
+    /// The message was deleted on Discord; reposting is an admin's choice.
+    Orphaned,
+    /// Discord refused (missing access / permissions); `last_error` says why.
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRecord {
+    pub kind: SyncKind,
+    pub object: u64,
+    /// Where the message should be (None: no channel configured yet).
+    pub channel: Option<ChannelId>,
+    pub message_id: Option<MessageId>,
+    pub desired_version: u64,
+    pub synced_version: u64,
+    /// The object is gone: the message must be deleted, then the record removed.
+    pub delete: bool,
+    /// Also delete the Discord message when the object is deleted (false: leave it up).
+    #[serde(default = "yes")]
+    pub delete_message: bool,
+    pub state: SyncState,
+    pub attempts: u32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl<T: Tables> View<'_, T> {
+    pub fn sync_record(&self, kind: SyncKind, object: u64) -> Result<Option<SyncRecord>, StoreError> {
+        let t = self.tx.open(tables::DISCORD_SYNC)?;
+        let v = t.get((self.g(), kind.as_str(), object))?;
+        v.map(|v| decode("discord_sync", v.value())).transpose()
+    }
+
+    /// Every sync record of the guild.
+    pub fn sync_records(&self) -> Result<Vec<SyncRecord>, StoreError> {
+        let t = self.tx.open(tables::DISCORD_SYNC)?;
+        let mut out = Vec::new();
+        for row in t.range((self.g(), "", 0)..=(self.g(), "\u{10FFFF}", u64::MAX))? {
+            out.push(decode("discord_sync", row?.1.value())?);
+        }
+        Ok(out)
+    }
+}
+
+impl WriteCtx<'_> {
+    /// Records that `object` changed and Discord must show its new version (in `channel`;
+    /// `None` keeps the channel already recorded).
+    pub fn sync_touch(
+        &mut self,
+        kind: SyncKind,
+        object: u64,
+        channel: Option<ChannelId>,
+    ) -> Result<SyncRecord, StoreError> {
+        let now = self.now;
+        let rec = match self.sync_record(kind, object)? {
+            Some(mut r) => {
+                r.desired_version += 1;
+                if channel.is_some() {
+                    r.channel = channel;
+                }
+                r.delete = false;
+                r.state = SyncState::Pending;
+                r.attempts = 0;
+                r.next_attempt_at = now;
+                r.last_error = None;
+                r.updated_at = now;
+                r
+            }
+            None => SyncRecord {
+                kind,
+                object,
+                channel,
+                message_id: None,
+                desired_version: 1,
+                synced_version: 0,
+                delete: false,
+                delete_message: true,
+                state: SyncState::Pending,
+                attempts: 0,
+                next_attempt_at: now,
+                last_error: None,
+                updated_at: now,
+            },
+        };
+        self.put_sync_record(&rec)?;
+        self.emit(EventKind::SyncChanged, vec![kind.as_str().into(), object.to_string()]);
+        Ok(rec)
+    }
+
+    /// Records that `object` is gone: the reconciler deletes its message (when
+    /// `delete_message`) and then drops the record. No record: nothing was ever posted.
+    pub fn sync_delete(
+        &mut self,
+        kind: SyncKind,
+        object: u64,
+        delete_message: bool,
+    ) -> Result<Option<SyncRecord>, StoreError> {
+        let Some(mut r) = self.sync_record(kind, object)? else {
+            return Ok(None);
+        };
+        let now = self.now;
+        r.desired_version += 1;
+        r.delete = true;
+        r.delete_message = delete_message;
+        r.state = SyncState::Pending;
+        r.attempts = 0;
+        r.next_attempt_at = now;
+        r.last_error = None;
+        r.updated_at = now;
+        self.put_sync_record(&r)?;
+        self.emit(EventKind::SyncChanged, vec![kind.as_str().into(), object.to_string()]);
+        Ok(Some(r))
+    }
+
+    /// Stores a record as the reconciler left it (message id, versions, state, backoff).
+    pub fn put_sync_record(&self, r: &SyncRecord) -> Result<(), StoreError> {
+        let mut t = self.tx.open_table(tables::DISCORD_SYNC)?;
+        t.insert((self.g(), r.kind.as_str(), r.object), encode(r)?.as_slice())?;
+        Ok(())
+    }
+
+    pub fn remove_sync_record(&self, kind: SyncKind, object: u64) -> Result<(), StoreError> {
+        let mut t = self.tx.open_table(tables::DISCORD_SYNC)?;
+        t.remove((self.g(), kind.as_str(), object))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,42 @@
+//! Test helpers: a store on a temp file with a settable clock.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use crate::clock::ManualClock;
+use crate::domain::GuildConfig;
+use crate::store::{Store, StoreOptions};
+
+pub struct TestStore {
+    pub store: Store,
+    pub clock: Arc<ManualClock>,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).single().expect("valid time")
+}
+
+pub fn store_with(defaults: GuildConfig) -> TestStore {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = ManualClock::new(t0());
+    let store = Store::open(
+        &dir.path().join("coffer.redb"),
+        clock.clone(),
+        StoreOptions {
+            defaults,
+            event_buffer: 4096,
+        },
+    )
+    .expect("open store");
+    TestStore { store, clock, dir }
+}
+
+/// Defaults with the rate limit off, so tests that are not about it can run many ops.
+pub fn store() -> TestStore {
+    store_with(GuildConfig {
+        rate_limit_per_minute: 0,
+        ..GuildConfig::default()
+    })
+}
