@@ -352,7 +352,12 @@ pub fn is_log_filter(s: &str) -> bool {
     const LEVELS: [&str; 6] = ["error", "warn", "info", "debug", "trace", "off"];
     !s.trim().is_empty()
         && s.split(',').all(|d| {
-            let level = d.rsplit('=').next().unwrap_or("").trim().to_ascii_lowercase();
+            let level = d
+                .rsplit('=')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             LEVELS.contains(&level.as_str())
                 && tracing_subscriber::EnvFilter::try_new(d.trim()).is_ok()
         })

@@ -15,7 +15,9 @@ pub struct TestStore {
 }
 
 pub fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).single().expect("valid time")
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
+        .single()
+        .expect("valid time")
 }
 
 pub fn store_with(defaults: GuildConfig) -> TestStore {

@@ -71,7 +71,7 @@ impl Economy {
 
     /// Runs a rate-limited user operation: an idempotent replay skips the limit; a refused
     /// operation gives its slot back.
-    fn limited<T>(
+    pub(crate) fn limited<T>(
         &self,
         guild: GuildId,
         user: UserId,

@@ -9,6 +9,7 @@ mod codec;
 pub mod guilds;
 pub mod migrations;
 pub mod outbox;
+pub mod roles;
 pub mod tables;
 
 use std::path::{Path, PathBuf};

@@ -31,9 +31,14 @@ impl SyncKind {
     }
 
     pub fn parse(s: &str) -> Option<SyncKind> {
-        [SyncKind::Task, SyncKind::ShopItem, SyncKind::Announcement, SyncKind::Embed]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            SyncKind::Task,
+            SyncKind::ShopItem,
+            SyncKind::Announcement,
+            SyncKind::Embed,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -75,7 +80,11 @@ fn yes() -> bool {
 }
 
 impl<T: Tables> View<'_, T> {
-    pub fn sync_record(&self, kind: SyncKind, object: u64) -> Result<Option<SyncRecord>, StoreError> {
+    pub fn sync_record(
+        &self,
+        kind: SyncKind,
+        object: u64,
+    ) -> Result<Option<SyncRecord>, StoreError> {
         let t = self.tx.open(tables::DISCORD_SYNC)?;
         let v = t.get((self.g(), kind.as_str(), object))?;
         v.map(|v| decode("discord_sync", v.value())).transpose()
@@ -133,7 +142,10 @@ impl WriteCtx<'_> {
             },
         };
         self.put_sync_record(&rec)?;
-        self.emit(EventKind::SyncChanged, vec![kind.as_str().into(), object.to_string()]);
+        self.emit(
+            EventKind::SyncChanged,
+            vec![kind.as_str().into(), object.to_string()],
+        );
         Ok(rec)
     }
 
@@ -158,7 +170,10 @@ impl WriteCtx<'_> {
         r.last_error = None;
         r.updated_at = now;
         self.put_sync_record(&r)?;
-        self.emit(EventKind::SyncChanged, vec![kind.as_str().into(), object.to_string()]);
+        self.emit(
+            EventKind::SyncChanged,
+            vec![kind.as_str().into(), object.to_string()],
+        );
         Ok(Some(r))
     }
 

@@ -29,6 +29,8 @@ pub const DISCORD_SYNC: TableDefinition<(u64, &str, u64), Bytes> =
     TableDefinition::new("discord_sync");
 /// (guild, audit id) -> AuditEntry.
 pub const AUDIT: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("audit");
+/// (guild, grant id) -> RoleGrant.
+pub const ROLE_GRANTS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("role_grants");
 /// username -> AdminAccount (dashboard accounts are not per guild).
 pub const ADMINS: TableDefinition<&str, Bytes> = TableDefinition::new("admins");
 
@@ -45,6 +47,7 @@ pub(crate) fn create_all(tx: &redb::WriteTransaction) -> Result<(), redb::TableE
     tx.open_table(IDEMPOTENCY)?;
     tx.open_table(DISCORD_SYNC)?;
     tx.open_table(AUDIT)?;
+    tx.open_table(ROLE_GRANTS)?;
     tx.open_table(ADMINS)?;
     Ok(())
 }
