@@ -33,7 +33,7 @@ impl std::fmt::Debug for Secret {
 #[error("configuration error: {0}")]
 pub struct ConfigError(pub String);
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 struct RawConfig {
     web: RawWeb,
@@ -43,20 +43,6 @@ struct RawConfig {
     events: RawEvents,
     auth: RawAuth,
     defaults: GuildConfig,
-}
-
-impl Default for RawConfig {
-    fn default() -> Self {
-        RawConfig {
-            web: RawWeb::default(),
-            discord: RawDiscord::default(),
-            storage: RawStorage::default(),
-            log: RawLog::default(),
-            events: RawEvents::default(),
-            auth: RawAuth::default(),
-            defaults: GuildConfig::default(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -303,9 +289,8 @@ impl Config {
             ));
         }
         let api_base = raw.discord.api_base.trim().trim_end_matches('/').to_owned();
-        if !api_base.is_empty()
-            && !(api_base.starts_with("http://") || api_base.starts_with("https://"))
-        {
+        let is_http = api_base.starts_with("http://") || api_base.starts_with("https://");
+        if !api_base.is_empty() && !is_http {
             return Err((
                 "discord",
                 "api_base".into(),

@@ -101,3 +101,10 @@ impl Economy {
         out
     }
 }
+
+#[cfg(test)]
+mod concurrency;
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;

@@ -8,9 +8,12 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::{DomainError, GuildId, UserId};
 
+/// Per member: the times of their recent operations, oldest first.
+type Windows = HashMap<(GuildId, UserId), VecDeque<DateTime<Utc>>>;
+
 #[derive(Debug, Default)]
 pub struct RateLimiter {
-    windows: Mutex<HashMap<(GuildId, UserId), VecDeque<DateTime<Utc>>>>,
+    windows: Mutex<Windows>,
 }
 
 /// A reserved slot; give it back with `RateLimiter::release` if the operation is refused.

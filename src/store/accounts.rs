@@ -90,31 +90,24 @@ impl<T: Tables> View<'_, T> {
         let range = t
             .range((self.g(), 0)..=(self.g(), u64::MAX))
             .map_err(StoreError::from)?;
-        let mut step = |row: Result<
-            (
-                redb::AccessGuard<'_, (u64, u64)>,
-                redb::AccessGuard<'_, &[u8]>,
-            ),
-            redb::StorageError,
-        >|
-         -> Result<bool, E> {
-            let (_, v) = row.map_err(StoreError::from)?;
-            visit(decode("ledger", v.value())?)
-        };
+        let mut entries = range.map(|row| {
+            row.map_err(StoreError::from)
+                .and_then(|(_, v)| decode::<Transaction>("ledger", v.value()))
+        });
+        let mut run =
+            |it: &mut dyn Iterator<Item = Result<Transaction, StoreError>>| -> Result<(), E> {
+                for tx in it {
+                    if !visit(tx?)? {
+                        break;
+                    }
+                }
+                Ok(())
+            };
         if newest_first {
-            for row in range.rev() {
-                if !step(row)? {
-                    break;
-                }
-            }
+            run(&mut entries.rev())
         } else {
-            for row in range {
-                if !step(row)? {
-                    break;
-                }
-            }
+            run(&mut entries)
         }
-        Ok(())
     }
 
     /// Visits one user's entries in id order (or newest first) until `visit` returns false.

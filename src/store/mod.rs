@@ -419,3 +419,6 @@ impl WriteCtx<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;
