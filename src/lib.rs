@@ -9,6 +9,7 @@ pub mod domain;
 pub mod economy;
 pub mod error;
 pub mod events;
+pub mod shop;
 pub mod store;
 #[cfg(test)]
 pub mod testutil;

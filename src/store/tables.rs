@@ -31,6 +31,14 @@ pub const DISCORD_SYNC: TableDefinition<(u64, &str, u64), Bytes> =
 pub const AUDIT: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("audit");
 /// (guild, grant id) -> RoleGrant.
 pub const ROLE_GRANTS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("role_grants");
+/// (guild, item id) -> Item.
+pub const SHOP_ITEMS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("shop_items");
+/// (guild, user, item id) -> quantity held (rows at 0 are removed).
+pub const INVENTORY: TableDefinition<(u64, u64, u64), u64> = TableDefinition::new("inventory");
+/// (guild, user, item id) -> units ever bought (for per-user purchase limits; never decreases
+/// when items are used).
+pub const SHOP_PURCHASES: TableDefinition<(u64, u64, u64), u64> =
+    TableDefinition::new("shop_purchases");
 /// username -> AdminAccount (dashboard accounts are not per guild).
 pub const ADMINS: TableDefinition<&str, Bytes> = TableDefinition::new("admins");
 
@@ -49,5 +57,8 @@ pub(crate) fn create_all(tx: &redb::WriteTransaction) -> Result<(), redb::TableE
     tx.open_table(AUDIT)?;
     tx.open_table(ROLE_GRANTS)?;
     tx.open_table(ADMINS)?;
+    tx.open_table(SHOP_ITEMS)?;
+    tx.open_table(INVENTORY)?;
+    tx.open_table(SHOP_PURCHASES)?;
     Ok(())
 }
