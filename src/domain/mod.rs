@@ -6,6 +6,7 @@ pub mod guild_config;
 pub mod ids;
 pub mod ledger;
 pub mod money;
+pub mod tasks;
 
 pub use error::DomainError;
 pub use guild_config::{DailyReset, GuildConfig};

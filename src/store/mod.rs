@@ -11,6 +11,7 @@ pub mod migrations;
 pub mod outbox;
 pub mod roles;
 pub mod tables;
+pub mod tasks;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -31,6 +31,13 @@ pub const DISCORD_SYNC: TableDefinition<(u64, &str, u64), Bytes> =
 pub const AUDIT: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("audit");
 /// (guild, grant id) -> RoleGrant.
 pub const ROLE_GRANTS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("role_grants");
+/// (guild, task id) -> Task.
+pub const TASKS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("tasks");
+/// (guild, task id, user) -> Claim.
+pub const CLAIMS: TableDefinition<(u64, u64, u64), Bytes> = TableDefinition::new("claims");
+/// (guild, user, task id) -> (): a member's claims, for `/mytasks` and the per-member limit.
+pub const CLAIMS_BY_USER: TableDefinition<(u64, u64, u64), ()> =
+    TableDefinition::new("claims_by_user");
 /// username -> AdminAccount (dashboard accounts are not per guild).
 pub const ADMINS: TableDefinition<&str, Bytes> = TableDefinition::new("admins");
 
@@ -49,5 +56,8 @@ pub(crate) fn create_all(tx: &redb::WriteTransaction) -> Result<(), redb::TableE
     tx.open_table(AUDIT)?;
     tx.open_table(ROLE_GRANTS)?;
     tx.open_table(ADMINS)?;
+    tx.open_table(TASKS)?;
+    tx.open_table(CLAIMS)?;
+    tx.open_table(CLAIMS_BY_USER)?;
     Ok(())
 }
