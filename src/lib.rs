@@ -10,6 +10,7 @@ pub mod economy;
 pub mod error;
 pub mod events;
 pub mod store;
+pub mod tasks;
 #[cfg(test)]
 pub mod testutil;
 pub mod web;
