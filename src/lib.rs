@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod shop;
 pub mod store;
+pub mod tasks;
 #[cfg(test)]
 pub mod testutil;
 pub mod web;

@@ -7,6 +7,7 @@ pub mod ids;
 pub mod ledger;
 pub mod money;
 pub mod shop;
+pub mod tasks;
 
 pub use error::DomainError;
 pub use guild_config::{DailyReset, GuildConfig};

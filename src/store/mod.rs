@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod roles;
 pub mod shop;
 pub mod tables;
+pub mod tasks;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

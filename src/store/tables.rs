@@ -39,6 +39,13 @@ pub const INVENTORY: TableDefinition<(u64, u64, u64), u64> = TableDefinition::ne
 /// when items are used).
 pub const SHOP_PURCHASES: TableDefinition<(u64, u64, u64), u64> =
     TableDefinition::new("shop_purchases");
+/// (guild, task id) -> Task.
+pub const TASKS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("tasks");
+/// (guild, task id, user) -> Claim.
+pub const CLAIMS: TableDefinition<(u64, u64, u64), Bytes> = TableDefinition::new("claims");
+/// (guild, user, task id) -> (): a member's claims, for `/mytasks` and the per-member limit.
+pub const CLAIMS_BY_USER: TableDefinition<(u64, u64, u64), ()> =
+    TableDefinition::new("claims_by_user");
 /// username -> AdminAccount (dashboard accounts are not per guild).
 pub const ADMINS: TableDefinition<&str, Bytes> = TableDefinition::new("admins");
 
@@ -60,5 +67,8 @@ pub(crate) fn create_all(tx: &redb::WriteTransaction) -> Result<(), redb::TableE
     tx.open_table(SHOP_ITEMS)?;
     tx.open_table(INVENTORY)?;
     tx.open_table(SHOP_PURCHASES)?;
+    tx.open_table(TASKS)?;
+    tx.open_table(CLAIMS)?;
+    tx.open_table(CLAIMS_BY_USER)?;
     Ok(())
 }

@@ -1,0 +1,157 @@
+//! Admin changes to tasks: create, edit, close, reopen, delete. Each bumps the task's sync record
+//! (its Discord message) and writes an audit entry with before/after, in the same transaction.
+
+use super::{load_task, require_tasks, touch, DeletedTask, Tasks};
+use crate::domain::tasks::{NewTask, Task, TaskPatch, TaskStatus};
+use crate::domain::{DomainError, GuildId};
+use crate::economy::OpMeta;
+use crate::error::Error;
+use crate::events::EventKind;
+use crate::store::audit::snapshot;
+use crate::store::outbox::SyncKind;
+use crate::store::WriteCtx;
+
+impl Tasks {
+    /// Creates an active task.
+    pub fn create(&self, guild: GuildId, new: NewTask, meta: &OpMeta) -> Result<Task, Error> {
+        self.store
+            .write_idempotent(guild, meta.idempotency_key.as_deref(), "task.create", |w| {
+                let cfg = w.guild_config()?;
+                require_tasks(&cfg)?;
+                let id = w.next_id("task")?;
+                let task = new.into_task(id, meta.actor.clone(), w.now)?;
+                w.put_task(&task)?;
+                touch(w, &cfg, id)?;
+                w.audit(
+                    &meta.actor,
+                    "task.create",
+                    format!("task:{id}"),
+                    None,
+                    snapshot(&task),
+                )?;
+                w.emit(EventKind::TaskCreated, vec![id.to_string()]);
+                Ok(task)
+            })
+    }
+
+    /// Edits a task. Running claims keep their deadlines; `max_claims` can't drop below the
+    /// spots already taken.
+    pub fn edit(
+        &self,
+        guild: GuildId,
+        id: u64,
+        patch: &TaskPatch,
+        meta: &OpMeta,
+    ) -> Result<Task, Error> {
+        self.change(guild, id, meta, "task.edit", |before, now| {
+            patch.apply(before, now)
+        })
+    }
+
+    /// Closes a task to new claims. Members with a running claim may still submit, and
+    /// reviewers may still accept or reject, until each claim's deadline.
+    pub fn close(&self, guild: GuildId, id: u64, meta: &OpMeta) -> Result<Task, Error> {
+        self.change(guild, id, meta, "task.close", |before, now| {
+            if before.status == TaskStatus::Closed {
+                return Err(DomainError::Conflict(format!(
+                    "The task \"{}\" is already closed.",
+                    before.name
+                )));
+            }
+            let mut t = before.clone();
+            t.status = TaskStatus::Closed;
+            t.updated_at = now;
+            Ok(t)
+        })
+    }
+
+    /// Opens a closed or expired task again. An `expires_at` already past must be changed
+    /// (or cleared) first.
+    pub fn reopen(&self, guild: GuildId, id: u64, meta: &OpMeta) -> Result<Task, Error> {
+        self.change(guild, id, meta, "task.reopen", |before, now| {
+            if before.status == TaskStatus::Active {
+                return Err(DomainError::Conflict(format!(
+                    "The task \"{}\" is already open.",
+                    before.name
+                )));
+            }
+            if before.expires_at.is_some_and(|e| e <= now) {
+                return Err(DomainError::invalid(
+                    "expires_at",
+                    "is in the past; set a later expiry or clear it before reopening",
+                ));
+            }
+            let mut t = before.clone();
+            t.status = TaskStatus::Active;
+            t.updated_at = now;
+            Ok(t)
+        })
+    }
+
+    /// Deletes a task and its claims. Rewards already paid stay in the ledger; the task's
+    /// Discord message is scheduled for deletion.
+    pub fn delete(&self, guild: GuildId, id: u64, meta: &OpMeta) -> Result<DeletedTask, Error> {
+        self.store
+            .write_idempotent(guild, meta.idempotency_key.as_deref(), "task.delete", |w| {
+                let task = load_task(w, id)?;
+                let claims = w.task_claims(id)?;
+                for c in &claims {
+                    w.remove_claim(id, c.user)?;
+                }
+                w.remove_task(id)?;
+                w.sync_delete(SyncKind::Task, id, true)?;
+                w.audit(
+                    &meta.actor,
+                    "task.delete",
+                    format!("task:{id}"),
+                    snapshot(&task),
+                    None,
+                )?;
+                w.emit(EventKind::TaskDeleted, vec![id.to_string()]);
+                Ok(DeletedTask {
+                    task,
+                    claims_removed: claims.len() as u64,
+                })
+            })
+    }
+
+    /// Loads, changes (via `f`), stores, syncs, audits and announces one task.
+    fn change(
+        &self,
+        guild: GuildId,
+        id: u64,
+        meta: &OpMeta,
+        action: &str,
+        f: impl FnOnce(&Task, chrono::DateTime<chrono::Utc>) -> Result<Task, DomainError>,
+    ) -> Result<Task, Error> {
+        self.store
+            .write_idempotent(guild, meta.idempotency_key.as_deref(), action, |w| {
+                let cfg = w.guild_config()?;
+                let before = load_task(w, id)?;
+                let after = f(&before, w.now)?;
+                save_changed(w, &cfg, &before, &after, meta, action)?;
+                Ok(after)
+            })
+    }
+}
+
+fn save_changed(
+    w: &mut WriteCtx<'_>,
+    cfg: &crate::domain::GuildConfig,
+    before: &Task,
+    after: &Task,
+    meta: &OpMeta,
+    action: &str,
+) -> Result<(), Error> {
+    w.put_task(after)?;
+    touch(w, cfg, after.id)?;
+    w.audit(
+        &meta.actor,
+        action,
+        format!("task:{}", after.id),
+        snapshot(before),
+        snapshot(after),
+    )?;
+    w.emit(EventKind::TaskUpdated, vec![after.id.to_string()]);
+    Ok(())
+}
