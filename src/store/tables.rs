@@ -31,6 +31,20 @@ pub const DISCORD_SYNC: TableDefinition<(u64, &str, u64), Bytes> =
 pub const AUDIT: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("audit");
 /// (guild, grant id) -> RoleGrant.
 pub const ROLE_GRANTS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("role_grants");
+/// (guild, announcement id) -> Announcement.
+pub const ANNOUNCEMENTS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("announcements");
+/// (guild, embed template id) -> EmbedTemplate.
+pub const EMBEDS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("embeds");
+/// (guild, command name) -> CustomCommand.
+pub const CUSTOM_COMMANDS: TableDefinition<(u64, &str), Bytes> =
+    TableDefinition::new("custom_commands");
+/// (guild, channel) -> ChannelInfo: the server's channels, for dashboard pickers.
+pub const GUILD_CHANNELS: TableDefinition<(u64, u64), Bytes> =
+    TableDefinition::new("guild_channels");
+/// (guild, role) -> RoleInfo: the server's roles, for dashboard pickers.
+pub const GUILD_ROLES: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("guild_roles");
+/// (guild, user) -> MemberInfo: names and avatars of members Coffer has seen.
+pub const MEMBERS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("members");
 /// username -> AdminAccount (dashboard accounts are not per guild).
 pub const ADMINS: TableDefinition<&str, Bytes> = TableDefinition::new("admins");
 
@@ -49,5 +63,11 @@ pub(crate) fn create_all(tx: &redb::WriteTransaction) -> Result<(), redb::TableE
     tx.open_table(AUDIT)?;
     tx.open_table(ROLE_GRANTS)?;
     tx.open_table(ADMINS)?;
+    tx.open_table(ANNOUNCEMENTS)?;
+    tx.open_table(EMBEDS)?;
+    tx.open_table(CUSTOM_COMMANDS)?;
+    tx.open_table(GUILD_CHANNELS)?;
+    tx.open_table(GUILD_ROLES)?;
+    tx.open_table(MEMBERS)?;
     Ok(())
 }
