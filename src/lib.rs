@@ -2,13 +2,16 @@
 //! Modules follow DESIGN.md; `tests/` builds the real app through this crate.
 
 pub mod admins;
+pub mod announce;
 pub mod app;
 pub mod clock;
 pub mod config;
+pub mod custom;
 pub mod domain;
 pub mod economy;
 pub mod error;
 pub mod events;
+pub mod guild;
 pub mod shop;
 pub mod store;
 pub mod tasks;

@@ -1,6 +1,9 @@
 //! Plain types and rules with no I/O and no async: ids, `Money`, ledger kinds, guild settings,
 //! errors. Everything else depends on this; this depends on nothing of ours.
 
+pub mod announce;
+pub mod custom_command;
+pub mod embed;
 pub mod error;
 pub mod guild_config;
 pub mod ids;

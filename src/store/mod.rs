@@ -4,8 +4,11 @@
 
 pub mod accounts;
 pub mod admins;
+pub mod announce;
 pub mod audit;
 mod codec;
+pub mod custom;
+pub mod directory;
 pub mod guilds;
 pub mod migrations;
 pub mod outbox;

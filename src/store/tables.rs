@@ -46,6 +46,20 @@ pub const CLAIMS: TableDefinition<(u64, u64, u64), Bytes> = TableDefinition::new
 /// (guild, user, task id) -> (): a member's claims, for `/mytasks` and the per-member limit.
 pub const CLAIMS_BY_USER: TableDefinition<(u64, u64, u64), ()> =
     TableDefinition::new("claims_by_user");
+/// (guild, announcement id) -> Announcement.
+pub const ANNOUNCEMENTS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("announcements");
+/// (guild, embed template id) -> EmbedTemplate.
+pub const EMBEDS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("embeds");
+/// (guild, command name) -> CustomCommand.
+pub const CUSTOM_COMMANDS: TableDefinition<(u64, &str), Bytes> =
+    TableDefinition::new("custom_commands");
+/// (guild, channel) -> ChannelInfo: the server's channels, for dashboard pickers.
+pub const GUILD_CHANNELS: TableDefinition<(u64, u64), Bytes> =
+    TableDefinition::new("guild_channels");
+/// (guild, role) -> RoleInfo: the server's roles, for dashboard pickers.
+pub const GUILD_ROLES: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("guild_roles");
+/// (guild, user) -> MemberInfo: names and avatars of members Coffer has seen.
+pub const MEMBERS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("members");
 /// username -> AdminAccount (dashboard accounts are not per guild).
 pub const ADMINS: TableDefinition<&str, Bytes> = TableDefinition::new("admins");
 
@@ -70,5 +84,11 @@ pub(crate) fn create_all(tx: &redb::WriteTransaction) -> Result<(), redb::TableE
     tx.open_table(TASKS)?;
     tx.open_table(CLAIMS)?;
     tx.open_table(CLAIMS_BY_USER)?;
+    tx.open_table(ANNOUNCEMENTS)?;
+    tx.open_table(EMBEDS)?;
+    tx.open_table(CUSTOM_COMMANDS)?;
+    tx.open_table(GUILD_CHANNELS)?;
+    tx.open_table(GUILD_ROLES)?;
+    tx.open_table(MEMBERS)?;
     Ok(())
 }

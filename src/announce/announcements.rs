@@ -1,0 +1,246 @@
+//! Announcement operations: create, edit, delete, pin/unpin, queries, and "announce this task".
+
+use chrono::{DateTime, Utc};
+
+use super::{touch_announcement, Announce};
+use crate::domain::announce::{
+    validate_announcement, Announcement, AnnouncementPatch, NewAnnouncement, TaskAnnouncement,
+};
+use crate::domain::{Actor, ChannelId, DomainError, GuildId};
+use crate::economy::Page;
+use crate::error::Error;
+use crate::events::EventKind;
+use crate::store::audit::snapshot;
+use crate::store::outbox::SyncKind;
+use crate::store::WriteCtx;
+
+fn not_found(id: u64) -> DomainError {
+    DomainError::NotFound(format!("Announcement {id}"))
+}
+
+fn load(w: &WriteCtx<'_>, id: u64) -> Result<Announcement, Error> {
+    Ok(w.announcement(id)?.ok_or_else(|| not_found(id))?)
+}
+
+impl Announce {
+    /// Saves a new announcement and queues it for posting (at `scheduled_at`, if given).
+    /// `channel: None` falls back to the guild's `announcement_channel_id`.
+    pub fn create(
+        &self,
+        guild: GuildId,
+        new: NewAnnouncement,
+        actor: &Actor,
+    ) -> Result<Announcement, Error> {
+        if let Some(o) = &new.origin {
+            if o.chars().count() > 100 {
+                return Err(
+                    DomainError::invalid("origin", "must be at most 100 characters").into(),
+                );
+            }
+        }
+        self.store.write(guild, |w| {
+            let embed = match (new.embed, new.embed_template) {
+                (Some(e), _) => Some(e),
+                (None, Some(t)) => Some(
+                    w.embed_template(t)?
+                        .ok_or_else(|| DomainError::NotFound(format!("Embed template {t}")))?
+                        .embed,
+                ),
+                (None, None) => None,
+            };
+            validate_announcement(&new.title, &new.content, embed.as_ref())?;
+            let channel = match new.channel {
+                Some(c) => c,
+                None => w.guild_config()?.announcement_channel_id.ok_or_else(|| {
+                    DomainError::invalid(
+                        "channel",
+                        "choose a channel (no announcement channel is configured)",
+                    )
+                })?,
+            };
+            let a = Announcement {
+                id: w.next_id("announcement")?,
+                title: new.title.trim().to_owned(),
+                content: new.content,
+                embed,
+                channel,
+                pinned: new.pinned,
+                scheduled_at: new.scheduled_at,
+                origin: new.origin,
+                created_by: actor.clone(),
+                created_at: w.now,
+                updated_at: w.now,
+            };
+            w.put_announcement(&a)?;
+            touch_announcement(w, &a)?;
+            w.audit(
+                actor,
+                "announcement.create",
+                format!("announcement:{}", a.id),
+                None,
+                snapshot(&a),
+            )?;
+            w.emit(EventKind::AnnouncementCreated, vec![a.id.to_string()]);
+            Ok(a)
+        })
+    }
+
+    /// Builds a formatted announcement (embed with reward, time limit...) for a task and
+    /// queues it like `create`.
+    pub fn announce_task(
+        &self,
+        guild: GuildId,
+        task: &TaskAnnouncement,
+        channel: Option<ChannelId>,
+        actor: &Actor,
+    ) -> Result<Announcement, Error> {
+        self.create(guild, task.to_announcement(channel), actor)
+    }
+
+    /// Applies an edit; the Discord message is edited (not reposted) by the reconciler.
+    pub fn edit(
+        &self,
+        guild: GuildId,
+        id: u64,
+        patch: AnnouncementPatch,
+        actor: &Actor,
+    ) -> Result<Announcement, Error> {
+        self.store.write(guild, |w| {
+            let before = load(w, id)?;
+            let mut a = before.clone();
+            if let Some(t) = patch.title {
+                a.title = t.trim().to_owned();
+            }
+            if let Some(c) = patch.content {
+                a.content = c;
+            }
+            if let Some(e) = patch.embed {
+                a.embed = e;
+            }
+            if let Some(c) = patch.channel {
+                a.channel = c;
+            }
+            if let Some(s) = patch.scheduled_at {
+                a.scheduled_at = s;
+            }
+            validate_announcement(&a.title, &a.content, a.embed.as_ref())?;
+            a.updated_at = w.now;
+            self.save_change(w, &before, &a, actor, "announcement.update")?;
+            Ok(a)
+        })
+    }
+
+    /// Pins (true) or unpins (false); the reconciler makes the message's pin state match.
+    pub fn set_pinned(
+        &self,
+        guild: GuildId,
+        id: u64,
+        pinned: bool,
+        actor: &Actor,
+    ) -> Result<Announcement, Error> {
+        self.store.write(guild, |w| {
+            let before = load(w, id)?;
+            let mut a = before.clone();
+            a.pinned = pinned;
+            a.updated_at = w.now;
+            let action = if pinned {
+                "announcement.pin"
+            } else {
+                "announcement.unpin"
+            };
+            self.save_change(w, &before, &a, actor, action)?;
+            Ok(a)
+        })
+    }
+
+    pub fn pin(&self, guild: GuildId, id: u64, actor: &Actor) -> Result<Announcement, Error> {
+        self.set_pinned(guild, id, true, actor)
+    }
+
+    pub fn unpin(&self, guild: GuildId, id: u64, actor: &Actor) -> Result<Announcement, Error> {
+        self.set_pinned(guild, id, false, actor)
+    }
+
+    fn save_change(
+        &self,
+        w: &mut WriteCtx<'_>,
+        before: &Announcement,
+        after: &Announcement,
+        actor: &Actor,
+        action: &str,
+    ) -> Result<(), Error> {
+        w.put_announcement(after)?;
+        touch_announcement(w, after)?;
+        w.audit(
+            actor,
+            action,
+            format!("announcement:{}", after.id),
+            snapshot(before),
+            snapshot(after),
+        )?;
+        w.emit(EventKind::AnnouncementUpdated, vec![after.id.to_string()]);
+        Ok(())
+    }
+
+    /// Deletes the announcement; with `delete_message` its Discord message goes too, otherwise
+    /// the message stays up and Coffer forgets it.
+    pub fn delete(
+        &self,
+        guild: GuildId,
+        id: u64,
+        delete_message: bool,
+        actor: &Actor,
+    ) -> Result<Announcement, Error> {
+        self.store.write(guild, |w| {
+            let a = load(w, id)?;
+            w.remove_announcement(id)?;
+            w.sync_delete(SyncKind::Announcement, id, delete_message)?;
+            w.audit(
+                actor,
+                "announcement.delete",
+                format!("announcement:{id}"),
+                snapshot(&a),
+                Some(serde_json::json!({ "delete_message": delete_message })),
+            )?;
+            w.emit(EventKind::AnnouncementDeleted, vec![id.to_string()]);
+            Ok(a)
+        })
+    }
+
+    pub fn get(&self, guild: GuildId, id: u64) -> Result<Announcement, Error> {
+        self.store.read(guild, |r| {
+            Ok(r.announcement(id)?.ok_or_else(|| not_found(id))?)
+        })
+    }
+
+    /// Newest first; `limit` 0 = all.
+    pub fn list(
+        &self,
+        guild: GuildId,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<Announcement>, Error> {
+        let mut all = self.store.read(guild, |r| r.announcements())?;
+        all.reverse();
+        let total = all.len() as u64;
+        let take = if limit == 0 {
+            usize::MAX
+        } else {
+            limit as usize
+        };
+        let items = all.into_iter().skip(offset as usize).take(take).collect();
+        Ok(Page {
+            items,
+            total,
+            offset,
+            limit,
+        })
+    }
+
+    /// Announcements the reconciler may post or edit at `now` (unscheduled, or scheduled at or
+    /// before `now`), oldest first. Any announcement not in this list must be left alone.
+    pub fn due(&self, guild: GuildId, now: DateTime<Utc>) -> Result<Vec<Announcement>, Error> {
+        let all = self.store.read(guild, |r| r.announcements())?;
+        Ok(all.into_iter().filter(|a| a.is_due(now)).collect())
+    }
+}

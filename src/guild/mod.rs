@@ -1,0 +1,31 @@
+//! The guild service: per-guild settings (JSON merge-patch updates and the `/admin config`
+//! setters), what Discord tells us about the server (info, channels, roles, members), and audit
+//! log queries. Settings changes are one store write with an audit entry and `ConfigUpdated`.
+
+mod audit;
+mod config;
+mod info;
+#[cfg(test)]
+mod tests;
+
+use crate::store::Store;
+
+pub use audit::AuditFilter;
+pub use config::{apply_patch, ChannelSlot, RoleChange, RoleSlot};
+pub use info::{GuildProfile, MemberProfile};
+
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct Guilds {
+    store: Store,
+}
+
+impl Guilds {
+    pub fn new(store: Store) -> Guilds {
+        Guilds { store }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
