@@ -10,6 +10,7 @@ pub mod guilds;
 pub mod migrations;
 pub mod outbox;
 pub mod roles;
+pub mod sessions;
 pub mod tables;
 
 use std::path::{Path, PathBuf};
