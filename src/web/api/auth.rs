@@ -359,16 +359,19 @@ pub async fn logout(
     };
     let s = store.clone();
     crate::store::blocking(move || Ok(s.revoke_session(&family, "logout")?)).await?;
-    let clear = |name: &'static str, path: &'static str| {
-        Cookie::build((name, ""))
-            .path(path)
-            .max_age(time_secs(0))
-            .build()
-    };
+    // Explicit expired cookies, so the browser drops them whatever the request carried.
+    let secure = state.settings.secure_cookies;
     let jar = jar
-        .remove(clear(ACCESS_COOKIE, "/"))
-        .remove(clear(REFRESH_COOKIE, "/api/auth"))
-        .remove(clear(CSRF_COOKIE, "/"));
+        .add(cookie(ACCESS_COOKIE, String::new(), "/", 0, secure, true))
+        .add(cookie(
+            REFRESH_COOKIE,
+            String::new(),
+            "/api/auth",
+            0,
+            secure,
+            true,
+        ))
+        .add(cookie(CSRF_COOKIE, String::new(), "/", 0, secure, false));
     Ok((jar, Json(LogoutResponse { logged_out: true })))
 }
 
