@@ -168,6 +168,11 @@ impl From<JsonRejection> for ApiError {
                 "invalid_body",
                 format!("The JSON body is not valid: {}", e.body_text()),
             ),
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "The request body is too large.",
+            ),
             other => ApiError::bad_request(
                 "malformed_json",
                 format!("The request body is not valid JSON: {}", other.body_text()),

@@ -472,3 +472,34 @@ async fn cookie_refresh_needs_csrf_and_sets_new_cookies() {
         .status
         .is_success());
 }
+
+#[tokio::test]
+async fn throttling_counts_per_client_address() {
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use axum::http::Request;
+    let app = TestApp::new();
+    let login_from = |ip: [u8; 4], user: &str, pw: &str| {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri("/api/auth/login")
+            .header("content-type", "application/json")
+            .body(Body::from(
+                json!({"username": user, "password": pw}).to_string(),
+            ))
+            .unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo(std::net::SocketAddr::from((ip, 4000))));
+        req
+    };
+    for i in 0..5 {
+        let a = app
+            .request(login_from([10, 0, 0, 1], &format!("guess{i}"), "nope nope"))
+            .await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    }
+    let a = app.request(login_from([10, 0, 0, 1], "admin", PW)).await;
+    assert_eq!(a.status, StatusCode::TOO_MANY_REQUESTS);
+    let a = app.request(login_from([10, 0, 0, 2], "admin", PW)).await;
+    assert_eq!(a.status, StatusCode::OK);
+}

@@ -259,3 +259,56 @@ async fn malformed_json_and_bad_paths_are_400_in_the_error_shape() {
     assert_eq!(a.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(a.code(), "unsupported_media_type");
 }
+
+/// The real app on a real port: connect-info wiring, the generated JWT key file, login.
+#[tokio::test]
+async fn the_served_app_logs_in_over_tcp_and_keeps_its_jwt_key_in_the_data_dir() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = crate::config::Config::defaults();
+    config.data_dir = dir.path().to_owned();
+    config.auth.admin_username = Some("root".into());
+    config.auth.admin_password = Some(crate::config::Secret::new(PW));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(crate::app::run_until(
+        config,
+        std::sync::Arc::new(crate::clock::SystemClock),
+        listener,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let post = |body: String| async move {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let req = format!(
+            "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        out
+    };
+    let mut answer = String::new();
+    for _ in 0..50 {
+        // The server may still be opening the store.
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            answer =
+                post(serde_json::json!({"username": "root", "password": PW}).to_string()).await;
+            if !answer.is_empty() {
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"access_token\""));
+    let wrong =
+        post(serde_json::json!({"username": "root", "password": "wrong pw!"}).to_string()).await;
+    assert!(wrong.starts_with("HTTP/1.1 401"), "{wrong}");
+    assert!(dir.path().join("jwt_secret").exists());
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
