@@ -101,7 +101,14 @@ pub async fn run_until(
     let services = Services::new(store, discord_enabled);
     let addr = listener.local_addr()?;
     tracing::info!(%addr, db = %config.db_path().display(), "Coffer is running; dashboard at http://{addr}/");
-    let app = crate::web::router(services.clone());
+    let web_settings = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || crate::web::WebSettings::from_config(&config))
+            .await
+            .context("loading the JWT signing key")??
+    };
+    let app = crate::web::router(services.clone(), web_settings)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let stop = Arc::new(tokio::sync::Notify::new());
     let stopped = stop.clone();
     let mut server = tokio::spawn(async move {

@@ -13,6 +13,7 @@ pub mod guilds;
 pub mod migrations;
 pub mod outbox;
 pub mod roles;
+pub mod sessions;
 pub mod shop;
 pub mod tables;
 pub mod tasks;

@@ -63,6 +63,11 @@ pub const MEMBERS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("me
 /// username -> AdminAccount (dashboard accounts are not per guild).
 pub const ADMINS: TableDefinition<&str, Bytes> = TableDefinition::new("admins");
 
+/// sha256(refresh token) as hex -> RefreshToken (dashboard sessions; never the token itself).
+pub const REFRESH_TOKENS: TableDefinition<&str, Bytes> = TableDefinition::new("refresh_tokens");
+/// session family id -> SessionFamily: every refresh token rotated from one login.
+pub const SESSION_FAMILIES: TableDefinition<&str, Bytes> = TableDefinition::new("session_families");
+
 /// Creates every table, so read transactions never meet a missing one.
 pub(crate) fn create_all(tx: &redb::WriteTransaction) -> Result<(), redb::TableError> {
     tx.open_table(META)?;
@@ -90,5 +95,7 @@ pub(crate) fn create_all(tx: &redb::WriteTransaction) -> Result<(), redb::TableE
     tx.open_table(GUILD_CHANNELS)?;
     tx.open_table(GUILD_ROLES)?;
     tx.open_table(MEMBERS)?;
+    tx.open_table(REFRESH_TOKENS)?;
+    tx.open_table(SESSION_FAMILIES)?;
     Ok(())
 }

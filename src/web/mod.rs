@@ -1,40 +1,73 @@
-//! The HTTP door: for now health and status; the JSON API, auth, SSE and export hang off this
-//! router in later work. Handlers call services, never tables.
+//! The HTTP door: the JSON API (`api/`), auth, SSE and CSV export, all on one axum router whose
+//! routes are registered through utoipa so the OpenAPI document lists them by construction.
+//! Handlers call services (or the store's typed views), never tables.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod export;
+mod headers;
+pub mod router;
+pub mod sse;
+pub mod throttle;
+
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::json;
-
 use crate::app::Services;
 
+pub use router::{openapi, router};
+
+/// What the web door needs besides the services: token lifetimes, the signing key, cookie flags.
+#[derive(Clone)]
+pub struct WebSettings {
+    pub jwt_secret: Vec<u8>,
+    pub access_ttl: chrono::Duration,
+    pub refresh_ttl: chrono::Duration,
+    /// Mark cookies `Secure` (the public URL is https).
+    pub secure_cookies: bool,
+}
+
+impl std::fmt::Debug for WebSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebSettings")
+            .field("jwt_secret", &"<redacted>")
+            .field("access_ttl", &self.access_ttl)
+            .field("refresh_ttl", &self.refresh_ttl)
+            .field("secure_cookies", &self.secure_cookies)
+            .finish()
+    }
+}
+
+impl WebSettings {
+    /// From the config: `JWT_SECRET_KEY`, else `<data_dir>/jwt_secret` (created on first start).
+    pub fn from_config(config: &crate::config::Config) -> anyhow::Result<WebSettings> {
+        let secret = auth::load_or_create_secret(
+            config.auth.jwt_secret.as_ref().map(|s| s.expose()),
+            &config.data_dir,
+        )?;
+        Ok(WebSettings {
+            jwt_secret: secret,
+            access_ttl: chrono::Duration::minutes(config.auth.access_token_minutes.into()),
+            refresh_ttl: chrono::Duration::days(config.auth.refresh_token_days.into()),
+            secure_cookies: config
+                .web
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
+        })
+    }
+}
+
+/// Shared by every handler.
 #[derive(Clone)]
 pub struct WebState {
     pub services: Services,
-    pub started: Arc<Instant>,
-}
-
-pub fn router(services: Services) -> Router {
-    let state = WebState {
-        services,
-        started: Arc::new(Instant::now()),
-    };
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/api/status", get(status))
-        .with_state(state)
-}
-
-async fn status(State(s): State<WebState>) -> Json<serde_json::Value> {
-    let guilds = s.services.store.guild_ids().map(|g| g.len()).unwrap_or(0);
-    Json(json!({
-        "online": true,
-        "uptime_seconds": s.started.elapsed().as_secs(),
-        "guilds": guilds,
-        "version": env!("CARGO_PKG_VERSION"),
-        "discord": if s.services.discord_enabled { "connecting" } else { "off" },
-    }))
+    pub settings: Arc<WebSettings>,
+    pub keys: auth::JwtKeys,
+    pub throttle: Arc<throttle::LoginThrottle>,
+    pub started: Instant,
 }

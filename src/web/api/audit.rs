@@ -1,0 +1,98 @@
+//! The audit log of one server: who changed what, newest first, filtered by action prefix.
+
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::blocking;
+use crate::domain::GuildId;
+use crate::web::auth::Auth;
+use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Path, Query};
+use crate::web::WebState;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Only actions starting with this, e.g. `balance.` or `shop.item`.
+    pub action: Option<String>,
+    pub page: Option<u64>,
+    /// 1 to 200 (default 50).
+    pub per_page: Option<u64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditView {
+    pub id: u64,
+    pub at: DateTime<Utc>,
+    /// `dashboard:<name>`, `user:<id>`, `system` or `cli`.
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    #[schema(value_type = Object)]
+    pub before: Option<serde_json::Value>,
+    #[schema(value_type = Object)]
+    pub after: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuditPage {
+    pub items: Vec<AuditView>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+/// Admin changes in one server, newest first.
+#[utoipa::path(get, path = "/api/audit/{server_id}", tag = "audit",
+    params(("server_id" = String, Path), AuditQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody)))]
+pub async fn audit_log(
+    State(s): State<WebState>,
+    _auth: Auth,
+    Path(guild): Path<u64>,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<AuditPage>> {
+    let per_page = q.per_page.unwrap_or(50);
+    if !(1..=200).contains(&per_page) {
+        return Err(ApiError::invalid_param(
+            "per_page",
+            "per_page must be 1 to 200",
+        ));
+    }
+    let page = q.page.unwrap_or(1).max(1);
+    let prefix = q.action.unwrap_or_default();
+    let skip = (page - 1).saturating_mul(per_page);
+    let (items, total) = blocking(&s, move |svc| {
+        let mut items = Vec::new();
+        let mut total = 0u64;
+        svc.store.read(GuildId(guild), |r| {
+            r.scan_audit(|e| -> Result<bool, crate::Error> {
+                if e.action.starts_with(&prefix) {
+                    if total >= skip && (items.len() as u64) < per_page {
+                        items.push(AuditView {
+                            id: e.id,
+                            at: e.at,
+                            actor: e.actor.to_string(),
+                            action: e.action,
+                            target: e.target,
+                            before: e.before,
+                            after: e.after,
+                        });
+                    }
+                    total += 1;
+                }
+                Ok(true)
+            })
+        })?;
+        Ok((items, total))
+    })
+    .await?;
+    Ok(Json(AuditPage {
+        items,
+        total,
+        page,
+        per_page,
+    }))
+}

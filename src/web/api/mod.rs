@@ -1,0 +1,182 @@
+//! The JSON API handlers, one file per area, and the response shapes they share. Every route is
+//! registered here through `OpenApiRouter::routes`, so it is in the OpenAPI document.
+//! Services (shop, tasks, announcements, config) plug in by adding a file and a `routes!` line.
+
+pub mod audit;
+pub mod auth;
+pub mod status;
+pub mod transactions;
+pub mod users;
+
+use axum::body::Bytes;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::error::{ApiError, ApiResult};
+use super::WebState;
+use crate::app::Services;
+use crate::domain::{Account, Transaction, UserId};
+use crate::error::Error;
+
+/// Every documented API route.
+pub fn routes() -> OpenApiRouter<WebState> {
+    OpenApiRouter::new()
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(status::status))
+        .routes(routes!(status::servers))
+        .routes(routes!(users::list_users))
+        .routes(routes!(users::get_user))
+        .routes(routes!(users::set_balance))
+        .routes(routes!(users::inactive_users))
+        .routes(routes!(users::cleanup_users))
+        .routes(routes!(users::reactivate_user))
+        .routes(routes!(transactions::list_transactions))
+        .routes(routes!(transactions::statistics))
+        .routes(routes!(transactions::get_transaction))
+        .routes(routes!(transactions::validate))
+        .routes(routes!(transactions::reverse))
+        .routes(routes!(crate::web::export::export_transactions))
+        .routes(routes!(audit::audit_log))
+        .routes(routes!(crate::web::sse::stream))
+        .routes(routes!(crate::web::sse::send_test_event))
+}
+
+/// Runs service work on a blocking thread.
+pub async fn blocking<T: Send + 'static>(
+    state: &WebState,
+    f: impl FnOnce(Services) -> Result<T, Error> + Send + 'static,
+) -> ApiResult<T> {
+    let services = state.services.clone();
+    Ok(crate::store::blocking(move || f(services)).await?)
+}
+
+/// A JSON body that may be absent (empty body = `T::default()`).
+pub fn optional_json<T: DeserializeOwned + Default>(body: &Bytes) -> ApiResult<T> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        let code = if e.is_data() {
+            "invalid_body"
+        } else {
+            "malformed_json"
+        };
+        ApiError::bad_request(code, format!("The request body is not valid JSON: {e}"))
+    })
+}
+
+pub fn parse_user(field: &str, s: &str) -> ApiResult<UserId> {
+    s.trim()
+        .parse::<u64>()
+        .map(UserId)
+        .map_err(|_| ApiError::invalid_param(field, format!("{field}: `{s}` is not a user id")))
+}
+
+/// `2026-03-01T12:00:00Z` or `2026-03-01` (midnight UTC; with `end_of_day`, the next midnight,
+/// so an end date includes its whole day).
+pub fn parse_date(field: &str, s: &str, end_of_day: bool) -> ApiResult<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let d = if end_of_day {
+            d.succ_opt().unwrap_or(d)
+        } else {
+            d
+        };
+        return Ok(d.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    Err(ApiError::invalid_param(
+        field,
+        format!("{field}: `{s}` is not a date (YYYY-MM-DD or RFC 3339)"),
+    ))
+}
+
+/// A member's account as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AccountView {
+    pub user_id: String,
+    pub balance: i64,
+    pub total_earned: i64,
+    pub total_spent: i64,
+    pub created_at: DateTime<Utc>,
+    pub last_daily: Option<DateTime<Utc>>,
+    pub last_active: DateTime<Utc>,
+    pub active: bool,
+}
+
+impl From<Account> for AccountView {
+    fn from(a: Account) -> Self {
+        AccountView {
+            user_id: a.user.to_string(),
+            balance: a.balance.get(),
+            total_earned: a.total_earned.get(),
+            total_spent: a.total_spent.get(),
+            created_at: a.created_at,
+            last_daily: a.last_daily,
+            last_active: a.last_active,
+            active: a.active,
+        }
+    }
+}
+
+/// One ledger entry as the API shows it (field names follow the old bot's transaction log).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TransactionView {
+    pub id: u64,
+    pub guild_id: String,
+    pub user_id: String,
+    pub amount: i64,
+    pub balance_before: i64,
+    pub balance_after: i64,
+    /// daily, transfer_send, admin_add, shop_purchase, refund...
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub description: String,
+    pub timestamp: DateTime<Utc>,
+    /// `user:<id>`, `dashboard:<name>`, `system` or `cli`.
+    pub actor: String,
+    pub source: String,
+    /// Entries written by one operation share the id of its first entry.
+    pub group: u64,
+    /// For refunds: the entry this one reverses.
+    pub reverses: Option<u64>,
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Value,
+}
+
+pub fn source_name(s: crate::domain::Source) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+impl From<Transaction> for TransactionView {
+    fn from(t: Transaction) -> Self {
+        TransactionView {
+            id: t.id,
+            guild_id: t.guild.to_string(),
+            user_id: t.user.to_string(),
+            amount: t.amount.get(),
+            balance_before: t.balance_before.get(),
+            balance_after: t.balance_after.get(),
+            kind: t.kind.as_str().to_owned(),
+            description: t.description,
+            timestamp: t.at,
+            actor: t.actor.to_string(),
+            source: source_name(t.source),
+            group: t.group,
+            reverses: t.reverses,
+            metadata: serde_json::to_value(t.metadata).unwrap_or_default(),
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Bot status (public) and the list of servers Coffer knows.
+
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::blocking;
+use crate::web::auth::Auth;
+use crate::web::error::{ApiResult, ErrorBody, Json};
+use crate::web::WebState;
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StatusView {
+    pub online: bool,
+    pub uptime_seconds: u64,
+    pub guilds: u64,
+    pub version: String,
+    /// `connecting` when a Discord token is set, else `off`.
+    pub discord: String,
+}
+
+/// Whether Coffer is up, for how long, and how many servers it holds.
+#[utoipa::path(get, path = "/api/status", tag = "status",
+    responses((status = 200, body = StatusView)))]
+pub async fn status(State(s): State<WebState>) -> ApiResult<Json<StatusView>> {
+    let guilds = blocking(&s, |svc| Ok(svc.store.guild_ids()?.len() as u64)).await?;
+    Ok(Json(StatusView {
+        online: true,
+        uptime_seconds: s.started.elapsed().as_secs(),
+        guilds,
+        version: env!("CARGO_PKG_VERSION").into(),
+        discord: if s.services.discord_enabled {
+            "connecting"
+        } else {
+            "off"
+        }
+        .into(),
+    }))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ServerView {
+    pub id: String,
+    /// Empty until Discord has told us the name.
+    pub name: String,
+    pub icon_url: Option<String>,
+    pub member_count: u64,
+    pub joined_at: Option<DateTime<Utc>>,
+    /// Set when the bot was removed from the server (its data is kept).
+    pub left_at: Option<DateTime<Utc>>,
+    pub accounts: u64,
+}
+
+/// Every server with stored state.
+#[utoipa::path(get, path = "/api/servers", tag = "servers",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = Vec<ServerView>), (status = 401, body = ErrorBody)))]
+pub async fn servers(State(s): State<WebState>, _auth: Auth) -> ApiResult<Json<Vec<ServerView>>> {
+    let out = blocking(&s, |svc| {
+        let mut out = Vec::new();
+        for g in svc.store.guild_ids()? {
+            let (info, accounts) = svc.store.read(g, |r| {
+                Ok::<_, crate::Error>((r.guild_info()?, r.accounts()?.len()))
+            })?;
+            let info = info.unwrap_or_default();
+            out.push(ServerView {
+                id: g.to_string(),
+                name: info.name,
+                icon_url: info.icon_url,
+                member_count: info.member_count,
+                joined_at: info.joined_at,
+                left_at: info.left_at,
+                accounts: accounts as u64,
+            });
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok(Json(out))
+}

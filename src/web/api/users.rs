@@ -1,0 +1,301 @@
+//! Members of one server: the paged list, one member, balance adjustments, and inactive-member
+//! cleanup / reactivation. Writes go through `Economy` with a `Dashboard` actor.
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{blocking, AccountView, TransactionView};
+use crate::domain::{DomainError, GuildId, Money, Source, UserId};
+use crate::economy::{Adjustment, OpMeta};
+use crate::web::auth::{Auth, IdempotencyKey};
+use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Path, Query};
+use crate::web::WebState;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserListQuery {
+    /// Page number, from 1 (default 1).
+    pub page: Option<u64>,
+    /// 1 to 100 (default 50).
+    pub per_page: Option<u64>,
+    /// balance (default), total_earned, user_id or last_active.
+    pub sort_by: Option<String>,
+    /// desc (default) or asc.
+    pub order: Option<String>,
+    /// Include members marked inactive (default false).
+    pub include_inactive: Option<bool>,
+    /// Only user ids starting with these digits.
+    pub search: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UserPage {
+    pub items: Vec<AccountView>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+    pub pages: u64,
+}
+
+/// Lists a server's members with their balances.
+#[utoipa::path(get, path = "/api/{server_id}/users", tag = "users",
+    params(("server_id" = String, Path, description = "Discord server id"), UserListQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = UserPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn list_users(
+    State(s): State<WebState>,
+    _auth: Auth,
+    Path(guild): Path<u64>,
+    Query(q): Query<UserListQuery>,
+) -> ApiResult<Json<UserPage>> {
+    let per_page = q.per_page.unwrap_or(50);
+    if !(1..=100).contains(&per_page) {
+        return Err(ApiError::invalid_param(
+            "per_page",
+            "per_page must be 1 to 100",
+        ));
+    }
+    let page = q.page.unwrap_or(1).max(1);
+    let sort = q.sort_by.as_deref().unwrap_or("balance");
+    if !["balance", "total_earned", "user_id", "last_active"].contains(&sort) {
+        return Err(ApiError::invalid_param(
+            "sort_by",
+            "sort_by must be balance, total_earned, user_id or last_active",
+        ));
+    }
+    let asc = match q.order.as_deref().unwrap_or("desc") {
+        "asc" => true,
+        "desc" => false,
+        _ => {
+            return Err(ApiError::invalid_param(
+                "order",
+                "order must be asc or desc",
+            ))
+        }
+    };
+    let search = q.search.unwrap_or_default().trim().to_owned();
+    if !search.chars().all(|c| c.is_ascii_digit()) {
+        return Err(ApiError::invalid_param(
+            "search",
+            "search is a user id prefix (digits)",
+        ));
+    }
+    let include_inactive = q.include_inactive.unwrap_or(false);
+    let sort = sort.to_owned();
+    let mut accounts = blocking(&s, move |svc| {
+        Ok(svc.store.read(GuildId(guild), |r| r.accounts())?)
+    })
+    .await?;
+    accounts.retain(|a| (include_inactive || a.active) && a.user.to_string().starts_with(&search));
+    accounts.sort_by(|a, b| {
+        let o = match sort.as_str() {
+            "total_earned" => a.total_earned.cmp(&b.total_earned),
+            "user_id" => a.user.cmp(&b.user),
+            "last_active" => a.last_active.cmp(&b.last_active),
+            _ => a.balance.cmp(&b.balance),
+        }
+        .then(a.user.cmp(&b.user));
+        if asc {
+            o
+        } else {
+            o.reverse()
+        }
+    });
+    let total = accounts.len() as u64;
+    let items = accounts
+        .into_iter()
+        .skip(((page - 1).saturating_mul(per_page)).min(usize::MAX as u64) as usize)
+        .take(per_page as usize)
+        .map(AccountView::from)
+        .collect();
+    Ok(Json(UserPage {
+        items,
+        total,
+        page,
+        per_page,
+        pages: total.div_ceil(per_page),
+    }))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct UserDetail {
+    pub account: AccountView,
+    /// The ten newest ledger entries.
+    pub recent_transactions: Vec<TransactionView>,
+}
+
+/// One member's account and latest entries.
+#[utoipa::path(get, path = "/api/{server_id}/users/{user_id}", tag = "users",
+    params(("server_id" = String, Path), ("user_id" = String, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = UserDetail), (status = 404, body = ErrorBody)))]
+pub async fn get_user(
+    State(s): State<WebState>,
+    _auth: Auth,
+    Path((guild, user)): Path<(u64, u64)>,
+) -> ApiResult<Json<UserDetail>> {
+    let (guild, user) = (GuildId(guild), UserId(user));
+    let detail = blocking(&s, move |svc| {
+        let account = svc
+            .store
+            .read(guild, |r| r.account(user))?
+            .ok_or_else(|| DomainError::NotFound(format!("User {user} in this server")))?;
+        let recent = svc.economy.history(guild, user, 1, 10)?.items;
+        Ok(UserDetail {
+            account: account.into(),
+            recent_transactions: recent.into_iter().map(Into::into).collect(),
+        })
+    })
+    .await?;
+    Ok(Json(detail))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BalanceRequest {
+    /// With `set`: the new balance. Otherwise: positive adds, negative removes.
+    pub amount: i64,
+    #[serde(default)]
+    pub set: bool,
+    /// Kept in the ledger entry and the audit log (at most 500 characters).
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BalanceResponse {
+    pub user_id: String,
+    pub balance_before: i64,
+    pub balance: i64,
+    /// Absent when `set` named the balance the member already had.
+    pub transaction: Option<TransactionView>,
+}
+
+/// Adds to, removes from, or sets a member's balance (admin).
+#[utoipa::path(put, path = "/api/{server_id}/users/{user_id}/balance", tag = "users",
+    params(("server_id" = String, Path), ("user_id" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Apply at most once")),
+    request_body = BalanceRequest,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = BalanceResponse), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn set_balance(
+    State(s): State<WebState>,
+    auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
+    Path((guild, user)): Path<(u64, u64)>,
+    Json(req): Json<BalanceRequest>,
+) -> ApiResult<Json<BalanceResponse>> {
+    let adjustment = match (req.set, req.amount) {
+        (true, a) => Adjustment::Set(Money::new(a)),
+        (false, a) if a > 0 => Adjustment::Add(Money::new(a)),
+        (false, a) if a < 0 => Adjustment::Remove(Money::new(a.checked_neg().unwrap_or(i64::MAX))),
+        (false, _) => {
+            return Err(DomainError::InvalidAmount("the amount must not be 0".into()).into())
+        }
+    };
+    let meta = OpMeta {
+        actor: auth.actor(),
+        source: Source::Dashboard,
+        idempotency_key: key,
+    };
+    let (guild, user) = (GuildId(guild), UserId(user));
+    let out = blocking(&s, move |svc| {
+        svc.economy
+            .adjust(guild, user, adjustment, &req.reason, &meta)
+    })
+    .await?;
+    Ok(Json(BalanceResponse {
+        user_id: user.to_string(),
+        balance_before: out.balance_before.get(),
+        balance: out.balance.get(),
+        transaction: out.transaction.map(Into::into),
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InactiveQuery {
+    /// Idle for at least this many days (default 30).
+    pub days: Option<u32>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct InactiveUsers {
+    pub days: u32,
+    pub items: Vec<AccountView>,
+}
+
+/// Active members with no activity for `days` days, least recently active first.
+#[utoipa::path(get, path = "/api/{server_id}/users/inactive", tag = "users",
+    params(("server_id" = String, Path), InactiveQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = InactiveUsers), (status = 400, body = ErrorBody)))]
+pub async fn inactive_users(
+    State(s): State<WebState>,
+    _auth: Auth,
+    Path(guild): Path<u64>,
+    Query(q): Query<InactiveQuery>,
+) -> ApiResult<Json<InactiveUsers>> {
+    let days = q.days.unwrap_or(30);
+    let items = blocking(&s, move |svc| svc.economy.inactive(GuildId(guild), days)).await?;
+    Ok(Json(InactiveUsers {
+        days,
+        items: items.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CleanupRequest {
+    /// Mark members idle for at least this many days inactive (at least 1).
+    pub days: u32,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct CleanupResponse {
+    pub deactivated: Vec<String>,
+    pub count: u64,
+}
+
+/// Marks idle members inactive (off the leaderboard; their data is kept).
+#[utoipa::path(post, path = "/api/{server_id}/users/cleanup", tag = "users",
+    params(("server_id" = String, Path)),
+    request_body = CleanupRequest,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = CleanupResponse), (status = 422, body = ErrorBody)))]
+pub async fn cleanup_users(
+    State(s): State<WebState>,
+    _auth: Auth,
+    Path(guild): Path<u64>,
+    Json(req): Json<CleanupRequest>,
+) -> ApiResult<Json<CleanupResponse>> {
+    let users = blocking(&s, move |svc| {
+        svc.economy.mark_inactive(GuildId(guild), req.days)
+    })
+    .await?;
+    Ok(Json(CleanupResponse {
+        count: users.len() as u64,
+        deactivated: users.iter().map(UserId::to_string).collect(),
+    }))
+}
+
+/// Puts an inactive member back on the leaderboard.
+#[utoipa::path(post, path = "/api/{server_id}/users/{user_id}/reactivate", tag = "users",
+    params(("server_id" = String, Path), ("user_id" = String, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = AccountView), (status = 404, body = ErrorBody)))]
+pub async fn reactivate_user(
+    State(s): State<WebState>,
+    _auth: Auth,
+    Path((guild, user)): Path<(u64, u64)>,
+) -> ApiResult<Json<AccountView>> {
+    let (guild, user) = (GuildId(guild), UserId(user));
+    let a = blocking(&s, move |svc| {
+        if svc.store.read(guild, |r| r.account(user))?.is_none() {
+            return Err(DomainError::NotFound(format!("User {user} in this server")).into());
+        }
+        svc.economy.set_active(guild, user, true)
+    })
+    .await?;
+    Ok(Json(a.into()))
+}

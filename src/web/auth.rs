@@ -1,0 +1,327 @@
+//! Authentication for the API: HS256 access JWTs (algorithm pinned, `iss`/`aud`/`exp` checked
+//! against the store's clock), opaque refresh tokens (only their SHA-256 is stored), the CSRF
+//! double-submit check for cookie-authenticated writes, and the `Auth` extractor every handler uses.
+
+use std::path::Path;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, Method};
+use axum_extra::extract::cookie::CookieJar;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use super::WebState;
+use crate::domain::Actor;
+use crate::store::admins::AdminRole;
+
+pub const ISSUER: &str = "coffer";
+pub const AUDIENCE: &str = "coffer-dashboard";
+pub const ACCESS_COOKIE: &str = "access_token";
+pub const REFRESH_COOKIE: &str = "refresh_token";
+pub const CSRF_COOKIE: &str = "csrf_token";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Access-token claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub role: AdminRole,
+    /// The session family: logout revokes it, and with it every access token it issued.
+    pub sid: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+}
+
+/// Signing keys derived from the JWT secret.
+#[derive(Clone)]
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl JwtKeys {
+    pub fn new(secret: &[u8]) -> JwtKeys {
+        JwtKeys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        }
+    }
+
+    pub fn sign(&self, claims: &Claims) -> Result<String, ApiError> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .map_err(|e| ApiError::internal(&e))
+    }
+
+    /// Verifies signature, algorithm (HS256 only: `none` and every other alg are refused),
+    /// issuer and audience, then expiry against `now` (the store's clock).
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, ApiError> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.algorithms = vec![Algorithm::HS256];
+        v.set_issuer(&[ISSUER]);
+        v.set_audience(&[AUDIENCE]);
+        v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        // Expiry is checked below against the store clock, so tests can move time.
+        v.validate_exp = false;
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &v)
+            .map_err(|_| {
+                ApiError::unauthorized("invalid_token", "Your session is not valid; log in again.")
+            })?
+            .claims;
+        if claims.exp <= now.timestamp() {
+            return Err(ApiError::unauthorized(
+                "token_expired",
+                "Your session has expired; refresh it or log in again.",
+            ));
+        }
+        Ok(claims)
+    }
+}
+
+/// 32 random bytes as lowercase hex.
+pub fn random_token() -> String {
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex(&b)
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What the store keeps for a refresh token: its SHA-256, hex.
+pub fn token_hash(token: &str) -> String {
+    hex(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref())
+}
+
+/// Equal-time comparison, for CSRF tokens.
+pub fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// `JWT_SECRET_KEY` when set; else the key in `<data_dir>/jwt_secret`, created (mode 0600) with
+/// 64 random bytes on first start and reused after.
+pub fn load_or_create_secret(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    use anyhow::Context;
+    if let Some(s) = configured {
+        if s.len() < 32 {
+            tracing::warn!("JWT_SECRET_KEY is shorter than 32 characters; use a longer random key");
+        }
+        return Ok(s.as_bytes().to_vec());
+    }
+    let path = data_dir.join("jwt_secret");
+    match std::fs::read_to_string(&path) {
+        Ok(s) if s.trim().len() >= 32 => return Ok(s.trim().as_bytes().to_vec()),
+        Ok(_) => anyhow::bail!(
+            "{} is too short to be a signing key; delete it to have a new one generated",
+            path.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let mut b = [0u8; 64];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    let key = hex(&b);
+    write_private(&path, key.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+    tracing::info!(path = %path.display(), "generated a JWT signing key");
+    Ok(key.into_bytes())
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// How a request proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Bearer,
+    Cookie,
+}
+
+/// An authenticated dashboard user. Extracting it enforces the rules for the request's method:
+/// any write (not GET/HEAD/OPTIONS) needs the `admin` role, and, when authenticated by cookie,
+/// a matching `X-CSRF-Token` header.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub username: String,
+    pub role: AdminRole,
+    pub session: String,
+    pub via: Via,
+}
+
+impl Auth {
+    pub fn actor(&self) -> Actor {
+        Actor::Dashboard(self.username.clone())
+    }
+}
+
+pub fn is_write(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// The double-submit check: the `csrf_token` cookie equals the `X-CSRF-Token` header.
+pub fn check_csrf(parts: &Parts, jar: &CookieJar) -> Result<(), ApiError> {
+    let header = parts
+        .headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let cookie = jar.get(CSRF_COOKIE).map(|c| c.value()).unwrap_or("");
+    if header.is_empty() || cookie.is_empty() || !same(header, cookie) {
+        return Err(ApiError::forbidden(
+            "csrf_failed",
+            "Missing or wrong CSRF token: send the `csrf_token` cookie's value in `X-CSRF-Token`.",
+        ));
+    }
+    Ok(())
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let v = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+impl FromRequestParts<WebState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Auth, ApiError> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let (token, via) = match bearer(parts) {
+            Some(t) => (t.to_owned(), Via::Bearer),
+            None => match jar.get(ACCESS_COOKIE) {
+                Some(c) => (c.value().to_owned(), Via::Cookie),
+                None => {
+                    return Err(ApiError::unauthorized(
+                        "unauthenticated",
+                        "Log in first: send a Bearer token or the session cookie.",
+                    ))
+                }
+            },
+        };
+        let store = state.services.store.clone();
+        let claims = state.keys.verify(&token, store.now())?;
+        // Logout revokes the session family; the account may also have been removed or
+        // demoted since the token was issued: both are checked on every request.
+        let (family, account) = {
+            let (sid, sub) = (claims.sid.clone(), claims.sub.clone());
+            crate::store::blocking(move || Ok((store.session_family(&sid)?, store.admin(&sub)?)))
+                .await?
+        };
+        let now = state.services.store.now();
+        let (Some(family), Some(account)) = (family, account) else {
+            return Err(ApiError::unauthorized(
+                "session_revoked",
+                "Your session has ended; log in again.",
+            ));
+        };
+        if !family.is_live(now) || family.username != account.username {
+            return Err(ApiError::unauthorized(
+                "session_revoked",
+                "Your session has ended; log in again.",
+            ));
+        }
+        let auth = Auth {
+            username: account.username,
+            role: account.role,
+            session: claims.sid,
+            via,
+        };
+        if is_write(&parts.method) {
+            if auth.role != AdminRole::Admin {
+                return Err(ApiError::forbidden(
+                    "read_only",
+                    "Your dashboard account is read-only (viewer).",
+                ));
+            }
+            if via == Via::Cookie {
+                check_csrf(parts, &jar)?;
+            }
+        }
+        Ok(auth)
+    }
+}
+
+/// The optional `Idempotency-Key` header of a write.
+#[derive(Debug, Clone, Default)]
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        match parts.headers.get("idempotency-key") {
+            None => Ok(IdempotencyKey(None)),
+            Some(v) => {
+                let s = v.to_str().map_err(|_| {
+                    ApiError::invalid_param("Idempotency-Key", "Idempotency-Key must be ASCII.")
+                })?;
+                let s = s.trim();
+                if s.is_empty() || s.len() > 200 {
+                    return Err(ApiError::invalid_param(
+                        "Idempotency-Key",
+                        "Idempotency-Key must be 1 to 200 characters.",
+                    ));
+                }
+                Ok(IdempotencyKey(Some(s.to_owned())))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_secret_file_is_created_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = load_or_create_secret(None, dir.path()).unwrap();
+        let b = load_or_create_secret(None, dir.path()).unwrap();
+        assert_eq!(a, b);
+        assert!(a.len() >= 64);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("jwt_secret"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let c =
+            load_or_create_secret(Some("from-env-0123456789-0123456789-xx"), dir.path()).unwrap();
+        assert_eq!(c, b"from-env-0123456789-0123456789-xx");
+    }
+
+    #[test]
+    fn refresh_tokens_are_stored_as_sha256() {
+        assert_eq!(
+            token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(random_token().len(), 64);
+        assert_ne!(random_token(), random_token());
+    }
+}

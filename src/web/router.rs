@@ -1,0 +1,115 @@
+//! Builds the router: every API route comes from `api::routes()` (so it is in the OpenAPI
+//! document), plus `/healthz` and the document itself; unknown routes and methods answer in the
+//! API error shape, and every response carries the security headers.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::http::{header, StatusCode};
+use axum::routing::get;
+use axum::{middleware, Router};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use super::error::{not_found_fallback, ApiError, ErrorBody, ErrorDetail};
+use super::{api, auth, headers, throttle, WebSettings, WebState};
+use crate::app::Services;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Coffer API",
+        description = "The Coffer dashboard API. Authenticate with `POST /api/auth/login`; send the \
+access token as `Authorization: Bearer <token>` or rely on the HttpOnly cookies (then writes need \
+the `csrf_token` cookie's value in `X-CSRF-Token`). Errors are always \
+`{\"error\": {\"code\", \"message\", \"details\"}}`. Writes accept an `Idempotency-Key` header."
+    ),
+    modifiers(&SecuritySchemes),
+    components(schemas(ErrorBody, ErrorDetail)),
+    tags(
+        (name = "auth", description = "Login, token refresh, logout"),
+        (name = "status", description = "Bot status"),
+        (name = "servers", description = "Discord servers"),
+        (name = "users", description = "Members and balances"),
+        (name = "transactions", description = "The ledger"),
+        (name = "audit", description = "Admin change log"),
+        (name = "stream", description = "Live updates (SSE)"),
+    )
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let c = doc.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        c.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(auth::ACCESS_COOKIE))),
+        );
+    }
+}
+
+fn documented() -> (Router<WebState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(api::routes())
+        .split_for_parts()
+}
+
+/// The OpenAPI 3.1 document of every API route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented().1
+}
+
+/// The whole HTTP app. Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so
+/// login throttling can see client addresses.
+pub fn router(services: Services, settings: WebSettings) -> Router {
+    let (api, doc) = documented();
+    let doc_json: Arc<str> = doc
+        .to_json()
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "could not serialize the OpenAPI document");
+            "{}".into()
+        })
+        .into();
+    let state = WebState {
+        keys: auth::JwtKeys::new(&settings.jwt_secret),
+        settings: Arc::new(settings),
+        services,
+        throttle: Arc::new(throttle::LoginThrottle::default()),
+        started: Instant::now(),
+    };
+    api.route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let doc = doc_json.clone();
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        doc.to_string(),
+                    )
+                }
+            }),
+        )
+        .fallback(not_found_fallback)
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "This endpoint does not accept that method.",
+            )
+        })
+        .layer(middleware::map_response(headers::security_headers))
+        .with_state(state)
+}
