@@ -7,23 +7,39 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use crate::announce::Announce;
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::custom::CustomCommands;
 use crate::economy::Economy;
+use crate::guild::Guilds;
+use crate::shop::Shop;
 use crate::store::{Store, StoreOptions};
+use crate::tasks::Tasks;
 
 /// Every service, cheap to clone; the doors (web, Discord) hold one.
 #[derive(Clone)]
 pub struct Services {
     pub store: Store,
     pub economy: Economy,
+    pub shop: Shop,
+    pub tasks: Tasks,
+    pub announce: Announce,
+    pub custom: CustomCommands,
+    pub guilds: Guilds,
     pub discord_enabled: bool,
 }
 
 impl Services {
     pub fn new(store: Store, discord_enabled: bool) -> Services {
+        let economy = Economy::new(store.clone());
         Services {
-            economy: Economy::new(store.clone()),
+            shop: Shop::new(store.clone(), economy.clone()),
+            tasks: Tasks::new(store.clone()),
+            announce: Announce::new(store.clone()),
+            custom: CustomCommands::new(store.clone()),
+            guilds: Guilds::new(store.clone()),
+            economy,
             store,
             discord_enabled,
         }

@@ -97,6 +97,37 @@ impl Announce {
         self.create(guild, task.to_announcement(channel), actor)
     }
 
+    /// "Announce this task": builds the announcement from the stored task and the guild's
+    /// currency, posted to `channel` or the guild's announcement channel.
+    pub fn announce_task_by_id(
+        &self,
+        guild: GuildId,
+        task_id: u64,
+        channel: Option<ChannelId>,
+        actor: &Actor,
+    ) -> Result<Announcement, Error> {
+        let (task, cfg) = self.store.read(guild, |r| -> Result<_, Error> {
+            let task = r
+                .task(task_id)?
+                .ok_or_else(|| DomainError::NotFound(format!("Task {task_id}")))?;
+            Ok((task, r.guild_config()?))
+        })?;
+        let info = TaskAnnouncement {
+            task_id: task.id,
+            name: task.name,
+            description: task.description,
+            reward: task.reward.get(),
+            duration_hours: task.duration_hours,
+            currency_name: cfg.currency_name,
+            currency_symbol: cfg.currency_symbol,
+            max_claims: u32::try_from(task.max_claims).ok(),
+            expires_at: task.expires_at,
+            category: (!task.category.trim().is_empty()).then_some(task.category),
+            role_reward: task.role_id,
+        };
+        self.announce_task(guild, &info, channel, actor)
+    }
+
     /// Applies an edit; the Discord message is edited (not reposted) by the reconciler.
     pub fn edit(
         &self,

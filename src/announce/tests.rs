@@ -434,3 +434,38 @@ fn deleting_a_template_marks_its_record_and_announcements_can_use_templates() {
         Err(Error::Domain(DomainError::NotFound(_)))
     ));
 }
+
+#[test]
+fn announcing_a_stored_task_uses_its_fields_and_the_guild_currency() {
+    let (ts, svc) = setup();
+    let tasks = crate::tasks::Tasks::new(ts.store.clone());
+    let task = tasks
+        .create(
+            G,
+            crate::domain::tasks::NewTask {
+                name: "Welcome New Members".into(),
+                description: "Help welcome 5 new members".into(),
+                reward: 150,
+                max_claims: 3,
+                ..Default::default()
+            },
+            &crate::economy::OpMeta::user(UserId(1), crate::domain::Source::Dashboard),
+        )
+        .unwrap();
+    let a = svc
+        .announce_task_by_id(G, task.id, Some(CH), &admin())
+        .unwrap();
+    let rendered = serde_json::to_string(&a).unwrap();
+    assert!(rendered.contains("Welcome New Members"), "{rendered}");
+    assert!(rendered.contains("150"), "{rendered}");
+    assert!(rendered.contains("coins"), "{rendered}");
+    assert_eq!(a.channel, CH);
+    assert!(record(&ts, SyncKind::Announcement, a.id).is_some());
+    let err = svc
+        .announce_task_by_id(G, 999, Some(CH), &admin())
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Domain(DomainError::NotFound(_))),
+        "{err:?}"
+    );
+}
