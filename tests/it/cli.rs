@@ -1,0 +1,423 @@
+//! The real `coffer` binary: run, verify, admin set-password, config errors, the single-process
+//! lock and graceful shutdown. Every child gets a clean environment and a temp data dir.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use coffer::clock::SystemClock;
+use coffer::domain::{GuildId, Money, Source, UserId};
+use coffer::economy::{Adjustment, Economy, OpMeta};
+use coffer::store::{Store, StoreOptions};
+
+const BIN: &str = env!("CARGO_BIN_EXE_coffer");
+
+/// A `coffer` command with no inherited Coffer/Discord settings and an empty config file.
+fn coffer(dir: &Path) -> Command {
+    let config = dir.join("config.toml");
+    if !config.exists() {
+        std::fs::write(&config, "").unwrap();
+    }
+    let mut cmd = Command::new(BIN);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("COFFER_")
+            || k.starts_with("DISCORD_")
+            || k.starts_with("ADMIN_")
+            || k == "PORT"
+            || k == "JWT_SECRET_KEY"
+            || k == "RUST_LOG"
+        {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.current_dir(dir)
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run coffer")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Builds a database with two guilds' worth of activity through the library, as the bot would.
+fn build_db(data: &Path) -> PathBuf {
+    let path = data.join("coffer.redb");
+    let store = Store::open(
+        &path,
+        std::sync::Arc::new(SystemClock),
+        StoreOptions::default(),
+    )
+    .unwrap();
+    let eco = Economy::new(store);
+    let admin = OpMeta::user(UserId(1), Source::Cli);
+    for g in [GuildId(111), GuildId(222)] {
+        for u in 1..=5 {
+            eco.adjust(
+                g,
+                UserId(u),
+                Adjustment::Add(Money::new(100 * u as i64)),
+                "seed",
+                &admin,
+            )
+            .unwrap();
+        }
+        eco.transfer(
+            g,
+            UserId(5),
+            UserId(1),
+            Money::new(50),
+            &OpMeta::user(UserId(5), Source::Api),
+        )
+        .unwrap();
+        eco.daily(g, UserId(2), &OpMeta::user(UserId(2), Source::Api))
+            .unwrap();
+    }
+    path
+}
+
+#[test]
+fn verify_reports_every_guild_on_a_database_the_tests_built() {
+    let dir = tempfile::tempdir().unwrap();
+    build_db(&dir.path().join("data"));
+    let out = run(coffer(dir.path()).arg("verify"));
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains("guild 111: OK: 5 accounts, 8 ledger entries"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("guild 222: OK"), "{stdout}");
+    assert!(
+        stdout.contains("2 server(s) checked: all consistent"),
+        "{stdout}"
+    );
+
+    let out = run(coffer(dir.path()).args(["verify", "--guild", "222", "--json"]));
+    assert!(out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report[0]["guild"], "222");
+    assert_eq!(report[0]["ok"], true);
+    assert_eq!(report[0]["total_currency"], 1600);
+}
+
+#[test]
+fn verify_exits_1_and_names_the_account_when_a_balance_was_tampered_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = build_db(&dir.path().join("data"));
+    {
+        use redb::ReadableTable;
+        let db = redb::Database::create(&path).unwrap();
+        let w = db.begin_write().unwrap();
+        {
+            let mut t = w.open_table(coffer::store::tables::ACCOUNTS).unwrap();
+            let raw = t.get((111u64, 3u64)).unwrap().unwrap().value().to_vec();
+            let mut v: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+            v["balance"] = serde_json::json!(999_999);
+            t.insert((111u64, 3u64), serde_json::to_vec(&v).unwrap().as_slice())
+                .unwrap();
+        }
+        w.commit().unwrap();
+    }
+    let out = run(coffer(dir.path()).arg("verify"));
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("guild 111: MISMATCH"), "{stdout}");
+    assert!(
+        stdout.contains("user 3: stored 999,999, ledger sum 300"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("guild 222: OK"), "{stdout}");
+    assert!(stdout.contains("MISMATCHES FOUND"), "{stdout}");
+}
+
+#[test]
+fn config_errors_name_the_key_and_its_source_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[web]\nbind = \"127.0.0.1:0\"\nbindd = 1\n",
+    )
+    .unwrap();
+    let out = run(coffer(dir.path()).arg("verify"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("line 3") && err.contains("bindd"), "{err}");
+
+    std::fs::write(dir.path().join("config.toml"), "").unwrap();
+    let out = run(coffer(dir.path())
+        .arg("verify")
+        .env("COFFER_DEFAULTS__DAILY_AMOUNT", "-5"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("env COFFER_DEFAULTS__DAILY_AMOUNT"), "{err}");
+
+    let out = run(coffer(dir.path()).args(["--log-level", "shouty", "verify"]));
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(coffer(dir.path()).arg("verify").env("PORT", "eighty"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("env PORT"));
+}
+
+#[test]
+fn a_database_from_a_newer_coffer_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = build_db(&dir.path().join("data"));
+    coffer::store::migrations::set_schema_version(&path, 99).unwrap();
+    let out = run(coffer(dir.path()).arg("verify"));
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("newer Coffer") && err.contains("schema version 99"),
+        "{err}"
+    );
+}
+
+#[test]
+fn admin_set_password_reads_stdin_and_refuses_short_passwords() {
+    let dir = tempfile::tempdir().unwrap();
+    let set = |pw: &str| {
+        let mut child = coffer(dir.path())
+            .args(["admin", "set-password", "alice", "--role", "viewer"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{pw}\n").as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = set("short");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("at least 8 characters"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = set("a long enough passphrase");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Password set for `alice` (role: Viewer)"));
+    assert!(!text(&out.stdout).contains("passphrase"));
+    let store = Store::open(
+        &dir.path().join("data/coffer.redb"),
+        std::sync::Arc::new(SystemClock),
+        StoreOptions::default(),
+    )
+    .unwrap();
+    let acct = store.admin("alice").unwrap().unwrap();
+    assert!(coffer::admins::verify_password(
+        &acct.password_hash,
+        "a long enough passphrase"
+    ));
+}
+
+/// A running `coffer run`, with its address read from the log and stderr collected.
+struct Running {
+    child: Child,
+    addr: String,
+    stderr: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Running {
+    fn start(dir: &Path, envs: &[(&str, &str)]) -> Running {
+        let mut cmd = coffer(dir);
+        cmd.arg("run")
+            .env("COFFER_WEB__BIND", "127.0.0.1:0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let (tx, rx) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut r = Running {
+            child,
+            addr: String::new(),
+            stderr: rx,
+            seen: Vec::new(),
+        };
+        let line = r.wait_for("dashboard at http://");
+        let start = line.find("http://").unwrap() + "http://".len();
+        let rest = &line[start..];
+        let end = rest.find(['/', ' ']).unwrap_or(rest.len());
+        r.addr = rest[..end].to_owned();
+        r
+    }
+
+    fn wait_for(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        if let Some(l) = self.seen.iter().find(|l| l.contains(needle)) {
+            return l.clone();
+        }
+        while Instant::now() < deadline {
+            match self.stderr.recv_timeout(Duration::from_millis(200)) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        panic!(
+            "`{needle}` never appeared in the log:\n{}",
+            self.seen.join("\n")
+        );
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        let mut s = TcpStream::connect(&self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.addr
+        )
+        .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        let status = resp[9..12].parse().unwrap();
+        let body = resp
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    /// SIGTERM, then the exit status; the process must stop by itself.
+    fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "coffer did not stop after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn run_without_a_token_serves_the_dashboard_says_the_bot_is_off_and_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = Running::start(dir.path(), &[]);
+    app.wait_for("DISCORD_TOKEN is not set: the Discord bot is off");
+    let (status, body) = app.get("/healthz");
+    assert_eq!((status, body.trim()), (200, "ok"));
+    let (status, body) = app.get("/api/status");
+    assert_eq!(status, 200);
+    assert!(body.contains("\"online\":true"), "{body}");
+
+    // One process per database: a second coffer on the same data dir is refused, not hung.
+    let started = Instant::now();
+    let out = run(coffer(dir.path()).arg("verify"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("already open in another Coffer process"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    let off_lines = app
+        .seen
+        .iter()
+        .filter(|l| l.contains("the Discord bot is off"))
+        .count();
+    assert_eq!(off_lines, 1);
+    let mut stdout = app.child.stdout.take().unwrap();
+    let status = app.stop();
+    assert!(status.success(), "exit status {status:?}");
+    let mut printed = String::new();
+    stdout.read_to_string(&mut printed).unwrap();
+    assert!(
+        printed.contains("Created the dashboard account `admin` with password: "),
+        "{printed}"
+    );
+
+    // The first admin is created once: a restart prints no new password.
+    let mut app = Running::start(dir.path(), &[]);
+    let mut out = app.child.stdout.take().unwrap();
+    let status = app.stop();
+    let mut stdout = String::new();
+    out.read_to_string(&mut stdout).unwrap();
+    assert!(status.success());
+    assert!(
+        !stdout.contains("Created the dashboard account"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn port_env_makes_coffer_listen_on_all_interfaces() {
+    let dir = tempfile::tempdir().unwrap();
+    // Find a free port, then hand it to PORT.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = coffer(dir.path());
+    cmd.arg("run")
+        .env("PORT", port.to_string())
+        .env("ADMIN_USERNAME", "root")
+        .env("ADMIN_PASSWORD", "correct horse battery")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut found = false;
+    while Instant::now() < deadline {
+        match lines.next() {
+            Some(Ok(l)) if l.contains(&format!("0.0.0.0:{port}")) => {
+                found = true;
+                break;
+            }
+            Some(Ok(_)) => {}
+            _ => break,
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(found, "coffer did not report listening on 0.0.0.0:{port}");
+}
