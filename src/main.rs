@@ -125,32 +125,33 @@ fn run(config: Config) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(config.web.bind)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.web.bind))?;
-        let shutdown = async {
-            let ctrl_c = tokio::signal::ctrl_c();
-            #[cfg(unix)]
-            {
-                let mut term =
-                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    {
-                        Ok(s) => s,
-                        Err(_) => {
-                            let _ = ctrl_c.await;
-                            return;
-                        }
-                    };
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            #[cfg(not(unix))]
-            {
-                let _ = ctrl_c.await;
-            }
-        };
+        let shutdown = shutdown_signal()?;
         coffer::app::run_until(config, Arc::new(SystemClock), listener, shutdown).await
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on SIGTERM or Ctrl-C. The handlers are installed before this returns, so a signal
+/// that arrives while Coffer is still starting is not lost (nor does it kill the process).
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
 }
 
 fn verify(config: &Config, guild: Option<GuildId>, json: bool) -> anyhow::Result<ExitCode> {
