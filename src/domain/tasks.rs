@@ -83,7 +83,7 @@ impl Task {
     }
 
     /// Refuses a new claim on a task that is closed, expired or past `expires_at`, or when the
-    /// server has tasks or member claims turned off. Capacity is checked separately
+    /// server has tasks turned off. Capacity is checked separately
     /// (`has_room`), because a re-claim may first free its own spot.
     pub fn check_claimable(
         &self,
@@ -92,11 +92,6 @@ impl Task {
     ) -> Result<(), DomainError> {
         if !cfg.features.tasks {
             return Err(tasks_off());
-        }
-        if !cfg.allow_user_tasks {
-            return Err(DomainError::Refused(
-                "Members can't claim tasks on this server right now.".into(),
-            ));
         }
         match self.status {
             TaskStatus::Active => {}

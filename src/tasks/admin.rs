@@ -34,6 +34,24 @@ impl Tasks {
             })
     }
 
+    /// A task created by a member rather than an admin: allowed only when the guild's
+    /// `allow_user_tasks` is on. Reviewing it still takes a moderator.
+    pub fn create_by_member(
+        &self,
+        guild: GuildId,
+        new: NewTask,
+        meta: &OpMeta,
+    ) -> Result<Task, Error> {
+        let cfg = self.store.read(guild, |r| r.guild_config())?;
+        if !cfg.allow_user_tasks {
+            return Err(crate::domain::DomainError::Refused(
+                "Only admins can create tasks on this server.".into(),
+            )
+            .into());
+        }
+        self.create(guild, new, meta)
+    }
+
     /// Edits a task. Running claims keep their deadlines; `max_claims` can't drop below the
     /// spots already taken.
     pub fn edit(

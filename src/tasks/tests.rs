@@ -179,6 +179,28 @@ fn create_with_bad_input_writes_nothing() {
 }
 
 #[test]
+fn members_create_tasks_only_when_the_guild_allows_it_and_may_always_claim() {
+    let f = fx_with(GuildConfig {
+        allow_user_tasks: false,
+        ..GuildConfig::default()
+    });
+    let err = f
+        .tasks
+        .create_by_member(G, spec("mine", 10, 5), &member(3))
+        .unwrap_err();
+    assert!(err.user_message().contains("Only admins"), "{err}");
+    assert_eq!(f.tasks.list(G, &Default::default()).unwrap().total, 0);
+    let t = f.create("admin's", 10, 5);
+    f.tasks.claim(G, t.id, UserId(3), &member(3)).unwrap();
+    let f = fx_with(GuildConfig::default());
+    let mine = f
+        .tasks
+        .create_by_member(G, spec("mine", 10, 5), &member(3))
+        .unwrap();
+    assert_eq!(mine.created_by, Actor::User(UserId(3)));
+}
+
+#[test]
 fn create_is_refused_when_tasks_are_turned_off() {
     let mut cfg = GuildConfig::default();
     cfg.features.tasks = false;

@@ -168,7 +168,10 @@ fn claimable_checks_status_expiry_and_settings() {
         .contains("closed"));
     t.status = TaskStatus::Active;
     let off = GuildConfig {
-        allow_user_tasks: false,
+        features: crate::domain::guild_config::Features {
+            tasks: false,
+            ..Default::default()
+        },
         ..GuildConfig::default()
     };
     assert!(t.check_claimable(&off, now).is_err());
