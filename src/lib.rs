@@ -5,6 +5,7 @@ pub mod admins;
 pub mod app;
 pub mod clock;
 pub mod config;
+pub mod discord;
 pub mod domain;
 pub mod economy;
 pub mod error;

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admins;
 pub mod audit;
 mod codec;
+pub mod command_log;
 pub mod guilds;
 pub mod migrations;
 pub mod outbox;

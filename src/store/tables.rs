@@ -31,6 +31,8 @@ pub const DISCORD_SYNC: TableDefinition<(u64, &str, u64), Bytes> =
 pub const AUDIT: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("audit");
 /// (guild, grant id) -> RoleGrant.
 pub const ROLE_GRANTS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("role_grants");
+/// (guild, log id) -> CommandLogEntry (guild 0 = direct messages).
+pub const COMMAND_LOG: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("command_log");
 /// username -> AdminAccount (dashboard accounts are not per guild).
 pub const ADMINS: TableDefinition<&str, Bytes> = TableDefinition::new("admins");
 
@@ -49,5 +51,6 @@ pub(crate) fn create_all(tx: &redb::WriteTransaction) -> Result<(), redb::TableE
     tx.open_table(AUDIT)?;
     tx.open_table(ROLE_GRANTS)?;
     tx.open_table(ADMINS)?;
+    tx.open_table(COMMAND_LOG)?;
     Ok(())
 }

@@ -1,0 +1,601 @@
+//! A fake Discord on 127.0.0.1: REST (axum) and the gateway websocket (tokio-tungstenite), on
+//! random ports. It answers what serenity, poise and Coffer call, records every REST call, can
+//! script error answers (404/429/5xx), and pushes READY, GUILD_CREATE and injected interactions.
+//! Every gateway payload is first parsed with serenity's own types, so a payload serenity would
+//! silently drop fails the test here instead.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use futures_util::{SinkExt, StreamExt};
+use poise::serenity_prelude as serenity;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, Notify};
+use tokio_tungstenite::tungstenite::Message;
+
+pub const APP_ID: u64 = 900_000_000_000_000_001;
+pub const BOT_ID: u64 = 900_000_000_000_000_002;
+pub const GUILD_ID: u64 = 800_000_000_000_000_001;
+pub const OWNER_ID: u64 = 700_000_000_000_000_001;
+pub const CHANNEL_ID: u64 = 800_000_000_000_000_100;
+pub const ADMIN_ROLE_ID: u64 = 800_000_000_000_000_200;
+
+/// One REST call as the fake saw it.
+#[derive(Debug, Clone)]
+pub struct RestCall {
+    pub method: String,
+    pub path: String,
+    pub body: Value,
+    /// The status the fake answered.
+    pub status: u16,
+    pub at: std::time::Instant,
+}
+
+/// A scripted answer: the next `times` calls matching `method` and `path_contains` get it.
+#[derive(Debug, Clone)]
+struct Script {
+    method: String,
+    path_contains: String,
+    status: u16,
+    body: Value,
+    times: u32,
+}
+
+#[derive(Default)]
+struct State {
+    calls: Mutex<Vec<RestCall>>,
+    changed: Notify,
+    scripts: Mutex<Vec<Script>>,
+    gateway_url: Mutex<String>,
+    session: Mutex<Option<mpsc::UnboundedSender<Value>>>,
+    identifies: Mutex<Vec<Value>>,
+    next_id: AtomicU64,
+}
+
+/// A running fake. Dropping it stops both servers.
+pub struct FakeDiscord {
+    pub base_url: String,
+    state: Arc<State>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for FakeDiscord {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Who invokes a command in an injected interaction.
+#[derive(Debug, Clone)]
+pub struct Invoker {
+    pub id: u64,
+    pub name: String,
+    pub roles: Vec<u64>,
+    /// Resolved permissions in the channel (a bit set, as Discord sends it).
+    pub permissions: u64,
+}
+
+impl Invoker {
+    /// A plain member: Send Messages and View Channel only.
+    pub fn member(id: u64, name: &str) -> Invoker {
+        Invoker {
+            id,
+            name: name.into(),
+            roles: vec![],
+            permissions: (1 << 10) | (1 << 11),
+        }
+    }
+}
+
+/// What the bot answered to one interaction.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// Every REST call made with the interaction's token, in order.
+    pub calls: Vec<RestCall>,
+    /// The body of the message that answers (callback data, edit or follow-up).
+    pub message: Value,
+    /// Whether the message is visible only to the invoker.
+    pub ephemeral: bool,
+}
+
+impl Answer {
+    /// Content plus every embed's title, description, fields and footer, for assertions.
+    pub fn text(&self) -> String {
+        let mut out = self.message["content"].as_str().unwrap_or("").to_owned();
+        for e in self.message["embeds"].as_array().into_iter().flatten() {
+            for key in ["title", "description"] {
+                if let Some(s) = e[key].as_str() {
+                    out.push('\n');
+                    out.push_str(s);
+                }
+            }
+            for f in e["fields"].as_array().into_iter().flatten() {
+                out.push_str(&format!("\n{}: {}", f["name"], f["value"]));
+            }
+            if let Some(s) = e["footer"]["text"].as_str() {
+                out.push('\n');
+                out.push_str(s);
+            }
+        }
+        out
+    }
+}
+
+impl FakeDiscord {
+    pub async fn start() -> FakeDiscord {
+        let state = Arc::new(State {
+            next_id: AtomicU64::new(1_000_000_000_000_000_000),
+            ..State::default()
+        });
+        let rest = TcpListener::bind("127.0.0.1:0").await.expect("bind rest");
+        let gw = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind gateway");
+        let base_url = format!("http://{}", rest.local_addr().expect("addr"));
+        *state.gateway_url.lock().unwrap() = format!("ws://{}", gw.local_addr().expect("addr"));
+        let app = axum::Router::new().fallback({
+            let state = state.clone();
+            move |method: Method, uri: Uri, body: Bytes| {
+                let state = state.clone();
+                async move { rest_call(&state, method, uri, body) }
+            }
+        });
+        let rest_task = tokio::spawn(async move {
+            let _ = axum::serve(rest, app).await;
+        });
+        let gw_task = tokio::spawn(gateway_accept(gw, state.clone()));
+        FakeDiscord {
+            base_url,
+            state,
+            tasks: vec![rest_task, gw_task],
+        }
+    }
+
+    /// Every REST call so far.
+    pub fn calls(&self) -> Vec<RestCall> {
+        self.state.calls.lock().unwrap().clone()
+    }
+
+    /// REST calls whose method is `method` and whose path contains `part`.
+    pub fn calls_to(&self, method: &str, part: &str) -> Vec<RestCall> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method == method && c.path.contains(part))
+            .collect()
+    }
+
+    /// The next `times` calls matching get `status` with `body`.
+    pub fn script(&self, method: &str, path_contains: &str, status: u16, body: Value, times: u32) {
+        self.state.scripts.lock().unwrap().push(Script {
+            method: method.into(),
+            path_contains: path_contains.into(),
+            status,
+            body,
+            times,
+        });
+    }
+
+    /// IDENTIFY payloads received on the gateway.
+    pub fn identifies(&self) -> Vec<Value> {
+        self.state.identifies.lock().unwrap().clone()
+    }
+
+    /// Waits until `cond` holds over the recorded state (REST calls, identifies), or panics
+    /// after `timeout` with `what`.
+    pub async fn wait_until(
+        &self,
+        what: &str,
+        timeout: Duration,
+        cond: impl Fn(&FakeDiscord) -> bool,
+    ) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.state.changed.notified();
+            if cond(self) {
+                return;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let logs = crate::support::logs();
+                let tail: Vec<&str> = logs
+                    .lines()
+                    .rev()
+                    .take(40)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                assert!(
+                    cond(self),
+                    "timed out waiting for {what}; REST calls: {:#?}\nlast log lines:\n{}",
+                    self.calls(),
+                    tail.join("\n")
+                );
+                return;
+            }
+            // The tick covers a notification that raced the check above.
+            let _ = tokio::time::timeout(Duration::from_millis(50), notified).await;
+        }
+    }
+
+    /// Waits for the bot's IDENTIFY (the gateway session is then up and READY sent).
+    pub async fn wait_identified(&self) {
+        self.wait_until("IDENTIFY", Duration::from_secs(15), |f| {
+            !f.identifies().is_empty()
+        })
+        .await;
+    }
+
+    fn next_id(&self) -> u64 {
+        self.state.next_id.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// Sends a slash-command interaction; returns its token.
+    pub fn slash(&self, who: &Invoker, name: &str, options: Value) -> String {
+        let id = self.next_id();
+        let token = format!("tok-{id}");
+        let mut users = serde_json::Map::new();
+        let mut members = serde_json::Map::new();
+        collect_users(&options, &mut |uid| {
+            users.insert(uid.to_string(), user_json(uid, &format!("user{uid}")));
+            members.insert(
+                uid.to_string(),
+                json!({
+                    "roles": [], "joined_at": "2024-01-01T00:00:00Z", "deaf": false, "mute": false,
+                    "flags": 0, "pending": false, "permissions": "3072"
+                }),
+            );
+        });
+        let d = json!({
+            "id": id.to_string(),
+            "application_id": APP_ID.to_string(),
+            "type": 2,
+            "data": {
+                "id": "600000000000000001",
+                "name": name,
+                "type": 1,
+                "options": options,
+                "resolved": { "users": users, "members": members },
+            },
+            "guild_id": GUILD_ID.to_string(),
+            "channel_id": CHANNEL_ID.to_string(),
+            "channel": { "id": CHANNEL_ID.to_string(), "type": 0, "name": "general" },
+            "member": {
+                "user": user_json(who.id, &who.name),
+                "roles": who.roles.iter().map(u64::to_string).collect::<Vec<_>>(),
+                "joined_at": "2024-01-01T00:00:00Z",
+                "deaf": false, "mute": false, "flags": 0, "pending": false,
+                "permissions": who.permissions.to_string(),
+            },
+            "token": token,
+            "version": 1,
+            "app_permissions": "2248473465835073",
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": { "0": GUILD_ID.to_string() },
+            "context": 0,
+            "attachment_size_limit": 10485760,
+        });
+        serde_json::from_value::<serenity::Interaction>(d.clone())
+            .unwrap_or_else(|e| panic!("serenity would drop this INTERACTION_CREATE: {e}\n{d:#}"));
+        self.dispatch("INTERACTION_CREATE", d);
+        token
+    }
+
+    /// Pushes a dispatch event to the connected bot.
+    pub fn dispatch(&self, t: &str, d: Value) {
+        let tx = self.state.session.lock().unwrap().clone();
+        let tx = tx.expect("no gateway session: call wait_identified first");
+        tx.send(json!({ "t": t, "d": d }))
+            .expect("gateway session closed");
+    }
+
+    /// Waits for the bot's answer to the interaction with `token`: its callback (type 4), or
+    /// the edit/follow-up that replaces a defer (type 5).
+    pub async fn answer(&self, token: &str) -> Answer {
+        let find = |f: &FakeDiscord| -> Option<Answer> {
+            let calls: Vec<RestCall> = f
+                .calls()
+                .into_iter()
+                .filter(|c| c.path.contains(token) && c.status < 300)
+                .collect();
+            for c in &calls {
+                let is_message_callback =
+                    c.path.ends_with("/callback") && c.body["type"] == json!(4);
+                let is_followup = c.method == "POST" && c.path.contains("/webhooks/");
+                let is_edit = c.method == "PATCH";
+                if is_message_callback || is_followup || is_edit {
+                    let (message, flags) = if is_message_callback {
+                        (c.body["data"].clone(), c.body["data"]["flags"].as_u64())
+                    } else if is_edit {
+                        let deferred = calls
+                            .iter()
+                            .find(|d| d.path.ends_with("/callback"))
+                            .and_then(|d| d.body["data"]["flags"].as_u64());
+                        (c.body.clone(), deferred)
+                    } else {
+                        (c.body.clone(), c.body["flags"].as_u64())
+                    };
+                    return Some(Answer {
+                        calls: calls.clone(),
+                        message,
+                        ephemeral: flags.unwrap_or(0) & 64 != 0,
+                    });
+                }
+            }
+            None
+        };
+        self.wait_until(
+            &format!("an answer to {token}"),
+            Duration::from_secs(10),
+            |f| find(f).is_some(),
+        )
+        .await;
+        find(self).expect("answer present")
+    }
+}
+
+fn user_json(id: u64, name: &str) -> Value {
+    json!({ "id": id.to_string(), "username": name, "discriminator": "0", "global_name": name, "avatar": null })
+}
+
+/// Calls `f` with every user id in options of type 6 (USER), at any depth.
+fn collect_users(options: &Value, f: &mut impl FnMut(u64)) {
+    for o in options.as_array().into_iter().flatten() {
+        if o["type"] == json!(6) {
+            if let Some(id) = o["value"].as_str().and_then(|v| v.parse().ok()) {
+                f(id);
+            }
+        }
+        collect_users(&o["options"], f);
+    }
+}
+
+fn rest_call(state: &State, method: Method, uri: Uri, body: Bytes) -> Response {
+    let path = uri.path().to_owned();
+    let body_json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let scripted = {
+        let mut scripts = state.scripts.lock().unwrap();
+        let hit = scripts.iter_mut().find(|s| {
+            s.times > 0 && s.method == method.as_str() && path.contains(&s.path_contains)
+        });
+        hit.map(|s| {
+            s.times -= 1;
+            (s.status, s.body.clone())
+        })
+    };
+    let (status, answer) =
+        scripted.unwrap_or_else(|| default_answer(state, &method, &path, &body_json));
+    state.calls.lock().unwrap().push(RestCall {
+        method: method.to_string(),
+        path,
+        body: body_json,
+        status,
+        at: std::time::Instant::now(),
+    });
+    state.changed.notify_waiters();
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if status == 204 {
+        return code.into_response();
+    }
+    (code, axum::Json(answer)).into_response()
+}
+
+fn default_answer(state: &State, method: &Method, path: &str, body: &Value) -> (u16, Value) {
+    let Some(p) = path.strip_prefix("/api/v10") else {
+        return (404, json!({"message": "404: Not Found", "code": 0}));
+    };
+    let gateway = state.gateway_url.lock().unwrap().clone();
+    let parts: Vec<&str> = p.trim_matches('/').split('/').collect();
+    match (method.as_str(), parts.as_slice()) {
+        ("GET", ["gateway"]) => (200, json!({ "url": gateway })),
+        ("GET", ["gateway", "bot"]) => (
+            200,
+            json!({
+                "url": gateway, "shards": 1,
+                "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+            }),
+        ),
+        ("GET", ["users", "@me"]) => (
+            200,
+            json!({
+                "id": BOT_ID.to_string(), "username": "Coffer", "discriminator": "0", "bot": true, "avatar": null
+            }),
+        ),
+        ("GET", ["oauth2", "applications", "@me"]) => (
+            200,
+            json!({
+                "id": APP_ID.to_string(), "name": "Coffer", "icon": null, "description": "",
+                "bot_public": true, "bot_require_code_grant": false, "verify_key": "", "flags": 0,
+                "owner": {"id": OWNER_ID.to_string(), "username": "owner", "discriminator": "0", "avatar": null}
+            }),
+        ),
+        ("PUT", ["applications", _, "commands"])
+        | ("PUT", ["applications", _, "guilds", _, "commands"]) => {
+            let cmds: Vec<Value> = body
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, c)| {
+                    let mut c = c.clone();
+                    c["id"] = json!((500_000_000_000_000_000u64 + i as u64).to_string());
+                    c["application_id"] = json!(APP_ID.to_string());
+                    c["version"] = json!("1");
+                    c
+                })
+                .collect();
+            (200, Value::Array(cmds))
+        }
+        ("POST", ["interactions", _, _, "callback"]) => (204, Value::Null),
+        ("POST", ["webhooks", _, _]) | ("PATCH", ["webhooks", _, _, "messages", _]) => {
+            let mut m = message_json(state);
+            for k in ["content", "embeds", "flags"] {
+                if let Some(v) = body.get(k) {
+                    m[k] = v.clone();
+                }
+            }
+            (200, m)
+        }
+        ("DELETE", ["webhooks", _, _, "messages", _]) => (204, Value::Null),
+        _ => (
+            404,
+            json!({"message": "Unknown route in the fake", "code": 0}),
+        ),
+    }
+}
+
+fn message_json(state: &State) -> Value {
+    let id = state.next_id.fetch_add(1, Ordering::SeqCst);
+    json!({
+        "id": id.to_string(), "channel_id": CHANNEL_ID.to_string(),
+        "author": user_json(BOT_ID, "Coffer"), "content": "", "timestamp": "2026-01-01T00:00:00Z",
+        "edited_timestamp": null, "tts": false, "mention_everyone": false, "mentions": [],
+        "mention_roles": [], "attachments": [], "embeds": [], "pinned": false, "type": 0, "flags": 0
+    })
+}
+
+async fn gateway_accept(listener: TcpListener, state: Arc<State>) {
+    while let Ok((stream, _)) = listener.accept().await {
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Ok(ws) = tokio_tungstenite::accept_async(stream).await {
+                gateway_session(ws, state).await;
+            }
+        });
+    }
+}
+
+async fn gateway_session(
+    ws: tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>,
+    state: Arc<State>,
+) {
+    let (mut sink, mut stream) = ws.split();
+    let send = |v: Value| Message::Text(v.to_string());
+    if sink
+        .send(send(json!({"op": 10, "d": {"heartbeat_interval": 41250}})))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    // Wait for IDENTIFY.
+    loop {
+        match stream.next().await {
+            Some(Ok(Message::Text(t))) => {
+                let v: Value = serde_json::from_str(&t).unwrap_or(Value::Null);
+                if v["op"] == json!(2) {
+                    state.identifies.lock().unwrap().push(v);
+                    break;
+                }
+                if v["op"] == json!(1) {
+                    let _ = sink.send(send(json!({"op": 11}))).await;
+                }
+            }
+            Some(Ok(_)) => {}
+            _ => return,
+        }
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel::<Value>();
+    let mut queue: VecDeque<Value> = VecDeque::new();
+    queue.push_back(json!({"t": "READY", "d": ready_json(&state)}));
+    queue.push_back(json!({"t": "GUILD_CREATE", "d": guild_json()}));
+    let mut seq = 0u64;
+    for ev in queue {
+        seq += 1;
+        let msg = json!({"op": 0, "s": seq, "t": ev["t"], "d": ev["d"]});
+        if sink.send(send(msg)).await.is_err() {
+            return;
+        }
+    }
+    *state.session.lock().unwrap() = Some(tx);
+    state.changed.notify_waiters();
+    loop {
+        tokio::select! {
+            incoming = stream.next() => match incoming {
+                Some(Ok(Message::Text(t))) => {
+                    let v: Value = serde_json::from_str(&t).unwrap_or(Value::Null);
+                    if v["op"] == json!(1) && sink.send(send(json!({"op": 11}))).await.is_err() {
+                        return;
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            },
+            ev = rx.recv() => match ev {
+                Some(ev) => {
+                    seq += 1;
+                    let msg = json!({"op": 0, "s": seq, "t": ev["t"], "d": ev["d"]});
+                    if sink.send(send(msg)).await.is_err() {
+                        return;
+                    }
+                }
+                None => return,
+            },
+        }
+    }
+}
+
+fn ready_json(state: &State) -> Value {
+    let d = json!({
+        "v": 10,
+        "user": { "id": BOT_ID.to_string(), "username": "Coffer", "discriminator": "0", "bot": true, "avatar": null },
+        "guilds": [{ "id": GUILD_ID.to_string(), "unavailable": true }],
+        "session_id": "fake-session",
+        "resume_gateway_url": state.gateway_url.lock().unwrap().clone(),
+        "shard": [0, 1],
+        "application": { "id": APP_ID.to_string(), "flags": 0 },
+    });
+    serde_json::from_value::<serenity::Ready>(d.clone())
+        .unwrap_or_else(|e| panic!("serenity would drop this READY: {e}"));
+    d
+}
+
+fn role_json(id: u64, name: &str, permissions: u64, position: u16) -> Value {
+    json!({
+        "id": id.to_string(), "name": name, "color": 0,
+        "colors": { "primary_color": 0, "secondary_color": null, "tertiary_color": null },
+        "hoist": false, "icon": null, "unicode_emoji": null, "position": position,
+        "permissions": permissions.to_string(), "managed": false, "mentionable": false, "flags": 0
+    })
+}
+
+/// The guild the bot is in: an owner, @everyone and a "Coffer Admin" role.
+pub fn guild_json() -> Value {
+    let d = json!({
+        "id": GUILD_ID.to_string(),
+        "name": "Fake Guild",
+        "icon": null, "icon_hash": null, "splash": null, "discovery_splash": null,
+        "owner_id": OWNER_ID.to_string(),
+        "afk_channel_id": null, "afk_timeout": 300,
+        "verification_level": 0, "default_message_notifications": 0, "explicit_content_filter": 0,
+        "roles": [
+            role_json(GUILD_ID, "@everyone", 3072, 0),
+            role_json(ADMIN_ROLE_ID, "Coffer Admin", 3072, 1),
+        ],
+        "emojis": [], "features": [], "mfa_level": 0, "application_id": null,
+        "system_channel_id": null, "system_channel_flags": 0, "rules_channel_id": null,
+        "vanity_url_code": null, "description": null, "banner": null, "premium_tier": 0,
+        "premium_subscription_count": 0, "preferred_locale": "en-US",
+        "public_updates_channel_id": null, "nsfw_level": 0, "stickers": [],
+        "premium_progress_bar_enabled": false, "safety_alerts_channel_id": null,
+        "joined_at": "2024-01-01T00:00:00Z", "large": false, "unavailable": false,
+        "member_count": 3, "voice_states": [], "members": [], "channels": [
+            { "id": CHANNEL_ID.to_string(), "type": 0, "guild_id": GUILD_ID.to_string(), "name": "general",
+              "position": 0, "permission_overwrites": [], "nsfw": false, "parent_id": null }
+        ],
+        "threads": [], "presences": [], "stage_instances": [], "guild_scheduled_events": [],
+        "incidents_data": null,
+    });
+    serde_json::from_value::<serenity::Guild>(d.clone())
+        .unwrap_or_else(|e| panic!("serenity would drop this GUILD_CREATE: {e}"));
+    d
+}

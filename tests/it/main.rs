@@ -1,0 +1,10 @@
+//! The one integration test binary: the real Coffer app against fakes of the outside world.
+//! Each area adds a module here (`discord`, later `web`, ...); `support` starts apps and
+//! captures logs, `fake_discord` is the loopback Discord.
+
+// Large `json!` payloads (a whole GUILD_CREATE) need more macro recursion.
+#![recursion_limit = "256"]
+
+mod discord;
+mod fake_discord;
+mod support;
