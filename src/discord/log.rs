@@ -1,7 +1,7 @@
 //! Writes one command-log row per command use, after its reply: name, guild, user, duration and
 //! outcome. A failure to write is logged, never shown to the user.
 
-use super::{reply, Ctx};
+use super::{reply, BotData, Ctx};
 use crate::domain::GuildId;
 use crate::store::command_log::NewCommandLog;
 
@@ -25,7 +25,12 @@ pub async fn record(ctx: Ctx<'_>, outcome: &str) {
         outcome,
         "command"
     );
-    let Ok(services) = ctx.data().services() else {
+    write(ctx.data(), guild, entry).await;
+}
+
+/// Appends `entry` to `guild`'s command log; failures are only logged.
+pub async fn write(data: &BotData, guild: GuildId, entry: NewCommandLog) {
+    let Ok(services) = data.services() else {
         tracing::debug!("shutting down; command log row not written");
         return;
     };

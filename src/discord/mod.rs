@@ -4,6 +4,7 @@
 
 pub mod checks;
 pub mod commands;
+pub mod components;
 pub mod error;
 mod log;
 pub mod on_error;

@@ -27,6 +27,17 @@ pub fn framework_options(
             })
         }),
         post_command: |ctx| Box::pin(log::record(ctx, crate::store::command_log::OUTCOME_OK)),
+        event_handler: |_ctx, event, _framework, data| {
+            Box::pin(async move {
+                if let serenity::FullEvent::InteractionCreate {
+                    interaction: serenity::Interaction::Component(c),
+                } = event
+                {
+                    super::components::handle(data, &super::components::routes(), c).await;
+                }
+                Ok(())
+            })
+        },
         // Owners are not used, and asking Discord for them is one more start-up call.
         initialize_owners: false,
         allowed_mentions: Some(serenity::CreateAllowedMentions::new()),

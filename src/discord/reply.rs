@@ -48,7 +48,7 @@ impl Reply {
         }
     }
 
-    fn message(&self) -> serenity::CreateInteractionResponseMessage {
+    pub(crate) fn message(&self) -> serenity::CreateInteractionResponseMessage {
         let mut m = serenity::CreateInteractionResponseMessage::new()
             .embeds(self.embeds.clone())
             .ephemeral(self.ephemeral)
@@ -59,7 +59,7 @@ impl Reply {
         m
     }
 
-    fn followup(&self) -> serenity::CreateInteractionResponseFollowup {
+    pub(crate) fn followup(&self) -> serenity::CreateInteractionResponseFollowup {
         let mut m = serenity::CreateInteractionResponseFollowup::new()
             .embeds(self.embeds.clone())
             .ephemeral(self.ephemeral)
@@ -70,7 +70,7 @@ impl Reply {
         m
     }
 
-    fn edit(&self) -> serenity::EditInteractionResponse {
+    pub(crate) fn edit(&self) -> serenity::EditInteractionResponse {
         let mut m = serenity::EditInteractionResponse::new()
             .embeds(self.embeds.clone())
             .allowed_mentions(serenity::CreateAllowedMentions::new());

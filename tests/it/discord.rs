@@ -338,7 +338,8 @@ async fn a_429_on_a_reply_is_retried_after_retry_after() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_429_at_start_up_is_retried_and_a_rejected_token_stops_coffer_with_a_clear_error() {
+async fn start_up_retries_429_and_5xx_and_stops_with_a_clear_error_on_a_bad_token_or_registration()
+{
     let fake = FakeDiscord::start().await;
     fake.script(
         "GET",
@@ -347,11 +348,25 @@ async fn a_429_at_start_up_is_retried_and_a_rejected_token_stops_coffer_with_a_c
         json!({"message": "You are being rate limited.", "retry_after": 0.3, "global": true}),
         1,
     );
+    fake.script(
+        "GET",
+        "/oauth2/applications/@me",
+        502,
+        json!({"message": "Bad Gateway", "code": 0}),
+        1,
+    );
     let app = TestApp::spawn(&fake).await;
     fake.wait_identified().await;
     let me = fake.calls_to("GET", "/users/@me");
     assert_eq!(me.len(), 2);
     assert!(me[1].at.duration_since(me[0].at) >= std::time::Duration::from_millis(300));
+    // A 5xx is retried after a short backoff.
+    let app_info = fake.calls_to("GET", "/oauth2/applications/@me");
+    assert_eq!(
+        app_info.iter().map(|c| c.status).collect::<Vec<_>>(),
+        [502, 200]
+    );
+    assert!(app_info[1].at.duration_since(app_info[0].at) >= std::time::Duration::from_millis(500));
     app.stop().await.expect("clean stop");
 
     let fake = FakeDiscord::start().await;
@@ -384,4 +399,49 @@ async fn a_429_at_start_up_is_retried_and_a_rejected_token_stops_coffer_with_a_c
     let text = format!("{:#}", app.exit().await.expect_err("start-up must fail"));
     assert!(text.contains("registering slash commands"), "{text}");
     assert!(text.contains("Invalid Form Body"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_guild_registers_commands_in_that_guild_only() {
+    let fake = FakeDiscord::start().await;
+    let extra = format!("[discord]\ndev_guild = {}\n", crate::fake_discord::GUILD_ID);
+    let app = TestApp::spawn_with(&fake, crate::support::new_data_dir(), &extra).await;
+    fake.wait_identified().await;
+    let path = format!(
+        "/api/v10/applications/{APP_ID}/guilds/{}/commands",
+        crate::fake_discord::GUILD_ID
+    );
+    assert_eq!(fake.calls_to("PUT", &path).len(), 1, "{:#?}", fake.calls());
+    assert_eq!(fake.calls_to("PUT", "/commands").len(), 1, "nothing global");
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_button_without_a_route_gets_a_private_answer_and_a_log_row() {
+    let fake = FakeDiscord::start().await;
+    let app = TestApp::spawn(&fake).await;
+    fake.wait_identified().await;
+    let answer = fake.answer(&fake.click(&alice(), "gone:42")).await;
+    assert!(answer.ephemeral);
+    assert_eq!(answer.text(), "This button is no longer active.");
+
+    let (config, _dir) = (app.config.clone(), app.dir.clone());
+    app.stop().await.expect("clean stop");
+    let store = TestApp::open_store(&config);
+    let guild = coffer::domain::GuildId(crate::fake_discord::GUILD_ID);
+    let log = store
+        .read(guild, |r| r.command_log(&Default::default()))
+        .unwrap();
+    assert_eq!(log.total, 1);
+    let row = &log.items[0];
+    assert_eq!(
+        (
+            row.command.as_str(),
+            row.kind.as_str(),
+            row.outcome.as_str()
+        ),
+        ("gone", "component", "unknown_component")
+    );
+    assert_eq!(row.user.get(), alice().id);
+    assert_no_dropped_payloads();
 }

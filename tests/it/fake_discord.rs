@@ -225,10 +225,10 @@ impl FakeDiscord {
         }
     }
 
-    /// Waits for the bot's IDENTIFY (the gateway session is then up and READY sent).
+    /// Waits for the bot's IDENTIFY and for READY and GUILD_CREATE to be sent.
     pub async fn wait_identified(&self) {
         self.wait_until("IDENTIFY", Duration::from_secs(15), |f| {
-            !f.identifies().is_empty()
+            !f.identifies().is_empty() && f.state.session.lock().unwrap().is_some()
         })
         .await;
     }
@@ -286,6 +286,47 @@ impl FakeDiscord {
         });
         serde_json::from_value::<serenity::Interaction>(d.clone())
             .unwrap_or_else(|e| panic!("serenity would drop this INTERACTION_CREATE: {e}\n{d:#}"));
+        self.dispatch("INTERACTION_CREATE", d);
+        token
+    }
+
+    /// Sends a button click on a bot message; returns the interaction token.
+    pub fn click(&self, who: &Invoker, custom_id: &str) -> String {
+        let id = self.next_id();
+        let token = format!("tok-{id}");
+        let mut message = message_json(&self.state);
+        message["components"] = json!([{"type": 1, "components": [
+            {"type": 2, "style": 1, "label": "Click", "custom_id": custom_id}
+        ]}]);
+        let d = json!({
+            "id": id.to_string(),
+            "application_id": APP_ID.to_string(),
+            "type": 3,
+            "data": { "custom_id": custom_id, "component_type": 2 },
+            "guild_id": GUILD_ID.to_string(),
+            "channel_id": CHANNEL_ID.to_string(),
+            "channel": { "id": CHANNEL_ID.to_string(), "type": 0, "name": "general" },
+            "member": {
+                "user": user_json(who.id, &who.name),
+                "roles": who.roles.iter().map(u64::to_string).collect::<Vec<_>>(),
+                "joined_at": "2024-01-01T00:00:00Z",
+                "deaf": false, "mute": false, "flags": 0, "pending": false,
+                "permissions": who.permissions.to_string(),
+            },
+            "message": message,
+            "token": token,
+            "version": 1,
+            "app_permissions": "2248473465835073",
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "authorizing_integration_owners": { "0": GUILD_ID.to_string() },
+            "context": 0,
+            "attachment_size_limit": 10485760,
+        });
+        serde_json::from_value::<serenity::Interaction>(d.clone()).unwrap_or_else(|e| {
+            panic!("serenity would drop this component INTERACTION_CREATE: {e}\n{d:#}")
+        });
         self.dispatch("INTERACTION_CREATE", d);
         token
     }

@@ -90,9 +90,18 @@ impl TestApp {
 
     /// Starts Coffer on `dir` (reuse it to simulate a restart) against `fake`.
     pub async fn spawn_in(fake: &FakeDiscord, dir: Arc<tempfile::TempDir>) -> TestApp {
+        TestApp::spawn_with(fake, dir, "").await
+    }
+
+    /// Starts Coffer with extra `config.toml` sections (e.g. `[discord]\ndev_guild = 1`).
+    pub async fn spawn_with(
+        fake: &FakeDiscord,
+        dir: Arc<tempfile::TempDir>,
+        extra_toml: &str,
+    ) -> TestApp {
         init_logs();
         let text = format!(
-            "[storage]\ndata_dir = {:?}\n",
+            "[storage]\ndata_dir = {:?}\n{extra_toml}\n",
             dir.path().display().to_string()
         );
         let env: BTreeMap<String, String> = [
