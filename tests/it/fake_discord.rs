@@ -4,7 +4,6 @@
 //! Every gateway payload is first parsed with serenity's own types, so a payload serenity would
 //! silently drop fails the test here instead.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,12 +11,15 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use futures_util::{SinkExt, StreamExt};
 use poise::serenity_prelude as serenity;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Notify};
-use tokio_tungstenite::tungstenite::Message;
+
+mod gateway;
+mod payloads;
+
+use payloads::{collect_users, interaction_json, message_json, user_json};
 
 pub const APP_ID: u64 = 900_000_000_000_000_001;
 pub const BOT_ID: u64 = 900_000_000_000_000_002;
@@ -151,7 +153,7 @@ impl FakeDiscord {
         let rest_task = tokio::spawn(async move {
             let _ = axum::serve(rest, app).await;
         });
-        let gw_task = tokio::spawn(gateway_accept(gw, state.clone()));
+        let gw_task = tokio::spawn(gateway::gateway_accept(gw, state.clone()));
         FakeDiscord {
             base_url,
             state,
@@ -253,37 +255,14 @@ impl FakeDiscord {
                 }),
             );
         });
-        let d = json!({
-            "id": id.to_string(),
-            "application_id": APP_ID.to_string(),
-            "type": 2,
-            "data": {
-                "id": "600000000000000001",
-                "name": name,
-                "type": 1,
-                "options": options,
-                "resolved": { "users": users, "members": members },
-            },
-            "guild_id": GUILD_ID.to_string(),
-            "channel_id": CHANNEL_ID.to_string(),
-            "channel": { "id": CHANNEL_ID.to_string(), "type": 0, "name": "general" },
-            "member": {
-                "user": user_json(who.id, &who.name),
-                "roles": who.roles.iter().map(u64::to_string).collect::<Vec<_>>(),
-                "joined_at": "2024-01-01T00:00:00Z",
-                "deaf": false, "mute": false, "flags": 0, "pending": false,
-                "permissions": who.permissions.to_string(),
-            },
-            "token": token,
-            "version": 1,
-            "app_permissions": "2248473465835073",
-            "locale": "en-US",
-            "guild_locale": "en-US",
-            "entitlements": [],
-            "authorizing_integration_owners": { "0": GUILD_ID.to_string() },
-            "context": 0,
-            "attachment_size_limit": 10485760,
+        let data = json!({
+            "id": "600000000000000001",
+            "name": name,
+            "type": 1,
+            "options": options,
+            "resolved": { "users": users, "members": members },
         });
+        let d = interaction_json(id, &token, who, 2, data);
         serde_json::from_value::<serenity::Interaction>(d.clone())
             .unwrap_or_else(|e| panic!("serenity would drop this INTERACTION_CREATE: {e}\n{d:#}"));
         self.dispatch("INTERACTION_CREATE", d);
@@ -298,32 +277,9 @@ impl FakeDiscord {
         message["components"] = json!([{"type": 1, "components": [
             {"type": 2, "style": 1, "label": "Click", "custom_id": custom_id}
         ]}]);
-        let d = json!({
-            "id": id.to_string(),
-            "application_id": APP_ID.to_string(),
-            "type": 3,
-            "data": { "custom_id": custom_id, "component_type": 2 },
-            "guild_id": GUILD_ID.to_string(),
-            "channel_id": CHANNEL_ID.to_string(),
-            "channel": { "id": CHANNEL_ID.to_string(), "type": 0, "name": "general" },
-            "member": {
-                "user": user_json(who.id, &who.name),
-                "roles": who.roles.iter().map(u64::to_string).collect::<Vec<_>>(),
-                "joined_at": "2024-01-01T00:00:00Z",
-                "deaf": false, "mute": false, "flags": 0, "pending": false,
-                "permissions": who.permissions.to_string(),
-            },
-            "message": message,
-            "token": token,
-            "version": 1,
-            "app_permissions": "2248473465835073",
-            "locale": "en-US",
-            "guild_locale": "en-US",
-            "entitlements": [],
-            "authorizing_integration_owners": { "0": GUILD_ID.to_string() },
-            "context": 0,
-            "attachment_size_limit": 10485760,
-        });
+        let data = json!({ "custom_id": custom_id, "component_type": 2 });
+        let mut d = interaction_json(id, &token, who, 3, data);
+        d["message"] = message;
         serde_json::from_value::<serenity::Interaction>(d.clone()).unwrap_or_else(|e| {
             panic!("serenity would drop this component INTERACTION_CREATE: {e}\n{d:#}")
         });
@@ -381,22 +337,6 @@ impl FakeDiscord {
         )
         .await;
         find(self).expect("answer present")
-    }
-}
-
-fn user_json(id: u64, name: &str) -> Value {
-    json!({ "id": id.to_string(), "username": name, "discriminator": "0", "global_name": name, "avatar": null })
-}
-
-/// Calls `f` with every user id in options of type 6 (USER), at any depth.
-fn collect_users(options: &Value, f: &mut impl FnMut(u64)) {
-    for o in options.as_array().into_iter().flatten() {
-        if o["type"] == json!(6) {
-            if let Some(id) = o["value"].as_str().and_then(|v| v.parse().ok()) {
-                f(id);
-            }
-        }
-        collect_users(&o["options"], f);
     }
 }
 
@@ -492,151 +432,4 @@ fn default_answer(state: &State, method: &Method, path: &str, body: &Value) -> (
             json!({"message": "Unknown route in the fake", "code": 0}),
         ),
     }
-}
-
-fn message_json(state: &State) -> Value {
-    let id = state.next_id.fetch_add(1, Ordering::SeqCst);
-    json!({
-        "id": id.to_string(), "channel_id": CHANNEL_ID.to_string(),
-        "author": user_json(BOT_ID, "Coffer"), "content": "", "timestamp": "2026-01-01T00:00:00Z",
-        "edited_timestamp": null, "tts": false, "mention_everyone": false, "mentions": [],
-        "mention_roles": [], "attachments": [], "embeds": [], "pinned": false, "type": 0, "flags": 0
-    })
-}
-
-async fn gateway_accept(listener: TcpListener, state: Arc<State>) {
-    while let Ok((stream, _)) = listener.accept().await {
-        let state = state.clone();
-        tokio::spawn(async move {
-            if let Ok(ws) = tokio_tungstenite::accept_async(stream).await {
-                gateway_session(ws, state).await;
-            }
-        });
-    }
-}
-
-async fn gateway_session(
-    ws: tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>,
-    state: Arc<State>,
-) {
-    let (mut sink, mut stream) = ws.split();
-    let send = |v: Value| Message::Text(v.to_string());
-    if sink
-        .send(send(json!({"op": 10, "d": {"heartbeat_interval": 41250}})))
-        .await
-        .is_err()
-    {
-        return;
-    }
-    // Wait for IDENTIFY.
-    loop {
-        match stream.next().await {
-            Some(Ok(Message::Text(t))) => {
-                let v: Value = serde_json::from_str(&t).unwrap_or(Value::Null);
-                if v["op"] == json!(2) {
-                    state.identifies.lock().unwrap().push(v);
-                    break;
-                }
-                if v["op"] == json!(1) {
-                    let _ = sink.send(send(json!({"op": 11}))).await;
-                }
-            }
-            Some(Ok(_)) => {}
-            _ => return,
-        }
-    }
-    let (tx, mut rx) = mpsc::unbounded_channel::<Value>();
-    let mut queue: VecDeque<Value> = VecDeque::new();
-    queue.push_back(json!({"t": "READY", "d": ready_json(&state)}));
-    queue.push_back(json!({"t": "GUILD_CREATE", "d": guild_json()}));
-    let mut seq = 0u64;
-    for ev in queue {
-        seq += 1;
-        let msg = json!({"op": 0, "s": seq, "t": ev["t"], "d": ev["d"]});
-        if sink.send(send(msg)).await.is_err() {
-            return;
-        }
-    }
-    *state.session.lock().unwrap() = Some(tx);
-    state.changed.notify_waiters();
-    loop {
-        tokio::select! {
-            incoming = stream.next() => match incoming {
-                Some(Ok(Message::Text(t))) => {
-                    let v: Value = serde_json::from_str(&t).unwrap_or(Value::Null);
-                    if v["op"] == json!(1) && sink.send(send(json!({"op": 11}))).await.is_err() {
-                        return;
-                    }
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
-                Some(Ok(_)) => {}
-            },
-            ev = rx.recv() => match ev {
-                Some(ev) => {
-                    seq += 1;
-                    let msg = json!({"op": 0, "s": seq, "t": ev["t"], "d": ev["d"]});
-                    if sink.send(send(msg)).await.is_err() {
-                        return;
-                    }
-                }
-                None => return,
-            },
-        }
-    }
-}
-
-fn ready_json(state: &State) -> Value {
-    let d = json!({
-        "v": 10,
-        "user": { "id": BOT_ID.to_string(), "username": "Coffer", "discriminator": "0", "bot": true, "avatar": null },
-        "guilds": [{ "id": GUILD_ID.to_string(), "unavailable": true }],
-        "session_id": "fake-session",
-        "resume_gateway_url": state.gateway_url.lock().unwrap().clone(),
-        "shard": [0, 1],
-        "application": { "id": APP_ID.to_string(), "flags": 0 },
-    });
-    serde_json::from_value::<serenity::Ready>(d.clone())
-        .unwrap_or_else(|e| panic!("serenity would drop this READY: {e}"));
-    d
-}
-
-fn role_json(id: u64, name: &str, permissions: u64, position: u16) -> Value {
-    json!({
-        "id": id.to_string(), "name": name, "color": 0,
-        "colors": { "primary_color": 0, "secondary_color": null, "tertiary_color": null },
-        "hoist": false, "icon": null, "unicode_emoji": null, "position": position,
-        "permissions": permissions.to_string(), "managed": false, "mentionable": false, "flags": 0
-    })
-}
-
-/// The guild the bot is in: an owner, @everyone and a "Coffer Admin" role.
-pub fn guild_json() -> Value {
-    let d = json!({
-        "id": GUILD_ID.to_string(),
-        "name": "Fake Guild",
-        "icon": null, "icon_hash": null, "splash": null, "discovery_splash": null,
-        "owner_id": OWNER_ID.to_string(),
-        "afk_channel_id": null, "afk_timeout": 300,
-        "verification_level": 0, "default_message_notifications": 0, "explicit_content_filter": 0,
-        "roles": [
-            role_json(GUILD_ID, "@everyone", 3072, 0),
-            role_json(ADMIN_ROLE_ID, "Coffer Admin", 3072, 1),
-        ],
-        "emojis": [], "features": [], "mfa_level": 0, "application_id": null,
-        "system_channel_id": null, "system_channel_flags": 0, "rules_channel_id": null,
-        "vanity_url_code": null, "description": null, "banner": null, "premium_tier": 0,
-        "premium_subscription_count": 0, "preferred_locale": "en-US",
-        "public_updates_channel_id": null, "nsfw_level": 0, "stickers": [],
-        "premium_progress_bar_enabled": false, "safety_alerts_channel_id": null,
-        "joined_at": "2024-01-01T00:00:00Z", "large": false, "unavailable": false,
-        "member_count": 3, "voice_states": [], "members": [], "channels": [
-            { "id": CHANNEL_ID.to_string(), "type": 0, "guild_id": GUILD_ID.to_string(), "name": "general",
-              "position": 0, "permission_overwrites": [], "nsfw": false, "parent_id": null }
-        ],
-        "threads": [], "presences": [], "stage_instances": [], "guild_scheduled_events": [],
-        "incidents_data": null,
-    });
-    serde_json::from_value::<serenity::Guild>(d.clone())
-        .unwrap_or_else(|e| panic!("serenity would drop this GUILD_CREATE: {e}"));
-    d
 }
