@@ -132,21 +132,50 @@ pub async fn run_until(
             .with_graceful_shutdown(async move { stopped.notified().await })
             .await
     });
-    tokio::select! {
+    let mut bot = if discord_enabled {
+        match crate::discord::start(&config.discord, services.clone()).await {
+            Ok(bot) => Some(bot),
+            Err(e) => {
+                stop.notify_one();
+                let _ = server.await;
+                return Err(e.context("starting the Discord bot"));
+            }
+        }
+    } else {
+        None
+    };
+    let bot_stopped = async {
+        match bot.as_mut() {
+            Some(b) => b.stopped().await,
+            None => std::future::pending().await,
+        }
+    };
+    let outcome: anyhow::Result<()> = tokio::select! {
         _ = shutdown => {
             tracing::info!("shutting down");
-            // `notify_one` keeps a permit, so the server sees it even if not yet waiting.
-            stop.notify_one();
+            Ok(())
         }
         res = &mut server => {
             res.context("web server task")?.context("web server")?;
             anyhow::bail!("the web server stopped unexpectedly");
+        }
+        res = bot_stopped => Err(match res {
+            Ok(()) => anyhow::anyhow!("the Discord bot stopped unexpectedly"),
+            Err(e) => e,
+        }),
+    };
+    // `notify_one` keeps a permit, so the server sees it even if not yet waiting.
+    stop.notify_one();
+    if let Some(bot) = bot {
+        if let Err(e) = bot.stop().await {
+            tracing::warn!(error = %format!("{e:#}"), "the Discord bot did not stop cleanly");
         }
     }
     server
         .await
         .context("web server task")?
         .context("web server")?;
+    outcome?;
     tracing::info!("stopped cleanly");
     Ok(())
 }

@@ -7,6 +7,7 @@ pub mod app;
 pub mod clock;
 pub mod config;
 pub mod custom;
+pub mod discord;
 pub mod domain;
 pub mod economy;
 pub mod error;

@@ -9,6 +9,7 @@ pub mod audit;
 mod codec;
 pub mod custom;
 pub mod directory;
+pub mod command_log;
 pub mod guilds;
 pub mod migrations;
 pub mod outbox;

@@ -60,6 +60,8 @@ pub const GUILD_CHANNELS: TableDefinition<(u64, u64), Bytes> =
 pub const GUILD_ROLES: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("guild_roles");
 /// (guild, user) -> MemberInfo: names and avatars of members Coffer has seen.
 pub const MEMBERS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("members");
+/// (guild, log id) -> CommandLogEntry (guild 0 = direct messages).
+pub const COMMAND_LOG: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("command_log");
 /// username -> AdminAccount (dashboard accounts are not per guild).
 pub const ADMINS: TableDefinition<&str, Bytes> = TableDefinition::new("admins");
 
@@ -97,5 +99,6 @@ pub(crate) fn create_all(tx: &redb::WriteTransaction) -> Result<(), redb::TableE
     tx.open_table(MEMBERS)?;
     tx.open_table(REFRESH_TOKENS)?;
     tx.open_table(SESSION_FAMILIES)?;
+    tx.open_table(COMMAND_LOG)?;
     Ok(())
 }

@@ -1,4 +1,11 @@
-//! The one integration-test binary: drives the real `coffer` binary and the real app.
-//! Modules by area share one build.
+//! The one integration test binary: the real Coffer app and the real `coffer` binary against
+//! fakes of the outside world. Each area adds a module here; `support` starts apps and captures
+//! logs, `fake_discord` is the loopback Discord.
+
+// Large `json!` payloads (a whole GUILD_CREATE) need more macro recursion.
+#![recursion_limit = "256"]
 
 mod cli;
+mod discord;
+mod fake_discord;
+mod support;

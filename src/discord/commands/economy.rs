@@ -1,0 +1,140 @@
+//! The currency commands members use: `/balance`, `/daily`, `/give`, `/leaderboard`,
+//! `/history`. Personal answers are ephemeral; `/give` and `/leaderboard` are public.
+
+use poise::serenity_prelude as serenity;
+
+use super::{author, config, guild, op_meta};
+use crate::discord::reply::{respond, Reply};
+use crate::discord::{render, user_id, BotError, Ctx};
+use crate::domain::{DomainError, Money, MAX_AMOUNT};
+use crate::store::blocking;
+
+const PER_PAGE: u64 = 10;
+
+/// Show your balance, or another member's.
+#[poise::command(slash_command, guild_only)]
+pub async fn balance(
+    ctx: Ctx<'_>,
+    #[description = "Whose balance to show (yours if empty)"] user: Option<serenity::User>,
+) -> Result<(), BotError> {
+    let guild = guild(ctx)?;
+    let me = author(ctx);
+    let target = user.as_ref().map(|u| user_id(u.id)).unwrap_or(me);
+    let economy = ctx.data().services()?.economy;
+    respond(ctx, true, async move {
+        blocking(move || {
+            let cfg = config(economy.store(), guild)?;
+            if target == me {
+                return Ok(render::balance(&cfg, &economy.account(guild, me)?, true));
+            }
+            Ok(match economy.find_account(guild, target)? {
+                Some(a) => render::balance(&cfg, &a, false),
+                None => Reply::private(format!(
+                    "{} has no {} yet.",
+                    render::mention(target),
+                    cfg.currency_name
+                )),
+            })
+        })
+        .await
+        .map_err(BotError::from)
+    })
+    .await
+}
+
+/// Claim your daily reward.
+#[poise::command(slash_command, guild_only)]
+pub async fn daily(ctx: Ctx<'_>) -> Result<(), BotError> {
+    let guild = guild(ctx)?;
+    let me = author(ctx);
+    let meta = op_meta(ctx);
+    let economy = ctx.data().services()?.economy;
+    respond(ctx, true, async move {
+        blocking(move || {
+            let out = economy.daily(guild, me, &meta)?;
+            Ok(render::daily(&config(economy.store(), guild)?, &out))
+        })
+        .await
+        .map_err(BotError::from)
+    })
+    .await
+}
+
+/// Send some of your money to another member.
+#[poise::command(slash_command, guild_only)]
+pub async fn give(
+    ctx: Ctx<'_>,
+    #[description = "Who gets the money"] user: serenity::User,
+    #[description = "How much, e.g. 250, 1,500 or 2k"] amount: String,
+) -> Result<(), BotError> {
+    let guild = guild(ctx)?;
+    let me = author(ctx);
+    if user.bot {
+        return Err(DomainError::Refused("Bots can't hold money.".into()).into());
+    }
+    let to = user_id(user.id);
+    let amount = Money::parse(&amount, MAX_AMOUNT)?;
+    let meta = op_meta(ctx);
+    let economy = ctx.data().services()?.economy;
+    respond(ctx, true, async move {
+        blocking(move || {
+            let out = economy.transfer(guild, me, to, amount, &meta)?;
+            Ok(render::transfer(
+                &config(economy.store(), guild)?,
+                me,
+                to,
+                &out,
+            ))
+        })
+        .await
+        .map_err(BotError::from)
+    })
+    .await
+}
+
+/// See who has the most money on this server.
+#[poise::command(slash_command, guild_only)]
+pub async fn leaderboard(
+    ctx: Ctx<'_>,
+    #[description = "Page number (10 members per page)"]
+    #[min = 1]
+    #[max = 100000]
+    page: Option<u32>,
+) -> Result<(), BotError> {
+    let guild = guild(ctx)?;
+    let page = u64::from(page.unwrap_or(1).max(1));
+    let economy = ctx.data().services()?.economy;
+    respond(ctx, false, async move {
+        blocking(move || {
+            let list = economy.leaderboard(guild, page, PER_PAGE)?;
+            Ok(render::leaderboard(&config(economy.store(), guild)?, &list))
+        })
+        .await
+        .map_err(BotError::from)
+    })
+    .await
+}
+
+/// Where did my money go? Your own transactions, newest first.
+#[poise::command(slash_command, guild_only)]
+pub async fn history(
+    ctx: Ctx<'_>,
+    #[description = "Page number (10 entries per page)"]
+    #[min = 1]
+    #[max = 100000]
+    page: Option<u32>,
+) -> Result<(), BotError> {
+    let guild = guild(ctx)?;
+    let me = author(ctx);
+    let page = u64::from(page.unwrap_or(1).max(1));
+    let economy = ctx.data().services()?.economy;
+    respond(ctx, true, async move {
+        blocking(move || {
+            let list = economy.history(guild, me, page, PER_PAGE)?;
+            Ok(render::history(&config(economy.store(), guild)?, &list))
+        })
+        .await
+        .map_err(BotError::from)
+    })
+    .await
+}

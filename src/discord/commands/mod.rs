@@ -1,0 +1,50 @@
+//! Every slash command, one file per area. Commands are thin: read the options, convert ids at
+//! the edge, call a service through `store::blocking`, render a reply; errors go to `on_error`.
+//! Other areas (shop, tasks, announcements) add their file here and their commands to `all()`.
+
+pub mod admin;
+pub mod economy;
+
+use super::{BotError, Command, Ctx};
+use crate::domain::{GuildConfig, GuildId, Source, UserId};
+use crate::economy::OpMeta;
+
+/// The full command set, in registration order.
+pub fn all() -> Vec<Command> {
+    vec![
+        economy::balance(),
+        economy::daily(),
+        economy::give(),
+        economy::leaderboard(),
+        economy::history(),
+        admin::admin(),
+    ]
+}
+
+/// The guild the command runs in (every economy command is guild-only).
+pub fn guild(ctx: Ctx<'_>) -> Result<GuildId, BotError> {
+    ctx.guild_id()
+        .map(super::guild_id)
+        .ok_or_else(|| BotError::Internal("command used outside a server".into()))
+}
+
+pub fn author(ctx: Ctx<'_>) -> UserId {
+    super::user_id(ctx.author().id)
+}
+
+/// Who is acting, through Discord, with the interaction id as the idempotency key: Discord
+/// may deliver an interaction twice, and it must not pay twice.
+pub fn op_meta(ctx: Ctx<'_>) -> OpMeta {
+    let meta = OpMeta::user(author(ctx), Source::DiscordCommand);
+    match ctx {
+        poise::Context::Application(a) => {
+            meta.with_key(format!("interaction:{}", a.interaction.id))
+        }
+        poise::Context::Prefix(_) => meta,
+    }
+}
+
+/// The guild's settings (blocking read; call inside `store::blocking`).
+pub fn config(store: &crate::store::Store, guild: GuildId) -> Result<GuildConfig, crate::Error> {
+    Ok(store.read(guild, |r| r.guild_config())?)
+}

@@ -1,0 +1,177 @@
+//! The Discord door: starts and stops the poise/serenity bot. Commands parse input, check
+//! permissions, call a service off the async workers and render a reply; serenity types stop
+//! here (ids become our `GuildId`/`UserId` at the edge).
+
+pub mod checks;
+pub mod commands;
+pub mod components;
+pub mod error;
+mod log;
+pub mod on_error;
+pub mod register;
+pub mod render;
+pub mod reply;
+pub mod rest;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use poise::serenity_prelude as serenity;
+
+use crate::app::Services;
+use crate::config::DiscordConfig;
+use crate::domain::{GuildId, UserId};
+
+pub use error::BotError;
+pub use rest::{Rest, RestError};
+
+/// What every command handler can reach.
+pub struct BotData {
+    /// Taken out on stop, so the store closes when `run_until` returns even if serenity keeps
+    /// a task (and with it this struct) alive a little longer.
+    services: std::sync::RwLock<Option<Services>>,
+    pub rest: Arc<Rest>,
+}
+
+impl BotData {
+    /// The services, or an error once the bot is stopping.
+    pub fn services(&self) -> Result<Services, BotError> {
+        self.services
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| BotError::Internal("Coffer is shutting down".into()))
+    }
+
+    fn release(&self) {
+        self.services
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+    }
+}
+
+/// The poise context our commands receive.
+pub type Ctx<'a> = poise::Context<'a, Arc<BotData>, BotError>;
+/// A command as poise stores it.
+pub type Command = poise::Command<Arc<BotData>, BotError>;
+
+/// A running bot.
+pub struct Bot {
+    data: Arc<BotData>,
+    shard_manager: Arc<serenity::ShardManager>,
+    /// `None` once the client has finished.
+    task: Option<tokio::task::JoinHandle<Result<(), serenity::Error>>>,
+}
+
+/// Checks the token, registers the commands (only when they changed), connects the gateway and
+/// returns once the client runs. Every start-up failure is an error naming what failed; nothing
+/// waits forever.
+pub async fn start(cfg: &DiscordConfig, services: Services) -> anyhow::Result<Bot> {
+    let token = cfg
+        .token
+        .as_ref()
+        .context("DISCORD_TOKEN is not set")?
+        .expose()
+        .to_owned();
+    let rest =
+        Arc::new(Rest::new(&token, cfg.api_base.as_deref()).context("building the HTTP client")?);
+    let me = rest.current_user().await.map_err(|e| match e.status() {
+        Some(401) => anyhow::anyhow!(
+            "Discord rejected DISCORD_TOKEN (401 Unauthorized): check the bot token"
+        ),
+        _ => anyhow::Error::new(e).context("checking DISCORD_TOKEN with Discord"),
+    })?;
+    let app = rest
+        .current_application()
+        .await
+        .context("reading the bot's application from Discord")?;
+    rest.set_application_id(app.id);
+    tracing::info!(bot = %me.username, bot_id = me.id, application = app.id, "Discord token accepted");
+
+    let commands = commands::all();
+    register::register_if_changed(&rest, &services.store, &commands, cfg.dev_guild)
+        .await
+        .context("registering slash commands with Discord")?;
+
+    let data = Arc::new(BotData {
+        services: std::sync::RwLock::new(Some(services)),
+        rest: rest.clone(),
+    });
+    let bot_data = data.clone();
+    let framework = poise::Framework::builder()
+        .options(on_error::framework_options(commands))
+        .initialize_owners(false)
+        .setup(move |_ctx, ready, _framework| {
+            Box::pin(async move {
+                tracing::info!(
+                    guilds = ready.guilds.len(),
+                    "connected to the Discord gateway"
+                );
+                Ok(data)
+            })
+        })
+        .build();
+
+    let mut http = serenity::HttpBuilder::new(&token).application_id(app.id.into());
+    if let Some(base) = &cfg.api_base {
+        // Serenity's rate limiter ignores the proxy and would talk to discord.com directly.
+        http = http.proxy(base.clone()).ratelimiter_disabled(true);
+    }
+    let mut intents = serenity::GatewayIntents::GUILDS;
+    if cfg.members_intent {
+        intents |= serenity::GatewayIntents::GUILD_MEMBERS;
+    }
+    let mut client = serenity::ClientBuilder::new_with_http(http.build(), intents)
+        .framework(framework)
+        .await
+        .context("building the Discord client")?;
+    let shard_manager = client.shard_manager.clone();
+    let task = tokio::spawn(async move { client.start().await });
+    Ok(Bot {
+        data: bot_data,
+        shard_manager,
+        task: Some(task),
+    })
+}
+
+impl Bot {
+    /// Resolves only if the client stops on its own (a fatal gateway error such as a rejected
+    /// token or disallowed intents).
+    pub async fn stopped(&mut self) -> anyhow::Result<()> {
+        let Some(task) = self.task.as_mut() else {
+            return std::future::pending().await;
+        };
+        let res = task.await;
+        self.task = None;
+        match res {
+            Ok(Ok(())) => anyhow::bail!("the Discord client stopped"),
+            Ok(Err(e)) => Err(anyhow::Error::new(e).context("the Discord client stopped")),
+            Err(e) => Err(anyhow::anyhow!("the Discord client task failed: {e}")),
+        }
+    }
+
+    /// Closes every shard and waits for the client to finish.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shard_manager.shutdown_all().await;
+        self.data.release();
+        let Some(task) = self.task else {
+            return Ok(());
+        };
+        match tokio::time::timeout(std::time::Duration::from_secs(10), task).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(anyhow::anyhow!("the Discord client task failed: {e}")),
+            Err(_) => anyhow::bail!("the Discord client did not stop within 10 s"),
+        }
+    }
+}
+
+/// Our id for a serenity guild id.
+pub fn guild_id(g: serenity::GuildId) -> GuildId {
+    GuildId(g.get())
+}
+
+/// Our id for a serenity user id.
+pub fn user_id(u: serenity::UserId) -> UserId {
+    UserId(u.get())
+}

@@ -1,0 +1,226 @@
+//! Replies and embeds for the economy commands. Amounts always go through the guild's
+//! `GuildConfig::fmt_amount` (its currency name and symbol); times as Discord timestamps so every
+//! reader sees their own time zone. Pure functions: easy to test, no I/O.
+
+use chrono::{DateTime, Utc};
+use poise::serenity_prelude as serenity;
+
+use super::reply::Reply;
+use crate::domain::{Account, GuildConfig, Transaction, UserId};
+use crate::economy::{AdjustOutcome, DailyOutcome, LeaderboardEntry, Page, TransferOutcome};
+
+const GOLD: u32 = 0xF1C40F;
+const GREEN: u32 = 0x2ECC71;
+const BLUE: u32 = 0x3498DB;
+
+/// `<t:1700000000:R>`: "in 3 hours" in the reader's locale.
+pub fn relative_time(at: DateTime<Utc>) -> String {
+    format!("<t:{}:R>", at.timestamp())
+}
+
+/// `<t:1700000000:f>`: a full date and time in the reader's zone.
+pub fn full_time(at: DateTime<Utc>) -> String {
+    format!("<t:{}:f>", at.timestamp())
+}
+
+pub fn mention(user: UserId) -> String {
+    format!("<@{user}>")
+}
+
+/// Lines of embed text are cut here so a long list never exceeds Discord's 4096 limit.
+const DESCRIPTION_LIMIT: usize = 4000;
+
+fn join_lines(lines: impl IntoIterator<Item = String>) -> String {
+    let mut out = String::new();
+    for line in lines {
+        if out.len() + line.len() + 1 > DESCRIPTION_LIMIT {
+            out.push('…');
+            break;
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Page `n` of `m` ("Page 1 of 1" for an empty list).
+fn page_footer<T>(page: &Page<T>) -> String {
+    let per = page.limit.max(1);
+    let pages = page.total.div_ceil(per).max(1);
+    let current = page.offset / per + 1;
+    format!("Page {current} of {pages} · {} in total", page.total)
+}
+
+pub fn balance(cfg: &GuildConfig, account: &Account, own: bool) -> Reply {
+    let title = if own {
+        "Your balance".to_owned()
+    } else {
+        "Balance".to_owned()
+    };
+    let embed = serenity::CreateEmbed::new()
+        .title(title)
+        .colour(GOLD)
+        .description(format!(
+            "{}\n**{}**",
+            mention(account.user),
+            cfg.fmt_amount(account.balance.get())
+        ))
+        .field("Earned", cfg.fmt_amount(account.total_earned.get()), true)
+        .field("Spent", cfg.fmt_amount(account.total_spent.get()), true);
+    Reply::embed(embed, true)
+}
+
+pub fn daily(cfg: &GuildConfig, out: &DailyOutcome) -> Reply {
+    Reply::private(format!(
+        "You claimed your daily {}. Your balance is now {}. Next claim {} ({}).",
+        cfg.fmt_amount(out.amount.get()),
+        cfg.fmt_amount(out.balance.get()),
+        relative_time(out.next_claim_at),
+        full_time(out.next_claim_at),
+    ))
+}
+
+pub fn transfer(cfg: &GuildConfig, from: UserId, to: UserId, out: &TransferOutcome) -> Reply {
+    let mut text = format!(
+        "{} sent {} to {}.",
+        mention(from),
+        cfg.fmt_amount(out.amount.get()),
+        mention(to)
+    );
+    if out.tax.get() > 0 {
+        text.push_str(&format!(
+            " Transfer tax: {}.",
+            cfg.fmt_amount(out.tax.get())
+        ));
+    }
+    Reply::public(text)
+}
+
+pub fn leaderboard(cfg: &GuildConfig, page: &Page<LeaderboardEntry>) -> Reply {
+    let body = if page.items.is_empty() {
+        "Nobody is on the leaderboard yet. Try `/daily`!".to_owned()
+    } else {
+        join_lines(page.items.iter().map(|e| {
+            format!(
+                "**{}.** {} — {}",
+                e.rank,
+                mention(e.user),
+                cfg.fmt_amount(e.balance.get())
+            )
+        }))
+    };
+    let embed = serenity::CreateEmbed::new()
+        .title(format!("Leaderboard · {}", cfg.currency_name))
+        .colour(BLUE)
+        .description(body)
+        .footer(serenity::CreateEmbedFooter::new(page_footer(page)));
+    Reply::embed(embed, false)
+}
+
+pub fn history(cfg: &GuildConfig, page: &Page<Transaction>) -> Reply {
+    let body = if page.items.is_empty() {
+        "No transactions yet.".to_owned()
+    } else {
+        join_lines(page.items.iter().map(|t| {
+            let sign = if t.amount.get() > 0 { "+" } else { "" };
+            format!(
+                "`{sign}{}` {} · balance {} · {}",
+                t.amount,
+                t.description,
+                t.balance_after,
+                relative_time(t.at)
+            )
+        }))
+    };
+    let embed = serenity::CreateEmbed::new()
+        .title("Your transactions")
+        .colour(BLUE)
+        .description(body)
+        .footer(serenity::CreateEmbedFooter::new(format!(
+            "{} · amounts in {}",
+            page_footer(page),
+            cfg.currency_name
+        )));
+    Reply::embed(embed, true)
+}
+
+pub fn adjusted(cfg: &GuildConfig, user: UserId, out: &AdjustOutcome) -> Reply {
+    let text = match &out.transaction {
+        None => format!(
+            "{} already has {}; nothing changed.",
+            mention(user),
+            cfg.fmt_amount(out.balance.get())
+        ),
+        Some(tx) => format!(
+            "{}: {} → {} (transaction {}).",
+            mention(user),
+            cfg.fmt_amount(out.balance_before.get()),
+            cfg.fmt_amount(out.balance.get()),
+            tx.id
+        ),
+    };
+    let embed = serenity::CreateEmbed::new()
+        .title("Balance updated")
+        .colour(GREEN)
+        .description(text);
+    Reply::embed(embed, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Money;
+
+    fn json(r: &Reply) -> String {
+        serde_json::to_string(&r.embeds).unwrap() + r.content.as_deref().unwrap_or("")
+    }
+
+    #[test]
+    fn amounts_use_the_guilds_currency_name_and_symbol() {
+        let cfg = GuildConfig {
+            currency_name: "gems".into(),
+            currency_symbol: "💎".into(),
+            ..GuildConfig::default()
+        };
+        let out = TransferOutcome {
+            amount: Money::new(1500),
+            tax: Money::new(15),
+            sender_balance: Money::new(0),
+            receiver_balance: Money::new(1500),
+            transaction_ids: vec![1, 2, 3],
+        };
+        let r = transfer(&cfg, UserId(1), UserId(2), &out);
+        let text = json(&r);
+        assert!(text.contains("💎 1,500 gems"), "{text}");
+        assert!(text.contains("tax: 💎 15 gems"), "{text}");
+        assert!(!r.ephemeral);
+    }
+
+    #[test]
+    fn empty_lists_say_so_and_pages_are_counted() {
+        let cfg = GuildConfig::default();
+        let page: Page<LeaderboardEntry> = Page {
+            items: vec![],
+            total: 0,
+            offset: 0,
+            limit: 10,
+        };
+        let text = json(&leaderboard(&cfg, &page));
+        assert!(text.contains("Nobody is on the leaderboard yet"), "{text}");
+        assert!(text.contains("Page 1 of 1"), "{text}");
+        let page: Page<LeaderboardEntry> = Page {
+            items: vec![],
+            total: 25,
+            offset: 10,
+            limit: 10,
+        };
+        assert_eq!(page_footer(&page), "Page 2 of 3 · 25 in total");
+    }
+
+    #[test]
+    fn long_lists_are_cut_below_the_embed_limit() {
+        let text = join_lines((0..1000).map(|i| format!("line number {i}")));
+        assert!(text.len() <= DESCRIPTION_LIMIT + 4);
+        assert!(text.ends_with('…'));
+    }
+}

@@ -1,0 +1,190 @@
+//! Answering an interaction through Coffer's REST layer (so 429s are retried): the first answer,
+//! defers, follow-ups, and `respond`, which defers when the work takes too long so Discord's 3 s
+//! answer deadline is always met.
+
+use std::future::Future;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use poise::serenity_prelude as serenity;
+
+use super::{BotError, Ctx};
+
+/// Defer when the work has not finished by then (Discord's deadline is 3 s, minus the time the
+/// callback itself takes).
+pub const DEFER_AFTER: Duration = Duration::from_millis(1500);
+
+/// A reply: text and/or embeds, shown to everyone or only to the caller.
+#[derive(Debug, Clone, Default)]
+pub struct Reply {
+    pub content: Option<String>,
+    pub embeds: Vec<serenity::CreateEmbed>,
+    pub ephemeral: bool,
+}
+
+impl Reply {
+    /// Text only the caller sees.
+    pub fn private(text: impl Into<String>) -> Reply {
+        Reply {
+            content: Some(text.into()),
+            embeds: Vec::new(),
+            ephemeral: true,
+        }
+    }
+
+    /// Text everyone in the channel sees.
+    pub fn public(text: impl Into<String>) -> Reply {
+        Reply {
+            ephemeral: false,
+            ..Reply::private(text)
+        }
+    }
+
+    pub fn embed(embed: serenity::CreateEmbed, ephemeral: bool) -> Reply {
+        Reply {
+            content: None,
+            embeds: vec![embed],
+            ephemeral,
+        }
+    }
+
+    pub(crate) fn message(&self) -> serenity::CreateInteractionResponseMessage {
+        let mut m = serenity::CreateInteractionResponseMessage::new()
+            .embeds(self.embeds.clone())
+            .ephemeral(self.ephemeral)
+            .allowed_mentions(serenity::CreateAllowedMentions::new());
+        if let Some(c) = &self.content {
+            m = m.content(c.clone());
+        }
+        m
+    }
+
+    pub(crate) fn followup(&self) -> serenity::CreateInteractionResponseFollowup {
+        let mut m = serenity::CreateInteractionResponseFollowup::new()
+            .embeds(self.embeds.clone())
+            .ephemeral(self.ephemeral)
+            .allowed_mentions(serenity::CreateAllowedMentions::new());
+        if let Some(c) = &self.content {
+            m = m.content(c.clone());
+        }
+        m
+    }
+
+    pub(crate) fn edit(&self) -> serenity::EditInteractionResponse {
+        let mut m = serenity::EditInteractionResponse::new()
+            .embeds(self.embeds.clone())
+            .allowed_mentions(serenity::CreateAllowedMentions::new());
+        if let Some(c) = &self.content {
+            m = m.content(c.clone());
+        }
+        m
+    }
+}
+
+/// Per-invocation state, kept in poise's invocation data.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Invocation {
+    pub started: Option<Instant>,
+    /// `Some(ephemeral)` once deferred.
+    pub deferred: Option<bool>,
+    /// The deferred placeholder has been replaced by a real answer.
+    pub answered_deferred: bool,
+}
+
+/// The invocation's state (default when none was stored yet).
+pub async fn invocation(ctx: Ctx<'_>) -> Invocation {
+    ctx.invocation_data::<Invocation>()
+        .await
+        .map(|i| *i)
+        .unwrap_or_default()
+}
+
+async fn update(ctx: Ctx<'_>, f: impl FnOnce(&mut Invocation)) {
+    let mut inv = invocation(ctx).await;
+    f(&mut inv);
+    ctx.set_invocation_data(inv).await;
+}
+
+/// Notes when handling started (the first call wins).
+pub async fn mark_started(ctx: Ctx<'_>) {
+    update(ctx, |i| {
+        i.started.get_or_insert_with(Instant::now);
+    })
+    .await;
+}
+
+fn app(
+    ctx: Ctx<'_>,
+) -> Result<poise::ApplicationContext<'_, std::sync::Arc<super::BotData>, BotError>, BotError> {
+    match ctx {
+        poise::Context::Application(a) => Ok(a),
+        poise::Context::Prefix(_) => Err(BotError::Internal(
+            "prefix commands are not supported".into(),
+        )),
+    }
+}
+
+/// Acknowledges now and answers later (the user sees "thinking...").
+pub async fn defer(ctx: Ctx<'_>, ephemeral: bool) -> Result<(), BotError> {
+    let a = app(ctx)?;
+    if a.has_sent_initial_response.load(Ordering::SeqCst) {
+        return Ok(());
+    }
+    let body = serenity::CreateInteractionResponse::Defer(
+        serenity::CreateInteractionResponseMessage::new().ephemeral(ephemeral),
+    );
+    ctx.data()
+        .rest
+        .interaction_callback(a.interaction.id.get(), &a.interaction.token, &body)
+        .await?;
+    a.has_sent_initial_response.store(true, Ordering::SeqCst);
+    update(ctx, |i| i.deferred = Some(ephemeral)).await;
+    Ok(())
+}
+
+/// Sends `reply` as the first answer, as the answer replacing a defer, or as a follow-up.
+pub async fn send(ctx: Ctx<'_>, reply: Reply) -> Result<(), BotError> {
+    let a = app(ctx)?;
+    let rest = &ctx.data().rest;
+    let token = &a.interaction.token;
+    if !a.has_sent_initial_response.load(Ordering::SeqCst) {
+        let body = serenity::CreateInteractionResponse::Message(reply.message());
+        rest.interaction_callback(a.interaction.id.get(), token, &body)
+            .await?;
+        a.has_sent_initial_response.store(true, Ordering::SeqCst);
+        return Ok(());
+    }
+    let inv = invocation(ctx).await;
+    match inv.deferred {
+        Some(deferred_ephemeral) if !inv.answered_deferred => {
+            if deferred_ephemeral || !reply.ephemeral {
+                // A deferred private answer stays private even if the reply wanted to be public.
+                rest.edit_original(token, &reply.edit()).await?;
+            } else {
+                // A public placeholder must not carry a private answer (an error): replace it.
+                rest.delete_original(token).await?;
+                rest.followup(token, &reply.followup()).await?;
+            }
+            update(ctx, |i| i.answered_deferred = true).await;
+        }
+        _ => rest.followup(token, &reply.followup()).await?,
+    }
+    Ok(())
+}
+
+/// Runs `work`, deferring (with `ephemeral`) if it is not done within `DEFER_AFTER`, then sends
+/// its reply. An error is returned for `on_error` to answer.
+pub async fn respond<F>(ctx: Ctx<'_>, ephemeral: bool, work: F) -> Result<(), BotError>
+where
+    F: Future<Output = Result<Reply, BotError>>,
+{
+    tokio::pin!(work);
+    let reply = tokio::select! {
+        r = &mut work => r,
+        _ = tokio::time::sleep(DEFER_AFTER) => {
+            defer(ctx, ephemeral).await?;
+            work.await
+        }
+    }?;
+    send(ctx, reply).await
+}

@@ -1,0 +1,362 @@
+//! Coffer's own Discord REST calls (start-up checks, command registration, interaction replies)
+//! with one retry policy: 429 waits `retry_after` (a `global` limit pauses every call), 5xx and
+//! network errors back off briefly. Serenity's own rate limiter is off when a base URL is set
+//! because it ignores the proxy; this layer is what keeps Coffer polite then.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use crate::domain::ids::deserialize_u64_or_string;
+
+/// The real Discord; `Config.discord.api_base` replaces it (a proxy, or the fake in tests).
+pub const DISCORD_BASE: &str = "https://discord.com";
+const API: &str = "/api/v10";
+/// Attempts per call, counting the first.
+const MAX_ATTEMPTS: u32 = 5;
+/// A 429 asking for a longer wait than this fails the call instead of stalling it.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+#[derive(Debug, thiserror::Error)]
+pub enum RestError {
+    #[error("Discord answered {status} to {method} {path}: {message} (code {code})")]
+    Status {
+        status: u16,
+        method: Method,
+        path: String,
+        code: i64,
+        message: String,
+    },
+    #[error("Discord kept rate limiting {method} {path} (last retry_after {retry_after:?})")]
+    RateLimited {
+        method: Method,
+        path: String,
+        retry_after: Duration,
+    },
+    #[error("could not reach Discord for {method} {path}: {source}")]
+    Network {
+        method: Method,
+        path: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("unexpected response body from {path}: {detail}")]
+    Decode { path: String, detail: String },
+    #[error("the application id is not known yet")]
+    NoApplicationId,
+}
+
+impl RestError {
+    /// The HTTP status Discord answered, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            RestError::Status { status, .. } => Some(*status),
+            RestError::RateLimited { .. } => Some(429),
+            _ => None,
+        }
+    }
+}
+
+/// The part of a Discord error body we use.
+#[derive(Debug, Default, Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    code: i64,
+    #[serde(default)]
+    message: String,
+    retry_after: Option<f64>,
+    #[serde(default)]
+    global: bool,
+}
+
+/// `GET /users/@me`: the bot's own user.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BotUser {
+    #[serde(deserialize_with = "deserialize_u64_or_string")]
+    pub id: u64,
+    #[serde(default)]
+    pub username: String,
+}
+
+/// `GET /oauth2/applications/@me`: the application the token belongs to.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Application {
+    #[serde(deserialize_with = "deserialize_u64_or_string")]
+    pub id: u64,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// A REST client for the calls Coffer makes itself.
+#[derive(Debug)]
+pub struct Rest {
+    client: reqwest::Client,
+    /// `Bot <token>`.
+    auth: String,
+    base: String,
+    application_id: AtomicU64,
+    /// While set, every call waits until then (a global 429).
+    global_until: Mutex<Option<Instant>>,
+}
+
+impl Rest {
+    pub fn new(token: &str, base: Option<&str>) -> Result<Rest, reqwest::Error> {
+        let token = token.trim();
+        let auth = if token.starts_with("Bot ") {
+            token.to_owned()
+        } else {
+            format!("Bot {token}")
+        };
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!(
+                "DiscordBot (https://github.com/coffer, ",
+                env!("CARGO_PKG_VERSION"),
+                ")"
+            ))
+            .build()?;
+        Ok(Rest {
+            client,
+            auth,
+            base: base
+                .unwrap_or(DISCORD_BASE)
+                .trim_end_matches('/')
+                .to_owned(),
+            application_id: AtomicU64::new(0),
+            global_until: Mutex::new(None),
+        })
+    }
+
+    pub fn set_application_id(&self, id: u64) {
+        self.application_id.store(id, Ordering::Release);
+    }
+
+    pub fn application_id(&self) -> Result<u64, RestError> {
+        match self.application_id.load(Ordering::Acquire) {
+            0 => Err(RestError::NoApplicationId),
+            id => Ok(id),
+        }
+    }
+
+    pub async fn current_user(&self) -> Result<BotUser, RestError> {
+        self.call(Method::GET, "/users/@me", None::<&()>).await
+    }
+
+    pub async fn current_application(&self) -> Result<Application, RestError> {
+        self.call(Method::GET, "/oauth2/applications/@me", None::<&()>)
+            .await
+    }
+
+    /// Replaces the application's global commands (`guild = None`) or one guild's.
+    pub async fn put_commands<C: Serialize>(
+        &self,
+        guild: Option<u64>,
+        commands: &C,
+    ) -> Result<(), RestError> {
+        let app = self.application_id()?;
+        let path = match guild {
+            Some(g) => format!("/applications/{app}/guilds/{g}/commands"),
+            None => format!("/applications/{app}/commands"),
+        };
+        let _: serde_json::Value = self.call(Method::PUT, &path, Some(commands)).await?;
+        Ok(())
+    }
+
+    /// The first answer to an interaction (`POST /interactions/{id}/{token}/callback`).
+    pub async fn interaction_callback<B: Serialize>(
+        &self,
+        interaction_id: u64,
+        token: &str,
+        body: &B,
+    ) -> Result<(), RestError> {
+        let path = format!("/interactions/{interaction_id}/{token}/callback");
+        let _: serde_json::Value = self.call(Method::POST, &path, Some(body)).await?;
+        Ok(())
+    }
+
+    /// A follow-up message after the first answer.
+    pub async fn followup<B: Serialize>(&self, token: &str, body: &B) -> Result<(), RestError> {
+        let path = format!("/webhooks/{}/{token}", self.application_id()?);
+        let _: serde_json::Value = self.call(Method::POST, &path, Some(body)).await?;
+        Ok(())
+    }
+
+    /// Edits the original (possibly deferred) answer.
+    pub async fn edit_original<B: Serialize>(
+        &self,
+        token: &str,
+        body: &B,
+    ) -> Result<(), RestError> {
+        let path = format!(
+            "/webhooks/{}/{token}/messages/@original",
+            self.application_id()?
+        );
+        let _: serde_json::Value = self.call(Method::PATCH, &path, Some(body)).await?;
+        Ok(())
+    }
+
+    pub async fn delete_original(&self, token: &str) -> Result<(), RestError> {
+        let path = format!(
+            "/webhooks/{}/{token}/messages/@original",
+            self.application_id()?
+        );
+        let _: serde_json::Value = self.call(Method::DELETE, &path, None::<&()>).await?;
+        Ok(())
+    }
+
+    /// One call with the retry policy. `path` is below `/api/v10`. An empty body decodes as
+    /// JSON `null`.
+    pub async fn call<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, RestError> {
+        let body = body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| RestError::Decode {
+                path: path.to_owned(),
+                detail: e.to_string(),
+            })?;
+        let url = format!("{}{API}{path}", self.base);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            self.wait_for_global_limit().await;
+            let mut req = self
+                .client
+                .request(method.clone(), &url)
+                .header("Authorization", &self.auth);
+            if let Some(b) = &body {
+                req = req
+                    .header("Content-Type", "application/json")
+                    .body(b.clone());
+            }
+            let resp = match req.send().await {
+                Ok(r) => r,
+                Err(source) if attempt < MAX_ATTEMPTS && !source.is_builder() => {
+                    let wait = backoff(attempt);
+                    tracing::warn!(%method, path, error = %source, ?wait, "Discord unreachable; retrying");
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                Err(source) => {
+                    return Err(RestError::Network {
+                        method,
+                        path: path.to_owned(),
+                        source,
+                    })
+                }
+            };
+            let status = resp.status().as_u16();
+            let header_retry = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<f64>().ok());
+            let bytes = resp.bytes().await.map_err(|source| RestError::Network {
+                method: method.clone(),
+                path: path.to_owned(),
+                source,
+            })?;
+            if (200..300).contains(&status) {
+                let slice: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+                return serde_json::from_slice(slice).map_err(|e| RestError::Decode {
+                    path: path.to_owned(),
+                    detail: e.to_string(),
+                });
+            }
+            let err: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
+            if status == 429 {
+                let secs = err.retry_after.or(header_retry).unwrap_or(1.0).max(0.0);
+                let wait = Duration::from_secs_f64(secs.min(3600.0));
+                if attempt >= MAX_ATTEMPTS || wait > MAX_RETRY_AFTER {
+                    return Err(RestError::RateLimited {
+                        method,
+                        path: path.to_owned(),
+                        retry_after: wait,
+                    });
+                }
+                tracing::warn!(%method, path, ?wait, global = err.global, "rate limited by Discord; retrying after retry_after");
+                if err.global {
+                    *self.global_until.lock().await = Some(Instant::now() + wait);
+                } else {
+                    tokio::time::sleep(wait).await;
+                }
+                continue;
+            }
+            if status >= 500 && attempt < MAX_ATTEMPTS {
+                let wait = backoff(attempt);
+                tracing::warn!(%method, path, status, ?wait, "Discord server error; retrying");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            return Err(RestError::Status {
+                status,
+                method,
+                path: path.to_owned(),
+                code: err.code,
+                message: if err.message.is_empty() {
+                    String::from_utf8_lossy(&bytes).chars().take(200).collect()
+                } else {
+                    err.message
+                },
+            });
+        }
+    }
+
+    async fn wait_for_global_limit(&self) {
+        let until = *self.global_until.lock().await;
+        if let Some(until) = until {
+            tokio::time::sleep_until(until).await;
+        }
+    }
+}
+
+/// 0.5 s, 1 s, 2 s, 4 s.
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(500u64 << attempt.saturating_sub(1).min(4))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff(1), Duration::from_millis(500));
+        assert_eq!(backoff(2), Duration::from_millis(1000));
+        assert_eq!(backoff(9), Duration::from_millis(8000));
+    }
+
+    #[test]
+    fn token_gets_the_bot_prefix_once_and_base_loses_its_slash() {
+        let r = Rest::new(" abc ", Some("http://127.0.0.1:9/")).unwrap();
+        assert_eq!(r.auth, "Bot abc");
+        assert_eq!(r.base, "http://127.0.0.1:9");
+        let r = Rest::new("Bot abc", None).unwrap();
+        assert_eq!(r.auth, "Bot abc");
+        assert_eq!(r.base, DISCORD_BASE);
+        assert!(matches!(
+            r.application_id(),
+            Err(RestError::NoApplicationId)
+        ));
+    }
+
+    #[test]
+    fn rate_limit_body_is_read_without_a_code() {
+        let b: ErrorBody = serde_json::from_str(
+            r#"{"message":"You are being rate limited.","retry_after":0.25,"global":true}"#,
+        )
+        .unwrap();
+        assert_eq!(b.retry_after, Some(0.25));
+        assert!(b.global);
+        assert_eq!(b.code, 0);
+    }
+}

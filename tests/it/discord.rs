@@ -1,0 +1,447 @@
+//! End-to-end Discord scenarios: the real app, serenity and poise against the fake Discord.
+//! Each asserts the bot's replies and the REST calls it made.
+
+use serde_json::json;
+
+use crate::fake_discord::{FakeDiscord, Invoker, APP_ID};
+use crate::support::{assert_no_dropped_payloads, TestApp};
+
+fn alice() -> Invoker {
+    Invoker::member(111_000_000_000_000_001, "alice")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn startup_identifies_and_registers_commands_once_and_a_restart_registers_nothing() {
+    let fake = FakeDiscord::start().await;
+    let app = TestApp::spawn(&fake).await;
+    fake.wait_identified().await;
+
+    for (method, path) in [
+        ("GET", "/api/v10/users/@me"),
+        ("GET", "/api/v10/oauth2/applications/@me"),
+        ("GET", "/api/v10/gateway"),
+    ] {
+        assert_eq!(
+            fake.calls_to(method, path).len(),
+            1,
+            "{method} {path}: {:#?}",
+            fake.calls()
+        );
+    }
+    let puts = fake.calls_to("PUT", &format!("/api/v10/applications/{APP_ID}/commands"));
+    assert_eq!(puts.len(), 1, "one global registration");
+    let names: Vec<&str> = puts[0]
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "balance",
+            "daily",
+            "give",
+            "leaderboard",
+            "history",
+            "admin"
+        ]
+    );
+    let admin = &puts[0].body[5];
+    assert_eq!(
+        admin["default_member_permissions"],
+        json!("32"),
+        "Manage Server"
+    );
+    let identify = &fake.identifies()[0];
+    assert!(identify["d"]["token"]
+        .as_str()
+        .unwrap()
+        .contains("fake-token"));
+    assert_eq!(
+        identify["d"]["intents"].as_u64().unwrap() & 1,
+        1,
+        "GUILDS intent"
+    );
+
+    // The bot answers: the whole path works.
+    let token = fake.slash(&alice(), "balance", json!([]));
+    let answer = fake.answer(&token).await;
+    assert!(answer.ephemeral, "balances are private");
+    assert_eq!(
+        answer.calls.len(),
+        1,
+        "answered at once, no defer: {:#?}",
+        answer.calls
+    );
+    assert!(answer.text().contains("🪙 0 coins"), "{}", answer.text());
+
+    let dir = app.dir.clone();
+    app.stop().await.expect("clean stop");
+
+    let fake2 = FakeDiscord::start().await;
+    let app2 = TestApp::spawn_in(&fake2, dir).await;
+    fake2.wait_identified().await;
+    assert!(
+        fake2.calls_to("PUT", "/commands").is_empty(),
+        "unchanged commands are not re-registered: {:#?}",
+        fake2.calls()
+    );
+    let token = fake2.slash(&alice(), "balance", json!([]));
+    assert!(fake2.answer(&token).await.text().contains("coins"));
+    app2.stop().await.expect("clean stop");
+    assert_no_dropped_payloads();
+}
+
+fn bob() -> Invoker {
+    Invoker::member(111_000_000_000_000_002, "bob")
+}
+
+fn user_opt(name: &str, who: &Invoker) -> serde_json::Value {
+    json!({"name": name, "type": 6, "value": who.id.to_string()})
+}
+
+fn str_opt(name: &str, value: &str) -> serde_json::Value {
+    json!({"name": name, "type": 3, "value": value})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daily_twice_pays_once_and_the_second_reply_says_when_to_come_back() {
+    let fake = FakeDiscord::start().await;
+    let app = TestApp::spawn(&fake).await;
+    fake.wait_identified().await;
+
+    let first = fake.answer(&fake.slash(&alice(), "daily", json!([]))).await;
+    assert!(first.ephemeral);
+    assert!(
+        first.text().contains("You claimed your daily 🪙 100 coins"),
+        "{}",
+        first.text()
+    );
+    let second = fake.answer(&fake.slash(&alice(), "daily", json!([]))).await;
+    assert!(second.ephemeral, "errors are private");
+    assert!(
+        second
+            .text()
+            .contains("You can claim again at 2026-03-02 12:00:00 UTC (in 24 h 0 min)."),
+        "{}",
+        second.text()
+    );
+    let history = fake
+        .answer(&fake.slash(&alice(), "history", json!([])))
+        .await;
+    assert!(history.ephemeral);
+    assert_eq!(
+        history.text().matches("Daily reward").count(),
+        1,
+        "{}",
+        history.text()
+    );
+
+    // A day later the next claim works.
+    app.clock.advance(chrono::Duration::hours(24));
+    let third = fake.answer(&fake.slash(&alice(), "daily", json!([]))).await;
+    assert!(third.text().contains("🪙 200 coins"), "{}", third.text());
+
+    let (config, _dir) = (app.config.clone(), app.dir.clone());
+    app.stop().await.expect("clean stop");
+    let store = TestApp::open_store(&config);
+    let economy = coffer::economy::Economy::new(store.clone());
+    let guild = coffer::domain::GuildId(crate::fake_discord::GUILD_ID);
+    let alice_id = coffer::domain::UserId(alice().id);
+    let ledger = economy.history(guild, alice_id, 1, 50).unwrap();
+    assert_eq!(ledger.total, 2, "one entry per day: {:?}", ledger.items);
+    assert_eq!(economy.account(guild, alice_id).unwrap().balance.get(), 200);
+    // Both uses are in the command log, the refusal with its kind.
+    let log = store
+        .read(guild, |r| r.command_log(&Default::default()))
+        .unwrap();
+    // Rows are written after each reply, so their order may differ from the commands'.
+    let mut outcomes: Vec<(&str, &str)> = log
+        .items
+        .iter()
+        .map(|e| (e.command.as_str(), e.outcome.as_str()))
+        .collect();
+    outcomes.sort();
+    assert_eq!(
+        outcomes,
+        [
+            ("daily", "ok"),
+            ("daily", "ok"),
+            ("daily", "on_cooldown"),
+            ("history", "ok")
+        ]
+    );
+    assert_no_dropped_payloads();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn give_without_enough_money_is_refused_privately_and_a_valid_give_moves_the_money() {
+    let fake = FakeDiscord::start().await;
+    let app = TestApp::spawn(&fake).await;
+    fake.wait_identified().await;
+
+    let give = |amount: &str| json!([user_opt("user", &bob()), str_opt("amount", amount)]);
+    let refused = fake.answer(&fake.slash(&alice(), "give", give("50"))).await;
+    assert!(refused.ephemeral);
+    assert_eq!(refused.text(), "You need 50 coins but have 0.");
+
+    for (amount, expected) in [
+        ("0", "the amount must be more than 0"),
+        ("-5", "the amount must be more than 0"),
+        ("99999999999999999999", "at most 1,000,000,000,000"),
+        ("ten", "is not a whole number"),
+    ] {
+        let a = fake
+            .answer(&fake.slash(&alice(), "give", give(amount)))
+            .await;
+        assert!(a.ephemeral);
+        assert!(a.text().contains(expected), "{amount}: {}", a.text());
+    }
+
+    fake.answer(&fake.slash(&alice(), "daily", json!([]))).await;
+    let sent = fake.answer(&fake.slash(&alice(), "give", give("60"))).await;
+    assert!(!sent.ephemeral, "a transfer is announced");
+    assert_eq!(
+        sent.text(),
+        format!("<@{}> sent 🪙 60 coins to <@{}>.", alice().id, bob().id)
+    );
+    let bob_balance = fake.answer(&fake.slash(&bob(), "balance", json!([]))).await;
+    assert!(
+        bob_balance.text().contains("**🪙 60 coins**"),
+        "{}",
+        bob_balance.text()
+    );
+    let alice_balance = fake
+        .answer(&fake.slash(&alice(), "balance", json!([])))
+        .await;
+    assert!(
+        alice_balance.text().contains("**🪙 40 coins**"),
+        "{}",
+        alice_balance.text()
+    );
+    let board = fake
+        .answer(&fake.slash(&bob(), "leaderboard", json!([])))
+        .await;
+    assert!(!board.ephemeral);
+    assert!(
+        board
+            .text()
+            .contains(&format!("**1.** <@{}> — 🪙 60 coins", bob().id)),
+        "{}",
+        board.text()
+    );
+    app.stop().await.expect("clean stop");
+    assert_no_dropped_payloads();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_non_admin_is_refused_admin_money_even_if_discord_shows_the_command() {
+    let fake = FakeDiscord::start().await;
+    let app = TestApp::spawn(&fake).await;
+    fake.wait_identified().await;
+    let add = |amount: &str| {
+        json!([{"name": "money", "type": 2, "options": [
+            {"name": "add", "type": 1, "options": [
+                user_opt("user", &bob()), str_opt("amount", amount), str_opt("reason", "prize")
+            ]}
+        ]}])
+    };
+
+    let refused = fake
+        .answer(&fake.slash(&alice(), "admin", add("100")))
+        .await;
+    assert!(refused.ephemeral);
+    assert_eq!(refused.text(), "Only server admins can use this command.");
+    let bob_balance = fake.answer(&fake.slash(&bob(), "balance", json!([]))).await;
+    assert!(
+        bob_balance.text().contains("**🪙 0 coins**"),
+        "{}",
+        bob_balance.text()
+    );
+
+    let manager = Invoker {
+        permissions: 1 << 5,
+        ..Invoker::member(111_000_000_000_000_003, "manager")
+    };
+    let done = fake
+        .answer(&fake.slash(&manager, "admin", add("100")))
+        .await;
+    assert!(done.ephemeral);
+    assert!(
+        done.text().contains("🪙 0 coins → 🪙 100 coins"),
+        "{}",
+        done.text()
+    );
+    let owner = Invoker::member(crate::fake_discord::OWNER_ID, "owner");
+    let done = fake.answer(&fake.slash(&owner, "admin", add("1k"))).await;
+    assert!(done.text().contains("→ 🪙 1,100 coins"), "{}", done.text());
+
+    let (config, _dir) = (app.config.clone(), app.dir.clone());
+    app.stop().await.expect("clean stop");
+    let store = TestApp::open_store(&config);
+    let guild = coffer::domain::GuildId(crate::fake_discord::GUILD_ID);
+    let log = store
+        .read(guild, |r| r.command_log(&Default::default()))
+        .unwrap();
+    let mut rows: Vec<(&str, &str)> = log
+        .items
+        .iter()
+        .map(|e| (e.command.as_str(), e.outcome.as_str()))
+        .collect();
+    rows.sort();
+    assert_eq!(
+        rows,
+        [
+            ("admin money add", "denied"),
+            ("admin money add", "ok"),
+            ("admin money add", "ok"),
+            ("balance", "ok"),
+        ]
+    );
+    assert_no_dropped_payloads();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_on_a_reply_is_retried_after_retry_after() {
+    let fake = FakeDiscord::start().await;
+    let app = TestApp::spawn(&fake).await;
+    fake.wait_identified().await;
+    fake.script(
+        "POST",
+        "/callback",
+        429,
+        json!({"message": "You are being rate limited.", "retry_after": 0.4, "global": false}),
+        1,
+    );
+    let token = fake.slash(&alice(), "balance", json!([]));
+    let answer = fake.answer(&token).await;
+    let callbacks: Vec<_> = fake
+        .calls_to("POST", "/callback")
+        .into_iter()
+        .filter(|c| c.path.contains(&token))
+        .collect();
+    assert_eq!(callbacks.len(), 2, "{callbacks:#?}");
+    let limited = callbacks.iter().find(|c| c.status == 429).expect("the 429");
+    let ok = callbacks
+        .iter()
+        .find(|c| c.status == 204)
+        .expect("the retry");
+    let waited = ok.at.duration_since(limited.at);
+    assert!(
+        waited >= std::time::Duration::from_millis(400),
+        "retried after {waited:?}"
+    );
+    assert!(answer.text().contains("coins"));
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_up_retries_429_and_5xx_and_stops_with_a_clear_error_on_a_bad_token_or_registration()
+{
+    let fake = FakeDiscord::start().await;
+    fake.script(
+        "GET",
+        "/users/@me",
+        429,
+        json!({"message": "You are being rate limited.", "retry_after": 0.3, "global": true}),
+        1,
+    );
+    fake.script(
+        "GET",
+        "/oauth2/applications/@me",
+        502,
+        json!({"message": "Bad Gateway", "code": 0}),
+        1,
+    );
+    let app = TestApp::spawn(&fake).await;
+    fake.wait_identified().await;
+    let me = fake.calls_to("GET", "/users/@me");
+    assert_eq!(me.len(), 2);
+    assert!(me[1].at.duration_since(me[0].at) >= std::time::Duration::from_millis(300));
+    // A 5xx is retried after a short backoff.
+    let app_info = fake.calls_to("GET", "/oauth2/applications/@me");
+    assert_eq!(
+        app_info.iter().map(|c| c.status).collect::<Vec<_>>(),
+        [502, 200]
+    );
+    assert!(app_info[1].at.duration_since(app_info[0].at) >= std::time::Duration::from_millis(500));
+    app.stop().await.expect("clean stop");
+
+    let fake = FakeDiscord::start().await;
+    fake.script(
+        "GET",
+        "/users/@me",
+        401,
+        json!({"message": "401: Unauthorized", "code": 0}),
+        1,
+    );
+    let app = TestApp::spawn(&fake).await;
+    let err = app.exit().await.expect_err("start-up must fail");
+    let text = format!("{err:#}");
+    assert!(text.contains("Discord rejected DISCORD_TOKEN"), "{text}");
+    assert!(
+        fake.identifies().is_empty(),
+        "no gateway connection after a failed start"
+    );
+
+    // Registration failing is a start-up failure too, not a bot that sits waiting.
+    let fake = FakeDiscord::start().await;
+    fake.script(
+        "PUT",
+        "/commands",
+        400,
+        json!({"message": "Invalid Form Body", "code": 50035}),
+        1,
+    );
+    let app = TestApp::spawn(&fake).await;
+    let text = format!("{:#}", app.exit().await.expect_err("start-up must fail"));
+    assert!(text.contains("registering slash commands"), "{text}");
+    assert!(text.contains("Invalid Form Body"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_guild_registers_commands_in_that_guild_only() {
+    let fake = FakeDiscord::start().await;
+    let extra = format!("[discord]\ndev_guild = {}\n", crate::fake_discord::GUILD_ID);
+    let app = TestApp::spawn_with(&fake, crate::support::new_data_dir(), &extra).await;
+    fake.wait_identified().await;
+    let path = format!(
+        "/api/v10/applications/{APP_ID}/guilds/{}/commands",
+        crate::fake_discord::GUILD_ID
+    );
+    assert_eq!(fake.calls_to("PUT", &path).len(), 1, "{:#?}", fake.calls());
+    assert_eq!(fake.calls_to("PUT", "/commands").len(), 1, "nothing global");
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_button_without_a_route_gets_a_private_answer_and_a_log_row() {
+    let fake = FakeDiscord::start().await;
+    let app = TestApp::spawn(&fake).await;
+    fake.wait_identified().await;
+    let answer = fake.answer(&fake.click(&alice(), "gone:42")).await;
+    assert!(answer.ephemeral);
+    assert_eq!(answer.text(), "This button is no longer active.");
+
+    let (config, _dir) = (app.config.clone(), app.dir.clone());
+    app.stop().await.expect("clean stop");
+    let store = TestApp::open_store(&config);
+    let guild = coffer::domain::GuildId(crate::fake_discord::GUILD_ID);
+    let log = store
+        .read(guild, |r| r.command_log(&Default::default()))
+        .unwrap();
+    assert_eq!(log.total, 1);
+    let row = &log.items[0];
+    assert_eq!(
+        (
+            row.command.as_str(),
+            row.kind.as_str(),
+            row.outcome.as_str()
+        ),
+        ("gone", "component", "unknown_component")
+    );
+    assert_eq!(row.user.get(), alice().id);
+    assert_no_dropped_payloads();
+}

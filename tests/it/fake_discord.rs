@@ -1,0 +1,435 @@
+//! A fake Discord on 127.0.0.1: REST (axum) and the gateway websocket (tokio-tungstenite), on
+//! random ports. It answers what serenity, poise and Coffer call, records every REST call, can
+//! script error answers (404/429/5xx), and pushes READY, GUILD_CREATE and injected interactions.
+//! Every gateway payload is first parsed with serenity's own types, so a payload serenity would
+//! silently drop fails the test here instead.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use poise::serenity_prelude as serenity;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, Notify};
+
+mod gateway;
+mod payloads;
+
+use payloads::{collect_users, interaction_json, message_json, user_json};
+
+pub const APP_ID: u64 = 900_000_000_000_000_001;
+pub const BOT_ID: u64 = 900_000_000_000_000_002;
+pub const GUILD_ID: u64 = 800_000_000_000_000_001;
+pub const OWNER_ID: u64 = 700_000_000_000_000_001;
+pub const CHANNEL_ID: u64 = 800_000_000_000_000_100;
+pub const ADMIN_ROLE_ID: u64 = 800_000_000_000_000_200;
+
+/// One REST call as the fake saw it.
+#[derive(Debug, Clone)]
+pub struct RestCall {
+    pub method: String,
+    pub path: String,
+    pub body: Value,
+    /// The status the fake answered.
+    pub status: u16,
+    pub at: std::time::Instant,
+}
+
+/// A scripted answer: the next `times` calls matching `method` and `path_contains` get it.
+#[derive(Debug, Clone)]
+struct Script {
+    method: String,
+    path_contains: String,
+    status: u16,
+    body: Value,
+    times: u32,
+}
+
+#[derive(Default)]
+struct State {
+    calls: Mutex<Vec<RestCall>>,
+    changed: Notify,
+    scripts: Mutex<Vec<Script>>,
+    gateway_url: Mutex<String>,
+    session: Mutex<Option<mpsc::UnboundedSender<Value>>>,
+    identifies: Mutex<Vec<Value>>,
+    next_id: AtomicU64,
+}
+
+/// A running fake. Dropping it stops both servers.
+pub struct FakeDiscord {
+    pub base_url: String,
+    state: Arc<State>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for FakeDiscord {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Who invokes a command in an injected interaction.
+#[derive(Debug, Clone)]
+pub struct Invoker {
+    pub id: u64,
+    pub name: String,
+    pub roles: Vec<u64>,
+    /// Resolved permissions in the channel (a bit set, as Discord sends it).
+    pub permissions: u64,
+}
+
+impl Invoker {
+    /// A plain member: Send Messages and View Channel only.
+    pub fn member(id: u64, name: &str) -> Invoker {
+        Invoker {
+            id,
+            name: name.into(),
+            roles: vec![],
+            permissions: (1 << 10) | (1 << 11),
+        }
+    }
+}
+
+/// What the bot answered to one interaction.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// Every REST call made with the interaction's token, in order.
+    pub calls: Vec<RestCall>,
+    /// The body of the message that answers (callback data, edit or follow-up).
+    pub message: Value,
+    /// Whether the message is visible only to the invoker.
+    pub ephemeral: bool,
+}
+
+impl Answer {
+    /// Content plus every embed's title, description, fields and footer, for assertions.
+    pub fn text(&self) -> String {
+        let mut out = self.message["content"].as_str().unwrap_or("").to_owned();
+        for e in self.message["embeds"].as_array().into_iter().flatten() {
+            for key in ["title", "description"] {
+                if let Some(s) = e[key].as_str() {
+                    out.push('\n');
+                    out.push_str(s);
+                }
+            }
+            for f in e["fields"].as_array().into_iter().flatten() {
+                out.push_str(&format!("\n{}: {}", f["name"], f["value"]));
+            }
+            if let Some(s) = e["footer"]["text"].as_str() {
+                out.push('\n');
+                out.push_str(s);
+            }
+        }
+        out
+    }
+}
+
+impl FakeDiscord {
+    pub async fn start() -> FakeDiscord {
+        let state = Arc::new(State {
+            next_id: AtomicU64::new(1_000_000_000_000_000_000),
+            ..State::default()
+        });
+        let rest = TcpListener::bind("127.0.0.1:0").await.expect("bind rest");
+        let gw = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind gateway");
+        let base_url = format!("http://{}", rest.local_addr().expect("addr"));
+        *state.gateway_url.lock().unwrap() = format!("ws://{}", gw.local_addr().expect("addr"));
+        let app = axum::Router::new().fallback({
+            let state = state.clone();
+            move |method: Method, uri: Uri, body: Bytes| {
+                let state = state.clone();
+                async move { rest_call(&state, method, uri, body) }
+            }
+        });
+        let rest_task = tokio::spawn(async move {
+            let _ = axum::serve(rest, app).await;
+        });
+        let gw_task = tokio::spawn(gateway::gateway_accept(gw, state.clone()));
+        FakeDiscord {
+            base_url,
+            state,
+            tasks: vec![rest_task, gw_task],
+        }
+    }
+
+    /// Every REST call so far.
+    pub fn calls(&self) -> Vec<RestCall> {
+        self.state.calls.lock().unwrap().clone()
+    }
+
+    /// REST calls whose method is `method` and whose path contains `part`.
+    pub fn calls_to(&self, method: &str, part: &str) -> Vec<RestCall> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method == method && c.path.contains(part))
+            .collect()
+    }
+
+    /// The next `times` calls matching get `status` with `body`.
+    pub fn script(&self, method: &str, path_contains: &str, status: u16, body: Value, times: u32) {
+        self.state.scripts.lock().unwrap().push(Script {
+            method: method.into(),
+            path_contains: path_contains.into(),
+            status,
+            body,
+            times,
+        });
+    }
+
+    /// IDENTIFY payloads received on the gateway.
+    pub fn identifies(&self) -> Vec<Value> {
+        self.state.identifies.lock().unwrap().clone()
+    }
+
+    /// Waits until `cond` holds over the recorded state (REST calls, identifies), or panics
+    /// after `timeout` with `what`.
+    pub async fn wait_until(
+        &self,
+        what: &str,
+        timeout: Duration,
+        cond: impl Fn(&FakeDiscord) -> bool,
+    ) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.state.changed.notified();
+            if cond(self) {
+                return;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                let logs = crate::support::logs();
+                let tail: Vec<&str> = logs
+                    .lines()
+                    .rev()
+                    .take(40)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                assert!(
+                    cond(self),
+                    "timed out waiting for {what}; REST calls: {:#?}\nlast log lines:\n{}",
+                    self.calls(),
+                    tail.join("\n")
+                );
+                return;
+            }
+            // The tick covers a notification that raced the check above.
+            let _ = tokio::time::timeout(Duration::from_millis(50), notified).await;
+        }
+    }
+
+    /// Waits for the bot's IDENTIFY and for READY and GUILD_CREATE to be sent.
+    pub async fn wait_identified(&self) {
+        self.wait_until("IDENTIFY", Duration::from_secs(15), |f| {
+            !f.identifies().is_empty() && f.state.session.lock().unwrap().is_some()
+        })
+        .await;
+    }
+
+    fn next_id(&self) -> u64 {
+        self.state.next_id.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// Sends a slash-command interaction; returns its token.
+    pub fn slash(&self, who: &Invoker, name: &str, options: Value) -> String {
+        let id = self.next_id();
+        let token = format!("tok-{id}");
+        let mut users = serde_json::Map::new();
+        let mut members = serde_json::Map::new();
+        collect_users(&options, &mut |uid| {
+            users.insert(uid.to_string(), user_json(uid, &format!("user{uid}")));
+            members.insert(
+                uid.to_string(),
+                json!({
+                    "roles": [], "joined_at": "2024-01-01T00:00:00Z", "deaf": false, "mute": false,
+                    "flags": 0, "pending": false, "permissions": "3072"
+                }),
+            );
+        });
+        let data = json!({
+            "id": "600000000000000001",
+            "name": name,
+            "type": 1,
+            "options": options,
+            "resolved": { "users": users, "members": members },
+        });
+        let d = interaction_json(id, &token, who, 2, data);
+        serde_json::from_value::<serenity::Interaction>(d.clone())
+            .unwrap_or_else(|e| panic!("serenity would drop this INTERACTION_CREATE: {e}\n{d:#}"));
+        self.dispatch("INTERACTION_CREATE", d);
+        token
+    }
+
+    /// Sends a button click on a bot message; returns the interaction token.
+    pub fn click(&self, who: &Invoker, custom_id: &str) -> String {
+        let id = self.next_id();
+        let token = format!("tok-{id}");
+        let mut message = message_json(&self.state);
+        message["components"] = json!([{"type": 1, "components": [
+            {"type": 2, "style": 1, "label": "Click", "custom_id": custom_id}
+        ]}]);
+        let data = json!({ "custom_id": custom_id, "component_type": 2 });
+        let mut d = interaction_json(id, &token, who, 3, data);
+        d["message"] = message;
+        serde_json::from_value::<serenity::Interaction>(d.clone()).unwrap_or_else(|e| {
+            panic!("serenity would drop this component INTERACTION_CREATE: {e}\n{d:#}")
+        });
+        self.dispatch("INTERACTION_CREATE", d);
+        token
+    }
+
+    /// Pushes a dispatch event to the connected bot.
+    pub fn dispatch(&self, t: &str, d: Value) {
+        let tx = self.state.session.lock().unwrap().clone();
+        let tx = tx.expect("no gateway session: call wait_identified first");
+        tx.send(json!({ "t": t, "d": d }))
+            .expect("gateway session closed");
+    }
+
+    /// Waits for the bot's answer to the interaction with `token`: its callback (type 4), or
+    /// the edit/follow-up that replaces a defer (type 5).
+    pub async fn answer(&self, token: &str) -> Answer {
+        let find = |f: &FakeDiscord| -> Option<Answer> {
+            let calls: Vec<RestCall> = f
+                .calls()
+                .into_iter()
+                .filter(|c| c.path.contains(token) && c.status < 300)
+                .collect();
+            for c in &calls {
+                let is_message_callback =
+                    c.path.ends_with("/callback") && c.body["type"] == json!(4);
+                let is_followup = c.method == "POST" && c.path.contains("/webhooks/");
+                let is_edit = c.method == "PATCH";
+                if is_message_callback || is_followup || is_edit {
+                    let (message, flags) = if is_message_callback {
+                        (c.body["data"].clone(), c.body["data"]["flags"].as_u64())
+                    } else if is_edit {
+                        let deferred = calls
+                            .iter()
+                            .find(|d| d.path.ends_with("/callback"))
+                            .and_then(|d| d.body["data"]["flags"].as_u64());
+                        (c.body.clone(), deferred)
+                    } else {
+                        (c.body.clone(), c.body["flags"].as_u64())
+                    };
+                    return Some(Answer {
+                        calls: calls.clone(),
+                        message,
+                        ephemeral: flags.unwrap_or(0) & 64 != 0,
+                    });
+                }
+            }
+            None
+        };
+        self.wait_until(
+            &format!("an answer to {token}"),
+            Duration::from_secs(10),
+            |f| find(f).is_some(),
+        )
+        .await;
+        find(self).expect("answer present")
+    }
+}
+
+fn rest_call(state: &State, method: Method, uri: Uri, body: Bytes) -> Response {
+    let path = uri.path().to_owned();
+    let body_json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let scripted = {
+        let mut scripts = state.scripts.lock().unwrap();
+        let hit = scripts.iter_mut().find(|s| {
+            s.times > 0 && s.method == method.as_str() && path.contains(&s.path_contains)
+        });
+        hit.map(|s| {
+            s.times -= 1;
+            (s.status, s.body.clone())
+        })
+    };
+    let (status, answer) =
+        scripted.unwrap_or_else(|| default_answer(state, &method, &path, &body_json));
+    state.calls.lock().unwrap().push(RestCall {
+        method: method.to_string(),
+        path,
+        body: body_json,
+        status,
+        at: std::time::Instant::now(),
+    });
+    state.changed.notify_waiters();
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if status == 204 {
+        return code.into_response();
+    }
+    (code, axum::Json(answer)).into_response()
+}
+
+fn default_answer(state: &State, method: &Method, path: &str, body: &Value) -> (u16, Value) {
+    let Some(p) = path.strip_prefix("/api/v10") else {
+        return (404, json!({"message": "404: Not Found", "code": 0}));
+    };
+    let gateway = state.gateway_url.lock().unwrap().clone();
+    let parts: Vec<&str> = p.trim_matches('/').split('/').collect();
+    match (method.as_str(), parts.as_slice()) {
+        ("GET", ["gateway"]) => (200, json!({ "url": gateway })),
+        ("GET", ["gateway", "bot"]) => (
+            200,
+            json!({
+                "url": gateway, "shards": 1,
+                "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+            }),
+        ),
+        ("GET", ["users", "@me"]) => (
+            200,
+            json!({
+                "id": BOT_ID.to_string(), "username": "Coffer", "discriminator": "0", "bot": true, "avatar": null
+            }),
+        ),
+        ("GET", ["oauth2", "applications", "@me"]) => (
+            200,
+            json!({
+                "id": APP_ID.to_string(), "name": "Coffer", "icon": null, "description": "",
+                "bot_public": true, "bot_require_code_grant": false, "verify_key": "", "flags": 0,
+                "owner": {"id": OWNER_ID.to_string(), "username": "owner", "discriminator": "0", "avatar": null}
+            }),
+        ),
+        ("PUT", ["applications", _, "commands"])
+        | ("PUT", ["applications", _, "guilds", _, "commands"]) => {
+            let cmds: Vec<Value> = body
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, c)| {
+                    let mut c = c.clone();
+                    c["id"] = json!((500_000_000_000_000_000u64 + i as u64).to_string());
+                    c["application_id"] = json!(APP_ID.to_string());
+                    c["version"] = json!("1");
+                    c
+                })
+                .collect();
+            (200, Value::Array(cmds))
+        }
+        ("POST", ["interactions", _, _, "callback"]) => (204, Value::Null),
+        ("POST", ["webhooks", _, _]) | ("PATCH", ["webhooks", _, _, "messages", _]) => {
+            let mut m = message_json(state);
+            for k in ["content", "embeds", "flags"] {
+                if let Some(v) = body.get(k) {
+                    m[k] = v.clone();
+                }
+            }
+            (200, m)
+        }
+        ("DELETE", ["webhooks", _, _, "messages", _]) => (204, Value::Null),
+        _ => (
+            404,
+            json!({"message": "Unknown route in the fake", "code": 0}),
+        ),
+    }
+}

@@ -1,0 +1,176 @@
+//! Test helpers: `TestApp` runs the real `app::run_until` on a temp data dir with a settable
+//! clock, pointed at a `FakeDiscord`; logs from every test go to one captured buffer so tests
+//! can assert that serenity dropped no payload.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex, Once, OnceLock};
+use std::time::Duration;
+
+use chrono::TimeZone;
+use coffer::clock::ManualClock;
+use coffer::config::Config;
+use coffer::store::Store;
+use tokio::sync::oneshot;
+
+use crate::fake_discord::FakeDiscord;
+
+/// The line serenity logs (at DEBUG) when a gateway payload does not deserialize.
+pub const UNKNOWN_EVENT: &str = "An unknown event was received";
+
+fn log_buffer() -> &'static Mutex<Vec<u8>> {
+    static BUF: OnceLock<Mutex<Vec<u8>>> = OnceLock::new();
+    BUF.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+struct LogWriter;
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        log_buffer()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Installs the capturing subscriber once for the whole binary.
+pub fn init_logs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let filter = tracing_subscriber::EnvFilter::new(
+            "info,coffer=debug,serenity::client::dispatch=debug,serenity=warn,poise=debug",
+        );
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(|| LogWriter)
+            .try_init();
+    });
+}
+
+/// Everything logged so far by any test in this binary.
+pub fn logs() -> String {
+    String::from_utf8_lossy(&log_buffer().lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+}
+
+/// Fails if serenity dropped a payload as an unknown event.
+pub fn assert_no_dropped_payloads() {
+    let logs = logs();
+    let dropped: Vec<&str> = logs.lines().filter(|l| l.contains(UNKNOWN_EVENT)).collect();
+    assert!(
+        dropped.is_empty(),
+        "serenity dropped payloads:\n{}",
+        dropped.join("\n")
+    );
+}
+
+/// A running Coffer.
+pub struct TestApp {
+    pub config: Config,
+    pub clock: Arc<ManualClock>,
+    pub dir: Arc<tempfile::TempDir>,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+pub fn new_data_dir() -> Arc<tempfile::TempDir> {
+    Arc::new(tempfile::tempdir().expect("tempdir"))
+}
+
+impl TestApp {
+    /// Starts Coffer on a fresh data dir against `fake`.
+    pub async fn spawn(fake: &FakeDiscord) -> TestApp {
+        TestApp::spawn_in(fake, new_data_dir()).await
+    }
+
+    /// Starts Coffer on `dir` (reuse it to simulate a restart) against `fake`.
+    pub async fn spawn_in(fake: &FakeDiscord, dir: Arc<tempfile::TempDir>) -> TestApp {
+        TestApp::spawn_with(fake, dir, "").await
+    }
+
+    /// Starts Coffer with extra `config.toml` sections (e.g. `[discord]\ndev_guild = 1`).
+    pub async fn spawn_with(
+        fake: &FakeDiscord,
+        dir: Arc<tempfile::TempDir>,
+        extra_toml: &str,
+    ) -> TestApp {
+        init_logs();
+        let text = format!(
+            "[storage]\ndata_dir = {:?}\n{extra_toml}\n",
+            dir.path().display().to_string()
+        );
+        let env: BTreeMap<String, String> = [
+            ("DISCORD_TOKEN", "fake-token"),
+            ("DISCORD_API_BASE", fake.base_url.as_str()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let config = Config::parse("test.toml", &text, &env).expect("valid config");
+        let clock = ManualClock::new(
+            chrono::Utc
+                .with_ymd_and_hms(2026, 3, 1, 12, 0, 0)
+                .single()
+                .expect("time"),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let (tx, rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(coffer::app::run_until(
+            config.clone(),
+            clock.clone(),
+            listener,
+            async move {
+                let _ = rx.await;
+            },
+        ));
+        TestApp {
+            config,
+            clock,
+            dir,
+            shutdown: Some(tx),
+            handle: Some(handle),
+        }
+    }
+
+    /// Waits for `run_until` to return on its own (a start-up failure).
+    pub async fn exit(mut self) -> anyhow::Result<()> {
+        let handle = self.handle.take().expect("running");
+        tokio::time::timeout(Duration::from_secs(20), handle)
+            .await
+            .expect("Coffer did not exit within 20 s")
+            .expect("run_until panicked")
+    }
+
+    /// Shuts Coffer down and waits for a clean stop.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let handle = self.handle.take().expect("running");
+        tokio::time::timeout(Duration::from_secs(20), handle)
+            .await
+            .expect("Coffer did not stop within 20 s")
+            .expect("run_until panicked")
+    }
+
+    /// Opens the store of a stopped app (redb allows one opener at a time). Keep a clone of
+    /// `dir` alive: the data dir is deleted with the last one.
+    pub fn open_store(config: &Config) -> Store {
+        coffer::app::open_store(config, Arc::new(coffer::clock::SystemClock)).expect("open store")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
