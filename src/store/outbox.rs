@@ -75,6 +75,18 @@ pub struct SyncRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+impl SyncRecord {
+    /// A new desired version: pending again, retried at once, the old error forgotten.
+    fn bump(&mut self, now: DateTime<Utc>) {
+        self.desired_version += 1;
+        self.state = SyncState::Pending;
+        self.attempts = 0;
+        self.next_attempt_at = now;
+        self.last_error = None;
+        self.updated_at = now;
+    }
+}
+
 fn yes() -> bool {
     true
 }
@@ -113,16 +125,11 @@ impl WriteCtx<'_> {
         let now = self.now;
         let rec = match self.sync_record(kind, object)? {
             Some(mut r) => {
-                r.desired_version += 1;
                 if channel.is_some() {
                     r.channel = channel;
                 }
                 r.delete = false;
-                r.state = SyncState::Pending;
-                r.attempts = 0;
-                r.next_attempt_at = now;
-                r.last_error = None;
-                r.updated_at = now;
+                r.bump(now);
                 r
             }
             None => SyncRecord {
@@ -160,15 +167,9 @@ impl WriteCtx<'_> {
         let Some(mut r) = self.sync_record(kind, object)? else {
             return Ok(None);
         };
-        let now = self.now;
-        r.desired_version += 1;
         r.delete = true;
         r.delete_message = delete_message;
-        r.state = SyncState::Pending;
-        r.attempts = 0;
-        r.next_attempt_at = now;
-        r.last_error = None;
-        r.updated_at = now;
+        r.bump(self.now);
         self.put_sync_record(&r)?;
         self.emit(
             EventKind::SyncChanged,
