@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod shop;
 pub mod status;
 pub mod transactions;
 pub mod users;
@@ -19,8 +20,10 @@ use utoipa_axum::routes;
 use super::error::{ApiError, ApiResult};
 use super::WebState;
 use crate::app::Services;
-use crate::domain::{Account, Transaction, UserId};
+use crate::domain::{Account, Source, Transaction, UserId};
+use crate::economy::OpMeta;
 use crate::error::Error;
+use crate::web::auth::Auth;
 
 /// Every documented API route.
 pub fn routes() -> OpenApiRouter<WebState> {
@@ -44,8 +47,24 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(transactions::reverse))
         .routes(routes!(crate::web::export::export_transactions))
         .routes(routes!(audit::audit_log))
+        .routes(routes!(shop::list_items, shop::create_item))
+        .routes(routes!(shop::get_item, shop::edit_item, shop::delete_item))
+        .routes(routes!(shop::update_stock))
+        .routes(routes!(shop::bulk_update))
+        .routes(routes!(shop::inventory, shop::add_inventory))
+        .routes(routes!(shop::remove_inventory))
         .routes(routes!(crate::web::sse::stream))
         .routes(routes!(crate::web::sse::send_test_event))
+}
+
+/// The `OpMeta` of a dashboard write: the logged-in account as actor, and the request's
+/// `Idempotency-Key`, if any.
+pub fn dashboard_meta(auth: &Auth, idempotency_key: Option<String>) -> OpMeta {
+    OpMeta {
+        actor: auth.actor(),
+        source: Source::Dashboard,
+        idempotency_key,
+    }
 }
 
 /// Runs service work on a blocking thread.

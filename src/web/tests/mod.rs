@@ -5,6 +5,7 @@ mod auth;
 mod economy;
 mod export;
 mod openapi;
+mod shop;
 mod stream;
 
 use axum::body::Body;
@@ -151,6 +152,26 @@ impl TestApp {
     pub async fn put(&self, path: &str, token: &str, body: Value) -> Answer {
         self.send(Method::PUT, path, Some(token), Some(body), &[])
             .await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Answer {
+        self.send(Method::DELETE, path, Some(token), None, &[])
+            .await
+    }
+
+    /// The newest audit entry of guild `g` (panics when there is none).
+    pub fn last_audit(&self, g: GuildId) -> crate::store::audit::AuditEntry {
+        let mut last = None;
+        self.services
+            .store
+            .read(g, |r| {
+                r.scan_audit(|e| -> Result<bool, crate::Error> {
+                    last = Some(e);
+                    Ok(false)
+                })
+            })
+            .unwrap();
+        last.expect("no audit entry")
     }
 
     pub async fn login_answer(&self, user: &str, pw: &str) -> Answer {
