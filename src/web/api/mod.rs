@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod shop;
 pub mod status;
+pub mod tasks;
 pub mod transactions;
 pub mod users;
 
@@ -53,6 +54,18 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(shop::bulk_update))
         .routes(routes!(shop::inventory, shop::add_inventory))
         .routes(routes!(shop::remove_inventory))
+        .routes(routes!(tasks::list_tasks, tasks::create_task))
+        .routes(routes!(
+            tasks::get_task,
+            tasks::edit_task,
+            tasks::delete_task
+        ))
+        .routes(routes!(tasks::close_task))
+        .routes(routes!(tasks::reopen_task))
+        .routes(routes!(tasks::task_claims))
+        .routes(routes!(tasks::submissions))
+        .routes(routes!(tasks::accept_claim))
+        .routes(routes!(tasks::reject_claim))
         .routes(routes!(crate::web::sse::stream))
         .routes(routes!(crate::web::sse::send_test_event))
 }

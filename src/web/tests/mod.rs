@@ -7,6 +7,7 @@ mod export;
 mod openapi;
 mod shop;
 mod stream;
+mod tasks;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
