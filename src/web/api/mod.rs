@@ -2,6 +2,7 @@
 //! registered here through `OpenApiRouter::routes`, so it is in the OpenAPI document.
 //! Services (shop, tasks, announcements, config) plug in by adding a file and a `routes!` line.
 
+pub mod announcements;
 pub mod audit;
 pub mod auth;
 pub mod shop;
@@ -66,6 +67,27 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(tasks::submissions))
         .routes(routes!(tasks::accept_claim))
         .routes(routes!(tasks::reject_claim))
+        .routes(routes!(
+            announcements::list_announcements,
+            announcements::create_announcement
+        ))
+        .routes(routes!(
+            announcements::get_announcement,
+            announcements::edit_announcement,
+            announcements::delete_announcement
+        ))
+        .routes(routes!(announcements::pin))
+        .routes(routes!(announcements::unpin))
+        .routes(routes!(announcements::announce_task))
+        .routes(routes!(
+            announcements::list_embeds,
+            announcements::create_embed
+        ))
+        .routes(routes!(
+            announcements::get_embed,
+            announcements::edit_embed,
+            announcements::delete_embed
+        ))
         .routes(routes!(crate::web::sse::stream))
         .routes(routes!(crate::web::sse::send_test_event))
 }

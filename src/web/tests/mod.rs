@@ -1,6 +1,7 @@
 //! Router tests: the real router over a temp store, driven with `oneshot`. Helpers read like the
 //! dashboard's own calls: `app.login(..)`, `app.get(path, &token)`, `app.send(..)`.
 
+mod announce;
 mod auth;
 mod economy;
 mod export;
