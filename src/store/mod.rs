@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod roles;
 pub mod sessions;
 pub mod shop;
+pub mod sync_admin;
 pub mod tables;
 pub mod tasks;
 

@@ -5,6 +5,8 @@
 pub mod announcements;
 pub mod audit;
 pub mod auth;
+pub mod commands;
+pub mod guild;
 pub mod shop;
 pub mod status;
 pub mod tasks;
@@ -88,6 +90,18 @@ pub fn routes() -> OpenApiRouter<WebState> {
             announcements::edit_embed,
             announcements::delete_embed
         ))
+        .routes(routes!(guild::get_config, guild::put_config))
+        .routes(routes!(guild::channels))
+        .routes(routes!(guild::roles))
+        .routes(routes!(guild::members))
+        .routes(routes!(guild::role_grants))
+        .routes(routes!(guild::sync_records))
+        .routes(routes!(guild::retry_sync))
+        .routes(routes!(guild::repost_sync))
+        .routes(routes!(commands::list_legacy, commands::create_legacy))
+        .routes(routes!(commands::delete_legacy))
+        .routes(routes!(commands::list_commands, commands::create_command))
+        .routes(routes!(commands::delete_command))
         .routes(routes!(crate::web::sse::stream))
         .routes(routes!(crate::web::sse::send_test_event))
 }

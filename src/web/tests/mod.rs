@@ -5,6 +5,7 @@ mod announce;
 mod auth;
 mod economy;
 mod export;
+mod guild;
 mod openapi;
 mod shop;
 mod stream;
