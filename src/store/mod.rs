@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod admins;
 pub mod announce;
+pub mod archive;
 pub mod audit;
 mod codec;
 pub mod custom;

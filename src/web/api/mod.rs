@@ -49,6 +49,7 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(transactions::get_transaction))
         .routes(routes!(transactions::validate))
         .routes(routes!(transactions::reverse))
+        .routes(routes!(transactions::archive))
         .routes(routes!(crate::web::export::export_transactions))
         .routes(routes!(audit::audit_log))
         .routes(routes!(shop::list_items, shop::create_item))

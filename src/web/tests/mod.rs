@@ -2,6 +2,7 @@
 //! dashboard's own calls: `app.login(..)`, `app.get(path, &token)`, `app.send(..)`.
 
 mod announce;
+mod archive;
 mod auth;
 mod economy;
 mod export;
