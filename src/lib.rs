@@ -12,6 +12,8 @@ pub mod economy;
 pub mod error;
 pub mod events;
 pub mod guild;
+pub mod instance;
+pub mod logbuf;
 pub mod shop;
 pub mod store;
 pub mod tasks;

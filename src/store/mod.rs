@@ -11,6 +11,7 @@ mod codec;
 pub mod custom;
 pub mod directory;
 pub mod guilds;
+pub mod instance;
 pub mod migrations;
 pub mod outbox;
 pub mod roles;

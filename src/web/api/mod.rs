@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod commands;
 pub mod guild;
+pub mod instance;
 pub mod shop;
 pub mod status;
 pub mod tasks;
@@ -103,6 +104,11 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(commands::delete_legacy))
         .routes(routes!(commands::list_commands, commands::create_command))
         .routes(routes!(commands::delete_command))
+        .routes(routes!(instance::get_settings, instance::put_settings))
+        .routes(routes!(instance::export_instance))
+        .routes(routes!(instance::get_logs, instance::clear_logs))
+        .routes(routes!(instance::get_bot_status, instance::put_bot_status))
+        .routes(routes!(instance::restart))
         .routes(routes!(crate::web::sse::stream))
         .routes(routes!(crate::web::sse::send_test_event))
 }

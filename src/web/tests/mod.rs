@@ -7,6 +7,7 @@ mod auth;
 mod economy;
 mod export;
 mod guild;
+mod instance;
 mod openapi;
 mod shop;
 mod stream;
@@ -35,6 +36,8 @@ pub struct TestApp {
     pub ts: TestStore,
     pub services: Services,
     pub app: Router,
+    /// The log buffer behind `/api/logs`.
+    pub logs: std::sync::Arc<crate::logbuf::LogBuffer>,
 }
 
 pub struct Answer {
@@ -82,6 +85,7 @@ pub fn settings() -> WebSettings {
         access_ttl: chrono::Duration::minutes(15),
         refresh_ttl: chrono::Duration::days(7),
         secure_cookies: false,
+        logs: std::sync::Arc::new(crate::logbuf::LogBuffer::new(100)),
     }
 }
 
@@ -96,8 +100,14 @@ impl TestApp {
         crate::admins::set_password(&ts.store, "admin", PW, Some(AdminRole::Admin)).unwrap();
         crate::admins::set_password(&ts.store, "viewer", PW, Some(AdminRole::Viewer)).unwrap();
         let services = Services::new(ts.store.clone(), false);
+        let logs = settings.logs.clone();
         let app = router(services.clone(), settings);
-        TestApp { ts, services, app }
+        TestApp {
+            ts,
+            services,
+            app,
+            logs,
+        }
     }
 
     pub async fn request(&self, req: Request<Body>) -> Answer {
