@@ -46,6 +46,10 @@ pub enum EventKind {
     EmbedChanged,
     CustomCommandChanged,
     SyncChanged,
+    /// Instance-wide (published on guild 0): the bot's presence was changed on the dashboard.
+    BotStatusChanged,
+    /// Instance-wide (guild 0): an admin asked for a restart; the Discord side acts on it.
+    RestartRequested,
     Test,
 }
 
@@ -72,7 +76,8 @@ impl EventKind {
             RoleGrantRecorded => "role_grant_recorded", AnnouncementCreated => "announcement_created",
             AnnouncementUpdated => "announcement_updated", AnnouncementDeleted => "announcement_deleted",
             EmbedChanged => "embed_changed", CustomCommandChanged => "custom_command_changed",
-            SyncChanged => "sync_changed", Test => "test",
+            SyncChanged => "sync_changed", BotStatusChanged => "bot_status_changed",
+            RestartRequested => "restart_requested", Test => "test",
         )
     }
 }

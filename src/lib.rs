@@ -13,8 +13,10 @@ pub mod economy;
 pub mod error;
 pub mod events;
 pub mod guild;
+pub mod instance;
 #[cfg(test)]
 mod invariants;
+pub mod logbuf;
 pub mod shop;
 pub mod store;
 pub mod tasks;

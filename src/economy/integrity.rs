@@ -1,5 +1,6 @@
 //! Integrity validation: recompute every balance from the ledger and compare with what the
-//! accounts store. Reports expected vs stored and every broken entry; changes nothing.
+//! accounts store. Reports expected vs stored and every broken entry; changes nothing. A user
+//! with archived entries starts from their archive checkpoint (count, sum, last balance).
 
 use std::collections::BTreeMap;
 
@@ -8,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::Economy;
 use crate::domain::{GuildId, Money, Transaction, UserId};
 use crate::error::Error;
+use crate::store::archive::ArchiveCheckpoint;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserIntegrity {
@@ -16,7 +18,11 @@ pub struct UserIntegrity {
     pub stored_balance: Option<Money>,
     /// The sum of the user's ledger amounts.
     pub expected_balance: Money,
+    /// Entries counted, archived ones included.
     pub entries: u64,
+    /// Of which archived (summed up by the checkpoint).
+    #[serde(default)]
+    pub archived_entries: u64,
     pub ok: bool,
     pub problems: Vec<String>,
 }
@@ -25,7 +31,11 @@ pub struct UserIntegrity {
 pub struct GuildIntegrity {
     pub guild: GuildId,
     pub accounts: u64,
+    /// Live ledger entries scanned.
     pub entries: u64,
+    /// Entries in the archive, counted through the checkpoints.
+    #[serde(default)]
+    pub archived_entries: u64,
     pub total_currency: i64,
     pub ok: bool,
     /// Only the users with problems.
@@ -37,13 +47,45 @@ pub struct GuildIntegrity {
 struct Chain {
     sum: i64,
     entries: u64,
+    archived: u64,
+    /// Live entries must have ids above this (the newest archived entry).
+    archived_up_to: u64,
     last_after: Option<Money>,
     problems: Vec<String>,
 }
 
 impl Chain {
+    /// A chain that resumes after the user's archived entries. A checkpoint must be
+    /// self-consistent: its entries start from 0, so their sum is the last balance they left.
+    fn resume(cp: Option<&ArchiveCheckpoint>) -> Chain {
+        let Some(cp) = cp else {
+            return Chain::default();
+        };
+        let mut c = Chain {
+            sum: cp.sum.get(),
+            entries: cp.entries,
+            archived: cp.entries,
+            archived_up_to: cp.last_id,
+            last_after: Some(cp.last_balance_after),
+            problems: Vec::new(),
+        };
+        if cp.sum != cp.last_balance_after {
+            c.problems.push(format!(
+                "archive checkpoint: archived entries sum to {} but the last left a balance of {}",
+                cp.sum, cp.last_balance_after
+            ));
+        }
+        c
+    }
+
     fn push(&mut self, tx: &Transaction) {
         self.entries += 1;
+        if tx.id <= self.archived_up_to {
+            self.problems.push(format!(
+                "entry {} is in the live ledger but its id is not after the archived entries (up to {})",
+                tx.id, self.archived_up_to
+            ));
+        }
         match self.sum.checked_add(tx.amount.get()) {
             Some(s) => self.sum = s,
             None => self
@@ -82,6 +124,7 @@ impl Chain {
             stored_balance: stored,
             expected_balance: expected,
             entries: self.entries,
+            archived_entries: self.archived,
             ok: self.problems.is_empty(),
             problems: self.problems,
         }
@@ -92,7 +135,7 @@ impl Economy {
     /// Recomputes one member's balance from their ledger entries.
     pub fn validate_user(&self, guild: GuildId, user: UserId) -> Result<UserIntegrity, Error> {
         self.store.read(guild, |r| {
-            let mut chain = Chain::default();
+            let mut chain = Chain::resume(r.archive_checkpoint(user)?.as_ref());
             r.scan_user_ledger(user, false, |tx| -> Result<bool, Error> {
                 if tx.user != user {
                     chain
@@ -111,6 +154,11 @@ impl Economy {
     pub fn validate_guild(&self, guild: GuildId) -> Result<GuildIntegrity, Error> {
         self.store.read(guild, |r| {
             let mut chains: BTreeMap<UserId, Chain> = BTreeMap::new();
+            let mut archived_entries = 0u64;
+            for cp in r.archive_checkpoints()? {
+                archived_entries += cp.entries;
+                chains.insert(cp.user, Chain::resume(Some(&cp)));
+            }
             let mut entries = 0u64;
             let mut misplaced = Vec::new();
             r.scan_ledger(false, |tx| -> Result<bool, Error> {
@@ -141,6 +189,7 @@ impl Economy {
                     stored_balance: None,
                     expected_balance: Money::ZERO,
                     entries: 0,
+                    archived_entries: 0,
                     ok: false,
                     problems: misplaced,
                 });
@@ -149,6 +198,7 @@ impl Economy {
                 guild,
                 accounts: accounts.len() as u64,
                 entries,
+                archived_entries,
                 total_currency: total,
                 ok: mismatches.is_empty(),
                 mismatches,

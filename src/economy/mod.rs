@@ -2,6 +2,7 @@
 //! plus the queries over accounts and the ledger. Each operation is one store write (decide, then
 //! apply); no Discord or HTTP types here.
 
+mod archive;
 mod integrity;
 mod ops;
 mod queries;

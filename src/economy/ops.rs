@@ -225,9 +225,17 @@ impl Economy {
         let reason = clean_reason(reason)?;
         self.store
             .write_idempotent(guild, meta.idempotency_key.as_deref(), "reverse", |w| {
-                let original = w
-                    .transaction(transaction_id)?
-                    .ok_or_else(|| DomainError::NotFound(format!("Transaction {transaction_id}")))?;
+                let Some(original) = w.transaction(transaction_id)? else {
+                    if w.archived_transaction(transaction_id)?.is_some() {
+                        return Err(DomainError::Refused(format!(
+                            "Transaction {transaction_id} is archived; archived entries can't be reversed."
+                        ))
+                        .into());
+                    }
+                    return Err(
+                        DomainError::NotFound(format!("Transaction {transaction_id}")).into(),
+                    );
+                };
                 if original.kind == TxKind::Refund {
                     return Err(DomainError::Refused(format!(
                         "Transaction {transaction_id} is itself a reversal; it can't be reversed."

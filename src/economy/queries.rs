@@ -12,6 +12,7 @@ use crate::domain::{
 };
 use crate::error::Error;
 use crate::events::EventKind;
+use crate::store::{Tables, View};
 
 /// When a daily claimed at `last` can be claimed again.
 pub fn next_daily_at(last: DateTime<Utc>, cfg: &GuildConfig) -> DateTime<Utc> {
@@ -61,6 +62,9 @@ pub struct TxFilter {
     /// 0 = no limit (for export).
     pub limit: u64,
     pub sort: TxSort,
+    /// Also read the archive (entries moved out by `Economy::archive`).
+    #[serde(default)]
+    pub include_archived: bool,
 }
 
 impl TxFilter {
@@ -218,10 +222,8 @@ impl Economy {
             }
             Ok(true)
         };
-        self.store.read(guild, |r| match f.user {
-            Some(u) => r.scan_user_ledger(u, newest_first, &mut visit),
-            None => r.scan_ledger(newest_first, &mut visit),
-        })?;
+        self.store
+            .read(guild, |r| scan_filtered(r, f, newest_first, &mut visit))?;
         if !by_time {
             match f.sort {
                 TxSort::AmountDesc => {
@@ -266,17 +268,18 @@ impl Economy {
                 sent += 1;
                 Ok(sink(&tx)? && sent < limit)
             };
-            match f.user {
-                Some(u) => r.scan_user_ledger(u, newest_first, &mut visit),
-                None => r.scan_ledger(newest_first, &mut visit),
-            }
+            scan_filtered(r, f, newest_first, &mut visit)
         })?;
         Ok(sent)
     }
 
+    /// One entry, live or archived.
     pub fn transaction(&self, guild: GuildId, id: u64) -> Result<Transaction, Error> {
         self.store
-            .read(guild, |r| r.transaction(id))?
+            .read(guild, |r| match r.transaction(id)? {
+                Some(t) => Ok(Some(t)),
+                None => r.archived_transaction(id),
+            })?
             .ok_or_else(|| DomainError::NotFound(format!("Transaction {id}")).into())
     }
 
@@ -417,4 +420,46 @@ impl Economy {
             Ok(a)
         })
     }
+}
+
+/// The ledger (one user's entries when the filter names one), preceded in time by the archive
+/// when `include_archived`: archived entries are all older than live ones of the same user.
+fn scan_filtered<T: Tables>(
+    r: &View<'_, T>,
+    f: &TxFilter,
+    newest_first: bool,
+    visit: &mut dyn FnMut(Transaction) -> Result<bool, Error>,
+) -> Result<(), Error> {
+    let more = std::cell::Cell::new(true);
+    let mut go = |tx: Transaction| -> Result<bool, Error> {
+        more.set(visit(tx)?);
+        Ok(more.get())
+    };
+    let live = |go: &mut dyn FnMut(Transaction) -> Result<bool, Error>| match f.user {
+        Some(u) => r.scan_user_ledger(u, newest_first, go),
+        None => r.scan_ledger(newest_first, go),
+    };
+    let archive = |go: &mut dyn FnMut(Transaction) -> Result<bool, Error>| {
+        r.scan_archive(newest_first, |tx| {
+            if f.user.is_some_and(|u| tx.user != u) {
+                return Ok(true);
+            }
+            go(tx)
+        })
+    };
+    if !f.include_archived {
+        return live(&mut go);
+    }
+    if newest_first {
+        live(&mut go)?;
+        if more.get() {
+            archive(&mut go)?;
+        }
+    } else {
+        archive(&mut go)?;
+        if more.get() {
+            live(&mut go)?;
+        }
+    }
+    Ok(())
 }

@@ -5,17 +5,20 @@
 pub mod accounts;
 pub mod admins;
 pub mod announce;
+pub mod archive;
 pub mod audit;
 mod codec;
 pub mod command_log;
 pub mod custom;
 pub mod directory;
 pub mod guilds;
+pub mod instance;
 pub mod migrations;
 pub mod outbox;
 pub mod roles;
 pub mod sessions;
 pub mod shop;
+pub mod sync_admin;
 pub mod tables;
 pub mod tasks;
 

@@ -20,6 +20,15 @@ pub const LEDGER: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("led
 /// (guild, user, transaction id) -> (): a user's entries in order.
 pub const LEDGER_BY_USER: TableDefinition<(u64, u64, u64), ()> =
     TableDefinition::new("ledger_by_user");
+/// (guild, transaction id) -> Transaction: entries moved out of `ledger` by an archive run.
+pub const LEDGER_ARCHIVE: TableDefinition<(u64, u64), Bytes> =
+    TableDefinition::new("ledger_archive");
+/// (guild, user) -> ArchiveCheckpoint: what a user's archived entries add up to, so the
+/// integrity chain can start where the live ledger starts.
+pub const ARCHIVE_CHECKPOINTS: TableDefinition<(u64, u64), Bytes> =
+    TableDefinition::new("archive_checkpoints");
+/// Instance-wide settings (not per guild): key -> JSON (bot presence, runtime settings...).
+pub const INSTANCE: TableDefinition<&str, Bytes> = TableDefinition::new("instance");
 /// (guild, original transaction id) -> the id of the refund that reversed it.
 pub const REVERSALS: TableDefinition<(u64, u64), u64> = TableDefinition::new("reversals");
 /// (guild, idempotency key) -> IdempotencyRecord.
@@ -80,6 +89,9 @@ pub(crate) fn create_all(tx: &redb::WriteTransaction) -> Result<(), redb::TableE
     tx.open_table(LEDGER)?;
     tx.open_table(LEDGER_BY_USER)?;
     tx.open_table(REVERSALS)?;
+    tx.open_table(LEDGER_ARCHIVE)?;
+    tx.open_table(ARCHIVE_CHECKPOINTS)?;
+    tx.open_table(INSTANCE)?;
     tx.open_table(IDEMPOTENCY)?;
     tx.open_table(DISCORD_SYNC)?;
     tx.open_table(AUDIT)?;

@@ -155,6 +155,31 @@ pub fn export_body(
     (Body::from_stream(ReceiverStream::new(rx)), rows)
 }
 
+/// Streams whatever `produce` writes (on a blocking thread, through the same bounded channel
+/// as the ledger export), for other large JSON downloads.
+pub fn stream_body(
+    produce: impl FnOnce(&mut dyn Write) -> std::io::Result<()> + Send + 'static,
+) -> Body {
+    let (tx, rx) = mpsc::channel::<Chunk>(CHANNEL_CHUNKS);
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        let _g = span.enter();
+        let err_tx = tx.clone();
+        let mut sink = ChunkSink {
+            buf: Vec::with_capacity(CHUNK + 1024),
+            tx,
+        };
+        let result = produce(&mut sink).and_then(|()| sink.ship());
+        if let Err(e) = result {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                tracing::error!(error = %e, "export failed");
+                let _ = err_tx.blocking_send(Err(e));
+            }
+        }
+    });
+    Body::from_stream(ReceiverStream::new(rx))
+}
+
 fn io_err(e: impl std::fmt::Display) -> std::io::Error {
     std::io::Error::other(e.to_string())
 }

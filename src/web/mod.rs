@@ -29,6 +29,8 @@ pub struct WebSettings {
     pub refresh_ttl: chrono::Duration,
     /// Mark cookies `Secure` (the public URL is https).
     pub secure_cookies: bool,
+    /// The recent log lines `GET /api/logs` serves (the process-wide buffer in production).
+    pub logs: Arc<crate::logbuf::LogBuffer>,
 }
 
 impl std::fmt::Debug for WebSettings {
@@ -58,6 +60,7 @@ impl WebSettings {
                 .public_url
                 .as_deref()
                 .is_some_and(|u| u.starts_with("https://")),
+            logs: crate::logbuf::global(),
         })
     }
 }

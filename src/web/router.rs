@@ -34,6 +34,13 @@ the `csrf_token` cookie's value in `X-CSRF-Token`). Errors are always \
         (name = "users", description = "Members and balances"),
         (name = "transactions", description = "The ledger"),
         (name = "audit", description = "Admin change log"),
+        (name = "shop", description = "Shop items, stock and inventories"),
+        (name = "tasks", description = "Tasks, claims and reviews"),
+        (name = "announcements", description = "Announcements and embed templates"),
+        (name = "config", description = "Server settings, channels, roles, members, role grants"),
+        (name = "sync", description = "Discord message sync state"),
+        (name = "commands", description = "Custom commands"),
+        (name = "instance", description = "Instance settings, export, logs, bot presence, restart"),
         (name = "stream", description = "Live updates (SSE)"),
     )
 )]
@@ -82,6 +89,9 @@ pub fn router(services: Services, settings: WebSettings) -> Router {
             "{}".into()
         })
         .into();
+    if let Ok(runtime) = crate::instance::Instance::new(services.store.clone()).settings() {
+        settings.logs.set_min_level(&runtime.log_buffer_level);
+    }
     let state = WebState {
         keys: auth::JwtKeys::new(&settings.jwt_secret),
         settings: Arc::new(settings),

@@ -2,9 +2,15 @@
 //! registered here through `OpenApiRouter::routes`, so it is in the OpenAPI document.
 //! Services (shop, tasks, announcements, config) plug in by adding a file and a `routes!` line.
 
+pub mod announcements;
 pub mod audit;
 pub mod auth;
+pub mod commands;
+pub mod guild;
+pub mod instance;
+pub mod shop;
 pub mod status;
+pub mod tasks;
 pub mod transactions;
 pub mod users;
 
@@ -19,8 +25,10 @@ use utoipa_axum::routes;
 use super::error::{ApiError, ApiResult};
 use super::WebState;
 use crate::app::Services;
-use crate::domain::{Account, Transaction, UserId};
+use crate::domain::{Account, Source, Transaction, UserId};
+use crate::economy::OpMeta;
 use crate::error::Error;
+use crate::web::auth::Auth;
 
 /// Every documented API route.
 pub fn routes() -> OpenApiRouter<WebState> {
@@ -42,10 +50,77 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(transactions::get_transaction))
         .routes(routes!(transactions::validate))
         .routes(routes!(transactions::reverse))
+        .routes(routes!(transactions::archive))
         .routes(routes!(crate::web::export::export_transactions))
         .routes(routes!(audit::audit_log))
+        .routes(routes!(shop::list_items, shop::create_item))
+        .routes(routes!(shop::get_item, shop::edit_item, shop::delete_item))
+        .routes(routes!(shop::update_stock))
+        .routes(routes!(shop::bulk_update))
+        .routes(routes!(shop::inventory, shop::add_inventory))
+        .routes(routes!(shop::remove_inventory))
+        .routes(routes!(tasks::list_tasks, tasks::create_task))
+        .routes(routes!(
+            tasks::get_task,
+            tasks::edit_task,
+            tasks::delete_task
+        ))
+        .routes(routes!(tasks::close_task))
+        .routes(routes!(tasks::reopen_task))
+        .routes(routes!(tasks::task_claims))
+        .routes(routes!(tasks::submissions))
+        .routes(routes!(tasks::accept_claim))
+        .routes(routes!(tasks::reject_claim))
+        .routes(routes!(
+            announcements::list_announcements,
+            announcements::create_announcement
+        ))
+        .routes(routes!(
+            announcements::get_announcement,
+            announcements::edit_announcement,
+            announcements::delete_announcement
+        ))
+        .routes(routes!(announcements::pin))
+        .routes(routes!(announcements::unpin))
+        .routes(routes!(announcements::announce_task))
+        .routes(routes!(
+            announcements::list_embeds,
+            announcements::create_embed
+        ))
+        .routes(routes!(
+            announcements::get_embed,
+            announcements::edit_embed,
+            announcements::delete_embed
+        ))
+        .routes(routes!(guild::get_config, guild::put_config))
+        .routes(routes!(guild::channels))
+        .routes(routes!(guild::roles))
+        .routes(routes!(guild::members))
+        .routes(routes!(guild::role_grants))
+        .routes(routes!(guild::sync_records))
+        .routes(routes!(guild::retry_sync))
+        .routes(routes!(guild::repost_sync))
+        .routes(routes!(commands::list_legacy, commands::create_legacy))
+        .routes(routes!(commands::delete_legacy))
+        .routes(routes!(commands::list_commands, commands::create_command))
+        .routes(routes!(commands::delete_command))
+        .routes(routes!(instance::get_settings, instance::put_settings))
+        .routes(routes!(instance::export_instance))
+        .routes(routes!(instance::get_logs, instance::clear_logs))
+        .routes(routes!(instance::get_bot_status, instance::put_bot_status))
+        .routes(routes!(instance::restart))
         .routes(routes!(crate::web::sse::stream))
         .routes(routes!(crate::web::sse::send_test_event))
+}
+
+/// The `OpMeta` of a dashboard write: the logged-in account as actor, and the request's
+/// `Idempotency-Key`, if any.
+pub fn dashboard_meta(auth: &Auth, idempotency_key: Option<String>) -> OpMeta {
+    OpMeta {
+        actor: auth.actor(),
+        source: Source::Dashboard,
+        idempotency_key,
+    }
 }
 
 /// Runs service work on a blocking thread.

@@ -33,6 +33,8 @@ pub struct TxQuery {
     pub offset: Option<u64>,
     /// newest (default), oldest, amount_desc or amount_asc.
     pub sort: Option<String>,
+    /// Also include entries moved to the archive (default false).
+    pub include_archived: Option<bool>,
 }
 
 impl TxQuery {
@@ -99,6 +101,7 @@ impl TxQuery {
             offset: self.offset.unwrap_or(0),
             limit,
             sort,
+            include_archived: self.include_archived.unwrap_or(false),
         })
     }
 }
@@ -353,5 +356,50 @@ pub async fn reverse(
     Ok(Json(ReverseResponse {
         reversed: out.reversed,
         refunds: out.refunds.into_iter().map(Into::into).collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveRequest {
+    /// Entries older than this many days move to the archive (1 to 36500).
+    pub days_to_keep: u32,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ArchiveResponse {
+    pub cutoff: DateTime<Utc>,
+    pub archived: u64,
+    /// Members with entries moved.
+    pub users: u64,
+    pub last_id: Option<u64>,
+}
+
+/// Moves entries older than `days_to_keep` days to the archive (admin). Balances and
+/// validation are unchanged; archived entries stay readable by id and in
+/// `GET .../transactions/export?include_archived=true`, but can't be reversed.
+#[utoipa::path(post, path = "/api/{server_id}/transactions/archive", tag = "transactions",
+    params(("server_id" = String, Path)),
+    request_body = ArchiveRequest,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = ArchiveResponse), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn archive(
+    State(s): State<WebState>,
+    auth: Auth,
+    Path(guild): Path<u64>,
+    Json(req): Json<ArchiveRequest>,
+) -> ApiResult<Json<ArchiveResponse>> {
+    let actor = auth.actor();
+    let r = blocking(&s, move |svc| {
+        svc.economy
+            .archive(GuildId(guild), req.days_to_keep, &actor)
+    })
+    .await?;
+    Ok(Json(ArchiveResponse {
+        cutoff: r.cutoff,
+        archived: r.archived,
+        users: r.users,
+        last_id: r.last_id,
     }))
 }

@@ -1,11 +1,17 @@
 //! Router tests: the real router over a temp store, driven with `oneshot`. Helpers read like the
 //! dashboard's own calls: `app.login(..)`, `app.get(path, &token)`, `app.send(..)`.
 
+mod announce;
+mod archive;
 mod auth;
 mod economy;
 mod export;
+mod guild;
+mod instance;
 mod openapi;
+mod shop;
 mod stream;
+mod tasks;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
@@ -30,6 +36,8 @@ pub struct TestApp {
     pub ts: TestStore,
     pub services: Services,
     pub app: Router,
+    /// The log buffer behind `/api/logs`.
+    pub logs: std::sync::Arc<crate::logbuf::LogBuffer>,
 }
 
 pub struct Answer {
@@ -77,6 +85,7 @@ pub fn settings() -> WebSettings {
         access_ttl: chrono::Duration::minutes(15),
         refresh_ttl: chrono::Duration::days(7),
         secure_cookies: false,
+        logs: std::sync::Arc::new(crate::logbuf::LogBuffer::new(100)),
     }
 }
 
@@ -91,8 +100,14 @@ impl TestApp {
         crate::admins::set_password(&ts.store, "admin", PW, Some(AdminRole::Admin)).unwrap();
         crate::admins::set_password(&ts.store, "viewer", PW, Some(AdminRole::Viewer)).unwrap();
         let services = Services::new(ts.store.clone(), false);
+        let logs = settings.logs.clone();
         let app = router(services.clone(), settings);
-        TestApp { ts, services, app }
+        TestApp {
+            ts,
+            services,
+            app,
+            logs,
+        }
     }
 
     pub async fn request(&self, req: Request<Body>) -> Answer {
@@ -151,6 +166,26 @@ impl TestApp {
     pub async fn put(&self, path: &str, token: &str, body: Value) -> Answer {
         self.send(Method::PUT, path, Some(token), Some(body), &[])
             .await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Answer {
+        self.send(Method::DELETE, path, Some(token), None, &[])
+            .await
+    }
+
+    /// The newest audit entry of guild `g` (panics when there is none).
+    pub fn last_audit(&self, g: GuildId) -> crate::store::audit::AuditEntry {
+        let mut last = None;
+        self.services
+            .store
+            .read(g, |r| {
+                r.scan_audit(|e| -> Result<bool, crate::Error> {
+                    last = Some(e);
+                    Ok(false)
+                })
+            })
+            .unwrap();
+        last.expect("no audit entry")
     }
 
     pub async fn login_answer(&self, user: &str, pw: &str) -> Answer {

@@ -1,0 +1,155 @@
+//! The Discord sync state of a server's messages, for the dashboard: the outbox records, and
+//! the admin's "retry now" and "post it again" (audited). The reconciler acts on the result.
+
+use super::Guilds;
+use crate::domain::{Actor, DomainError, GuildId};
+use crate::error::Error;
+use crate::store::audit::snapshot;
+use crate::store::outbox::{SyncKind, SyncRecord, SyncState};
+
+fn not_found(kind: SyncKind, object: u64) -> DomainError {
+    DomainError::NotFound(format!("Sync record {} {object}", kind.as_str()))
+}
+
+impl Guilds {
+    /// Every outbox record of the server (kind, then object id order).
+    pub fn sync_records(&self, guild: GuildId) -> Result<Vec<SyncRecord>, Error> {
+        Ok(self.store.read(guild, |r| r.sync_records())?)
+    }
+
+    /// Retries a record now, keeping its versions. Refused for a record already in sync.
+    pub fn retry_sync(
+        &self,
+        guild: GuildId,
+        kind: SyncKind,
+        object: u64,
+        actor: &Actor,
+    ) -> Result<SyncRecord, Error> {
+        self.store.write(guild, |w| {
+            let before = w
+                .sync_record(kind, object)?
+                .ok_or_else(|| not_found(kind, object))?;
+            if before.state == SyncState::Synced {
+                return Err(DomainError::Conflict(
+                    "This message is already in sync; there is nothing to retry.".into(),
+                )
+                .into());
+            }
+            let after = w
+                .sync_retry(kind, object)?
+                .ok_or_else(|| not_found(kind, object))?;
+            w.audit(
+                actor,
+                "sync.retry",
+                format!("{}:{object}", kind.as_str()),
+                snapshot(&before),
+                snapshot(&after),
+            )?;
+            Ok(after)
+        })
+    }
+
+    /// Posts a new message for an orphaned (deleted on Discord) or failed record. Refused for
+    /// an object being deleted, and for records that are pending or in sync.
+    pub fn repost_sync(
+        &self,
+        guild: GuildId,
+        kind: SyncKind,
+        object: u64,
+        actor: &Actor,
+    ) -> Result<SyncRecord, Error> {
+        self.store.write(guild, |w| {
+            let before = w
+                .sync_record(kind, object)?
+                .ok_or_else(|| not_found(kind, object))?;
+            if before.delete {
+                return Err(DomainError::Conflict(
+                    "This object was deleted; its message can't be posted again.".into(),
+                )
+                .into());
+            }
+            if !matches!(before.state, SyncState::Orphaned | SyncState::Failed) {
+                return Err(DomainError::Conflict(
+                    "Only a message that was deleted on Discord (orphaned) or failed can be reposted."
+                        .into(),
+                )
+                .into());
+            }
+            let after = w
+                .sync_repost(kind, object)?
+                .ok_or_else(|| not_found(kind, object))?;
+            w.audit(
+                actor,
+                "sync.repost",
+                format!("{}:{object}", kind.as_str()),
+                snapshot(&before),
+                snapshot(&after),
+            )?;
+            Ok(after)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::outbox::SyncKind;
+    use crate::testutil;
+
+    const G: GuildId = GuildId(3);
+
+    fn record_in(ts: &testutil::TestStore, state: SyncState) {
+        ts.store
+            .write(G, |w| -> Result<(), Error> {
+                let mut r = w.sync_touch(SyncKind::Task, 1, None)?;
+                r.state = state;
+                r.synced_version = r.desired_version;
+                r.attempts = 3;
+                r.message_id = Some(crate::domain::MessageId(9));
+                w.put_sync_record(&r)?;
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn retry_resets_backoff_keeps_versions_and_refuses_a_synced_record() {
+        let ts = testutil::store();
+        let g = Guilds::new(ts.store.clone());
+        record_in(&ts, SyncState::Failed);
+        let r = g.retry_sync(G, SyncKind::Task, 1, &Actor::Cli).unwrap();
+        assert_eq!(
+            (r.state, r.attempts, r.desired_version, r.synced_version),
+            (SyncState::Pending, 0, 1, 1)
+        );
+        assert_eq!(r.message_id, Some(crate::domain::MessageId(9)));
+        record_in(&ts, SyncState::Synced);
+        assert!(g.retry_sync(G, SyncKind::Task, 1, &Actor::Cli).is_err());
+        assert!(g.retry_sync(G, SyncKind::Task, 2, &Actor::Cli).is_err());
+    }
+
+    #[test]
+    fn repost_forgets_the_message_and_asks_for_a_new_version() {
+        let ts = testutil::store();
+        let g = Guilds::new(ts.store.clone());
+        record_in(&ts, SyncState::Pending);
+        assert!(g.repost_sync(G, SyncKind::Task, 1, &Actor::Cli).is_err());
+        record_in(&ts, SyncState::Orphaned);
+        let r = g.repost_sync(G, SyncKind::Task, 1, &Actor::Cli).unwrap();
+        assert_eq!(r.message_id, None);
+        assert!(r.desired_version > r.synced_version);
+        assert_eq!(r.state, SyncState::Pending);
+        let audit = ts
+            .store
+            .read(G, |r| {
+                let mut out = Vec::new();
+                r.scan_audit(|e| -> Result<bool, Error> {
+                    out.push(e.action);
+                    Ok(true)
+                })?;
+                Ok::<_, Error>(out)
+            })
+            .unwrap();
+        assert_eq!(audit, vec!["sync.repost".to_owned()]);
+    }
+}

@@ -1,0 +1,174 @@
+//! The ledger archive: old entries move from `ledger` to `ledger_archive` in one write
+//! transaction, together with per-user checkpoints (count, sum, last `balance_after`, last id).
+//! Balances never change; integrity validation starts each user's chain from the checkpoint,
+//! and the archive stays readable (export with archived rows, lookup by id).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use redb::ReadableTable;
+use serde::{Deserialize, Serialize};
+
+use super::{decode, encode, tables, StoreError, Tables, View, WriteCtx};
+use crate::domain::{Money, Transaction, UserId};
+use crate::events::EventKind;
+
+/// What one user's archived entries add up to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveCheckpoint {
+    pub user: UserId,
+    /// Archived entries of this user.
+    pub entries: u64,
+    /// The sum of their amounts.
+    pub sum: Money,
+    /// `balance_after` of the newest archived entry: the first live entry must start here.
+    pub last_balance_after: Money,
+    /// Id of the newest archived entry.
+    pub last_id: u64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What an archive run moved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveReport {
+    pub cutoff: DateTime<Utc>,
+    pub archived: u64,
+    /// Users with entries moved.
+    pub users: u64,
+    /// Newest archived entry id, if any.
+    pub last_id: Option<u64>,
+}
+
+impl<T: Tables> View<'_, T> {
+    pub fn archive_checkpoint(
+        &self,
+        user: UserId,
+    ) -> Result<Option<ArchiveCheckpoint>, StoreError> {
+        let t = self.tx.open(tables::ARCHIVE_CHECKPOINTS)?;
+        let v = t.get((self.g(), user.0))?;
+        v.map(|v| decode("archive_checkpoints", v.value()))
+            .transpose()
+    }
+
+    /// Every checkpoint of the guild, by user.
+    pub fn archive_checkpoints(&self) -> Result<Vec<ArchiveCheckpoint>, StoreError> {
+        let t = self.tx.open(tables::ARCHIVE_CHECKPOINTS)?;
+        let mut out = Vec::new();
+        for row in t.range((self.g(), 0)..=(self.g(), u64::MAX))? {
+            out.push(decode("archive_checkpoints", row?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    pub fn archived_transaction(&self, id: u64) -> Result<Option<Transaction>, StoreError> {
+        let t = self.tx.open(tables::LEDGER_ARCHIVE)?;
+        let v = t.get((self.g(), id))?;
+        v.map(|v| decode("ledger_archive", v.value())).transpose()
+    }
+
+    /// Visits the guild's archived entries in id order (or newest first) until `visit`
+    /// returns false.
+    pub fn scan_archive<E: From<StoreError>>(
+        &self,
+        newest_first: bool,
+        mut visit: impl FnMut(Transaction) -> Result<bool, E>,
+    ) -> Result<(), E> {
+        let t = self.tx.open(tables::LEDGER_ARCHIVE)?;
+        let range = t
+            .range((self.g(), 0)..=(self.g(), u64::MAX))
+            .map_err(StoreError::from)?;
+        let mut step = |row: Result<_, redb::StorageError>| -> Result<bool, E> {
+            let (_, v): (_, redb::AccessGuard<'_, &[u8]>) = row.map_err(StoreError::from)?;
+            visit(decode("ledger_archive", v.value())?)
+        };
+        if newest_first {
+            for row in range.rev() {
+                if !step(row)? {
+                    break;
+                }
+            }
+        } else {
+            for row in range {
+                if !step(row)? {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl WriteCtx<'_> {
+    /// Moves the oldest entries (the longest id-ordered run of entries written before `cutoff`)
+    /// to the archive and folds them into each user's checkpoint. Taking a prefix in id order
+    /// keeps every user's archived entries a prefix of their chain, so validation can resume
+    /// from the checkpoint. Accounts are not touched.
+    pub fn archive_ledger_before(
+        &mut self,
+        cutoff: DateTime<Utc>,
+    ) -> Result<ArchiveReport, StoreError> {
+        let mut moved: Vec<Transaction> = Vec::new();
+        {
+            let ledger = self.tx.open_table(tables::LEDGER)?;
+            for row in ledger.range((self.g(), 0)..=(self.g(), u64::MAX))? {
+                let tx: Transaction = decode("ledger", row?.1.value())?;
+                if tx.at >= cutoff {
+                    break;
+                }
+                moved.push(tx);
+            }
+        }
+        let mut checkpoints: BTreeMap<UserId, ArchiveCheckpoint> = BTreeMap::new();
+        {
+            let mut ledger = self.tx.open_table(tables::LEDGER)?;
+            let mut index = self.tx.open_table(tables::LEDGER_BY_USER)?;
+            let mut archive = self.tx.open_table(tables::LEDGER_ARCHIVE)?;
+            for tx in &moved {
+                archive.insert((self.g(), tx.id), encode(tx)?.as_slice())?;
+                ledger.remove((self.g(), tx.id))?;
+                index.remove((self.g(), tx.user.0, tx.id))?;
+                let cp = match checkpoints.entry(tx.user) {
+                    std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(self.view.archive_checkpoint(tx.user)?.unwrap_or(
+                            ArchiveCheckpoint {
+                                user: tx.user,
+                                entries: 0,
+                                sum: Money::ZERO,
+                                last_balance_after: Money::ZERO,
+                                last_id: 0,
+                                updated_at: self.now,
+                            },
+                        ))
+                    }
+                };
+                cp.entries += 1;
+                cp.sum = cp.sum.checked_add(tx.amount).ok_or_else(|| {
+                    StoreError::Invariant(format!("archive sum overflows at entry {}", tx.id))
+                })?;
+                cp.last_balance_after = tx.balance_after;
+                cp.last_id = tx.id;
+                cp.updated_at = self.now;
+            }
+        }
+        {
+            let mut t = self.tx.open_table(tables::ARCHIVE_CHECKPOINTS)?;
+            for cp in checkpoints.values() {
+                t.insert((self.g(), cp.user.0), encode(cp)?.as_slice())?;
+            }
+        }
+        let report = ArchiveReport {
+            cutoff,
+            archived: moved.len() as u64,
+            users: checkpoints.len() as u64,
+            last_id: moved.last().map(|t| t.id),
+        };
+        if report.archived > 0 {
+            self.emit(
+                EventKind::TransactionsArchived,
+                vec![report.archived.to_string()],
+            );
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,169 @@
+//! Custom commands: the old bot's global-looking paths (`/api/commands?server_id=..`, kept so
+//! existing scripts work; the server id is required) and the per-server ones. Writes go through
+//! `CustomCommands` with the dashboard account as actor (audited).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::blocking;
+use crate::domain::custom_command::CustomCommand;
+use crate::domain::GuildId;
+use crate::web::auth::Auth;
+use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Path, Query};
+use crate::web::WebState;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ServerQuery {
+    /// The Discord server id (required).
+    pub server_id: Option<String>,
+}
+
+impl ServerQuery {
+    fn guild(&self) -> ApiResult<GuildId> {
+        let s = self.server_id.as_deref().unwrap_or("").trim();
+        if s.is_empty() {
+            return Err(ApiError::invalid_param(
+                "server_id",
+                "server_id is required: custom commands belong to one server",
+            ));
+        }
+        s.parse::<u64>().map(GuildId).map_err(|_| {
+            ApiError::invalid_param("server_id", format!("server_id: `{s}` is not a server id"))
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommandRequest {
+    /// 1 to 32 of a-z, 0-9, `-`, `_`; not a built-in command.
+    pub name: String,
+    /// The reply; `{user}`, `{server}`, `{balance}` and `{currency}` are filled in.
+    pub response: String,
+    /// Replace an existing command of that name (default false: refused with 409).
+    #[serde(default)]
+    pub overwrite: bool,
+}
+
+async fn list(s: &WebState, guild: GuildId) -> ApiResult<Json<Vec<CustomCommand>>> {
+    Ok(Json(blocking(s, move |svc| svc.custom.list(guild)).await?))
+}
+
+async fn create(
+    s: &WebState,
+    auth: &Auth,
+    guild: GuildId,
+    req: CommandRequest,
+) -> ApiResult<(StatusCode, Json<CustomCommand>)> {
+    let actor = auth.actor();
+    let cmd = blocking(s, move |svc| {
+        svc.custom
+            .create(guild, &req.name, &req.response, req.overwrite, &actor)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(cmd)))
+}
+
+async fn delete(
+    s: &WebState,
+    auth: &Auth,
+    guild: GuildId,
+    name: String,
+) -> ApiResult<Json<CustomCommand>> {
+    let actor = auth.actor();
+    Ok(Json(
+        blocking(s, move |svc| svc.custom.delete(guild, &name, &actor)).await?,
+    ))
+}
+
+/// A server's custom commands, by name: `name`, `response`, `created_by`, `created_at`,
+/// `updated_at`. (Old path; `server_id` is required.)
+#[utoipa::path(get, path = "/api/commands", tag = "commands",
+    params(ServerQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = Vec<serde_json::Value>), (status = 400, body = ErrorBody)))]
+pub async fn list_legacy(
+    State(s): State<WebState>,
+    _auth: Auth,
+    Query(q): Query<ServerQuery>,
+) -> ApiResult<Json<Vec<CustomCommand>>> {
+    list(&s, q.guild()?).await
+}
+
+/// Creates (or with `overwrite`, replaces) a custom command (admin). Old path; `server_id`
+/// is required.
+#[utoipa::path(post, path = "/api/commands", tag = "commands",
+    params(ServerQuery),
+    request_body = CommandRequest,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 201, body = serde_json::Value), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_legacy(
+    State(s): State<WebState>,
+    auth: Auth,
+    Query(q): Query<ServerQuery>,
+    Json(req): Json<CommandRequest>,
+) -> ApiResult<(StatusCode, Json<CustomCommand>)> {
+    create(&s, &auth, q.guild()?, req).await
+}
+
+/// Deletes a custom command (admin). Old path; `server_id` is required.
+#[utoipa::path(delete, path = "/api/commands/{name}", tag = "commands",
+    params(("name" = String, Path), ServerQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = serde_json::Value, description = "The deleted command"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_legacy(
+    State(s): State<WebState>,
+    auth: Auth,
+    Path(name): Path<String>,
+    Query(q): Query<ServerQuery>,
+) -> ApiResult<Json<CustomCommand>> {
+    delete(&s, &auth, q.guild()?, name).await
+}
+
+/// A server's custom commands, by name.
+#[utoipa::path(get, path = "/api/{server_id}/commands", tag = "commands",
+    params(("server_id" = String, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = Vec<serde_json::Value>)))]
+pub async fn list_commands(
+    State(s): State<WebState>,
+    _auth: Auth,
+    Path(guild): Path<u64>,
+) -> ApiResult<Json<Vec<CustomCommand>>> {
+    list(&s, GuildId(guild)).await
+}
+
+/// Creates (or with `overwrite`, replaces) a custom command (admin).
+#[utoipa::path(post, path = "/api/{server_id}/commands", tag = "commands",
+    params(("server_id" = String, Path)),
+    request_body = CommandRequest,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 201, body = serde_json::Value), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_command(
+    State(s): State<WebState>,
+    auth: Auth,
+    Path(guild): Path<u64>,
+    Json(req): Json<CommandRequest>,
+) -> ApiResult<(StatusCode, Json<CustomCommand>)> {
+    create(&s, &auth, GuildId(guild), req).await
+}
+
+/// Deletes a custom command (admin).
+#[utoipa::path(delete, path = "/api/{server_id}/commands/{name}", tag = "commands",
+    params(("server_id" = String, Path), ("name" = String, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = serde_json::Value, description = "The deleted command"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_command(
+    State(s): State<WebState>,
+    auth: Auth,
+    Path((guild, name)): Path<(u64, String)>,
+) -> ApiResult<Json<CustomCommand>> {
+    delete(&s, &auth, GuildId(guild), name).await
+}

@@ -1,0 +1,281 @@
+//! One server's settings (JSON merge patch), what Discord told us about it (channels, roles,
+//! members, for pickers), its role grants, and the Discord sync state of its messages with the
+//! admin's retry / repost.
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::blocking;
+use crate::domain::{GuildConfig, GuildId};
+use crate::store::directory::{ChannelInfo, MemberInfo, RoleInfo};
+use crate::store::outbox::{SyncKind, SyncRecord};
+use crate::store::roles::{GrantState, RoleGrant};
+use crate::web::auth::Auth;
+use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Path, Query};
+use crate::web::WebState;
+
+/// The server's settings (the instance defaults until an admin changes one).
+#[utoipa::path(get, path = "/api/{server_id}/config", tag = "config",
+    params(("server_id" = String, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorBody)))]
+pub async fn get_config(
+    State(s): State<WebState>,
+    _auth: Auth,
+    Path(guild): Path<u64>,
+) -> ApiResult<Json<GuildConfig>> {
+    Ok(Json(
+        blocking(&s, move |svc| svc.guilds.config(GuildId(guild))).await?,
+    ))
+}
+
+/// Changes settings (admin) with a JSON merge patch: only the keys sent change (`features`
+/// merges key by key); `null` clears an optional setting. An unknown key or a bad value is
+/// refused with 422 naming it (`details.field`), and nothing changes.
+#[utoipa::path(put, path = "/api/{server_id}/config", tag = "config",
+    params(("server_id" = String, Path)),
+    request_body = serde_json::Value,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = serde_json::Value, description = "The settings after the change"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_config(
+    State(s): State<WebState>,
+    auth: Auth,
+    Path(guild): Path<u64>,
+    Json(patch): Json<serde_json::Value>,
+) -> ApiResult<Json<GuildConfig>> {
+    let actor = auth.actor();
+    Ok(Json(
+        blocking(&s, move |svc| {
+            svc.guilds.update_config(GuildId(guild), &patch, &actor)
+        })
+        .await?,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ChannelQuery {
+    /// Only channels a message can be posted in (text, news). Default false.
+    pub postable_only: Option<bool>,
+}
+
+/// The server's channels by position: `id`, `name`, `kind` (text, news, forum, voice,
+/// category, other), `position`, `parent`.
+#[utoipa::path(get, path = "/api/{server_id}/channels", tag = "config",
+    params(("server_id" = String, Path), ChannelQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = Vec<serde_json::Value>)))]
+pub async fn channels(
+    State(s): State<WebState>,
+    _auth: Auth,
+    Path(guild): Path<u64>,
+    Query(q): Query<ChannelQuery>,
+) -> ApiResult<Json<Vec<ChannelInfo>>> {
+    let postable = q.postable_only.unwrap_or(false);
+    Ok(Json(
+        blocking(&s, move |svc| svc.guilds.channels(GuildId(guild), postable)).await?,
+    ))
+}
+
+/// The server's roles: `id`, `name`, `position`, `color`, `managed`.
+#[utoipa::path(get, path = "/api/{server_id}/roles", tag = "config",
+    params(("server_id" = String, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = Vec<serde_json::Value>)))]
+pub async fn roles(
+    State(s): State<WebState>,
+    _auth: Auth,
+    Path(guild): Path<u64>,
+) -> ApiResult<Json<Vec<RoleInfo>>> {
+    Ok(Json(
+        blocking(&s, move |svc| svc.guilds.roles(GuildId(guild))).await?,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MemberQuery {
+    pub offset: Option<u64>,
+    /// 1 to 1000 (default 100).
+    pub limit: Option<u64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MemberPage {
+    /// `user`, `name`, `display_name`, `avatar_url`, `seen_at`.
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<MemberInfo>,
+    pub total: u64,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// Members Coffer has seen, in user id order (for pickers).
+#[utoipa::path(get, path = "/api/{server_id}/members", tag = "config",
+    params(("server_id" = String, Path), MemberQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = MemberPage), (status = 400, body = ErrorBody)))]
+pub async fn members(
+    State(s): State<WebState>,
+    _auth: Auth,
+    Path(guild): Path<u64>,
+    Query(q): Query<MemberQuery>,
+) -> ApiResult<Json<MemberPage>> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid_param("limit", "limit must be 1 to 1000"));
+    }
+    let offset = q.offset.unwrap_or(0);
+    let page = blocking(&s, move |svc| {
+        svc.guilds.members(GuildId(guild), offset, limit)
+    })
+    .await?;
+    Ok(Json(MemberPage {
+        items: page.items,
+        total: page.total,
+        offset: page.offset,
+        limit: page.limit,
+    }))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GrantQuery {
+    /// pending, granted or failed.
+    pub state: Option<String>,
+}
+
+/// Role rewards recorded by tasks and purchases, oldest first: `id`, `user`, `role`, `reason`,
+/// `state` (pending, granted, failed), `error`, `created_at`, `updated_at`.
+#[utoipa::path(get, path = "/api/{server_id}/role-grants", tag = "config",
+    params(("server_id" = String, Path), GrantQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = Vec<serde_json::Value>), (status = 400, body = ErrorBody)))]
+pub async fn role_grants(
+    State(s): State<WebState>,
+    _auth: Auth,
+    Path(guild): Path<u64>,
+    Query(q): Query<GrantQuery>,
+) -> ApiResult<Json<Vec<RoleGrant>>> {
+    let state = match q.state.as_deref().filter(|v| !v.trim().is_empty()) {
+        None => None,
+        Some("pending") => Some(GrantState::Pending),
+        Some("granted") => Some(GrantState::Granted),
+        Some("failed") => Some(GrantState::Failed),
+        Some(_) => {
+            return Err(ApiError::invalid_param(
+                "state",
+                "state must be pending, granted or failed",
+            ))
+        }
+    };
+    let mut grants = blocking(&s, move |svc| {
+        Ok(svc.store.read(GuildId(guild), |r| r.role_grants(false))?)
+    })
+    .await?;
+    grants.retain(|g| state.is_none_or(|s| g.state == s));
+    Ok(Json(grants))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SyncQuery {
+    /// task, shop_item, announcement or embed.
+    pub kind: Option<String>,
+    /// pending, synced, orphaned or failed.
+    pub state: Option<String>,
+}
+
+fn parse_kind(s: &str) -> ApiResult<SyncKind> {
+    SyncKind::parse(s.trim()).ok_or_else(|| {
+        ApiError::invalid_param(
+            "kind",
+            "kind must be task, shop_item, announcement or embed",
+        )
+    })
+}
+
+/// The Discord sync state of every message of the server: `kind`, `object`, `channel`,
+/// `message_id`, `desired_version`, `synced_version`, `delete`, `state` (pending, synced,
+/// orphaned, failed), `attempts`, `next_attempt_at`, `last_error`, `updated_at`.
+#[utoipa::path(get, path = "/api/{server_id}/sync", tag = "sync",
+    params(("server_id" = String, Path), SyncQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = Vec<serde_json::Value>), (status = 400, body = ErrorBody)))]
+pub async fn sync_records(
+    State(s): State<WebState>,
+    _auth: Auth,
+    Path(guild): Path<u64>,
+    Query(q): Query<SyncQuery>,
+) -> ApiResult<Json<Vec<SyncRecord>>> {
+    let kind = q
+        .kind
+        .as_deref()
+        .filter(|k| !k.trim().is_empty())
+        .map(parse_kind)
+        .transpose()?;
+    let state = match q.state.as_deref().filter(|v| !v.trim().is_empty()) {
+        None => None,
+        Some(v) => Some(
+            serde_json::from_value::<crate::store::outbox::SyncState>(serde_json::json!(v))
+                .map_err(|_| {
+                    ApiError::invalid_param(
+                        "state",
+                        "state must be pending, synced, orphaned or failed",
+                    )
+                })?,
+        ),
+    };
+    let mut records = blocking(&s, move |svc| svc.guilds.sync_records(GuildId(guild))).await?;
+    records.retain(|r| kind.is_none_or(|k| r.kind == k) && state.is_none_or(|s| r.state == s));
+    Ok(Json(records))
+}
+
+/// Retries a message's sync now (admin): attempts and backoff reset, versions kept.
+#[utoipa::path(post, path = "/api/{server_id}/sync/{kind}/{object_id}/retry", tag = "sync",
+    params(("server_id" = String, Path),
+        ("kind" = String, Path, description = "task, shop_item, announcement or embed"),
+        ("object_id" = u64, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn retry_sync(
+    State(s): State<WebState>,
+    auth: Auth,
+    Path((guild, kind, object)): Path<(u64, String, u64)>,
+) -> ApiResult<Json<SyncRecord>> {
+    let kind = parse_kind(&kind)?;
+    let actor = auth.actor();
+    Ok(Json(
+        blocking(&s, move |svc| {
+            svc.guilds.retry_sync(GuildId(guild), kind, object, &actor)
+        })
+        .await?,
+    ))
+}
+
+/// Posts a fresh message for an orphaned or failed record (admin): the old message id is
+/// forgotten and the reconciler posts a new one.
+#[utoipa::path(post, path = "/api/{server_id}/sync/{kind}/{object_id}/repost", tag = "sync",
+    params(("server_id" = String, Path),
+        ("kind" = String, Path, description = "task, shop_item, announcement or embed"),
+        ("object_id" = u64, Path)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn repost_sync(
+    State(s): State<WebState>,
+    auth: Auth,
+    Path((guild, kind, object)): Path<(u64, String, u64)>,
+) -> ApiResult<Json<SyncRecord>> {
+    let kind = parse_kind(&kind)?;
+    let actor = auth.actor();
+    Ok(Json(
+        blocking(&s, move |svc| {
+            svc.guilds.repost_sync(GuildId(guild), kind, object, &actor)
+        })
+        .await?,
+    ))
+}

@@ -1,0 +1,311 @@
+//! Instance-level endpoints: settings (config-file defaults, read-only, plus runtime settings),
+//! the whole-instance export, recent logs, the bot's presence, and the restart request.
+//! Changes are audited under server `0` (see `/api/audit/0`).
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use utoipa::{IntoParams, ToSchema};
+
+use super::blocking;
+use crate::app::Services;
+use crate::instance::{BotPresence, Instance, RuntimeSettings};
+use crate::logbuf::{rank, LogLine};
+use crate::web::auth::Auth;
+use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Query};
+use crate::web::WebState;
+
+fn instance(svc: &Services) -> Instance {
+    Instance::new(svc.store.clone())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettingsView {
+    /// The settings a new server starts with, from `config.toml` (read-only here).
+    #[schema(value_type = Object)]
+    pub guild_defaults: crate::domain::GuildConfig,
+    /// Changeable with `PUT /api/settings`: `dashboard_notice`, `log_buffer_level`.
+    #[schema(value_type = Object)]
+    pub runtime: RuntimeSettings,
+    pub discord_enabled: bool,
+    pub version: String,
+}
+
+/// Instance settings: the per-server defaults from the config file, and the runtime settings.
+#[utoipa::path(get, path = "/api/settings", tag = "instance",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = SettingsView), (status = 401, body = ErrorBody)))]
+pub async fn get_settings(State(s): State<WebState>, _auth: Auth) -> ApiResult<Json<SettingsView>> {
+    let view = blocking(&s, |svc| {
+        Ok(SettingsView {
+            guild_defaults: svc.store.defaults().clone(),
+            runtime: instance(&svc).settings()?,
+            discord_enabled: svc.discord_enabled,
+            version: env!("CARGO_PKG_VERSION").into(),
+        })
+    })
+    .await?;
+    Ok(Json(view))
+}
+
+/// Changes runtime settings (admin) with a merge patch: `dashboard_notice` (text or null),
+/// `log_buffer_level` (trace, debug, info, warn, error). Unknown keys or bad values: 422
+/// naming the key. The config-file defaults can't be changed here.
+#[utoipa::path(put, path = "/api/settings", tag = "instance",
+    request_body = serde_json::Value,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = serde_json::Value, description = "The runtime settings"),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_settings(
+    State(s): State<WebState>,
+    auth: Auth,
+    Json(patch): Json<serde_json::Value>,
+) -> ApiResult<Json<RuntimeSettings>> {
+    let actor = auth.actor();
+    let next = blocking(&s, move |svc| {
+        instance(&svc).update_settings(&patch, &actor)
+    })
+    .await?;
+    s.settings.logs.set_min_level(&next.log_buffer_level);
+    Ok(Json(next))
+}
+
+/// Streams the whole instance as JSON, one server at a time: `{version, exported_at,
+/// guilds: [{id, info, config, accounts, items, tasks, custom_commands}]}`. (The ledger has its
+/// own export per server.)
+#[utoipa::path(get, path = "/api/export", tag = "instance",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = serde_json::Value, content_type = "application/json"),
+        (status = 401, body = ErrorBody)))]
+pub async fn export_instance(State(s): State<WebState>, _auth: Auth) -> ApiResult<Response> {
+    let svc = s.services.clone();
+    let now = svc.store.now();
+    let body = crate::web::export::stream_body(move |out| write_instance(&svc, now, out));
+    let disposition = format!(
+        "attachment; filename=\"coffer-export-{}.json\"",
+        now.format("%Y%m%d-%H%M%S")
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+fn write_instance(svc: &Services, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Result<()> {
+    let io = |e: crate::Error| std::io::Error::other(e.to_string());
+    write!(
+        out,
+        "{{\"version\":{},\"exported_at\":{},\"guilds\":[",
+        serde_json::json!(env!("CARGO_PKG_VERSION")),
+        serde_json::json!(now)
+    )?;
+    let guilds = svc.store.guild_ids().map_err(|e| io(e.into()))?;
+    for (i, g) in guilds.into_iter().enumerate() {
+        // One read per server: memory is bounded by the largest server, not the instance.
+        let doc = svc
+            .store
+            .read(g, |r| -> Result<serde_json::Value, crate::Error> {
+                Ok(serde_json::json!({
+                    "id": g.to_string(),
+                    "info": r.guild_info()?,
+                    "config": r.guild_config()?,
+                    "accounts": r.accounts()?,
+                    "items": r.shop_items()?,
+                    "tasks": r.tasks()?,
+                    "custom_commands": r.custom_commands()?,
+                }))
+            })
+            .map_err(io)?;
+        if i > 0 {
+            out.write_all(b",\n")?;
+        }
+        serde_json::to_writer(&mut *out, &doc)?;
+    }
+    out.write_all(b"]}\n")
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogQuery {
+    /// Least severe level shown: trace, debug, info, warn, error.
+    pub level: Option<String>,
+    /// Only lines whose message or target contains this (case-insensitive).
+    pub q: Option<String>,
+    /// The newest this many lines (1 to 2000, default 200).
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LogsView {
+    /// Oldest first: `at`, `level`, `target`, `message`.
+    #[schema(value_type = Vec<Object>)]
+    pub lines: Vec<LogLine>,
+}
+
+/// Recent log lines of this process (an in-memory ring buffer; lost on restart).
+#[utoipa::path(get, path = "/api/logs", tag = "instance",
+    params(LogQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = LogsView), (status = 400, body = ErrorBody)))]
+pub async fn get_logs(
+    State(s): State<WebState>,
+    _auth: Auth,
+    Query(q): Query<LogQuery>,
+) -> ApiResult<Json<LogsView>> {
+    let level = match q.level.as_deref().filter(|l| !l.trim().is_empty()) {
+        None => None,
+        Some(l) => Some(rank(l).ok_or_else(|| {
+            ApiError::invalid_param("level", "level must be trace, debug, info, warn or error")
+        })?),
+    };
+    let limit = q.limit.unwrap_or(200);
+    if !(1..=2000).contains(&limit) {
+        return Err(ApiError::invalid_param("limit", "limit must be 1 to 2000"));
+    }
+    Ok(Json(LogsView {
+        lines: s.settings.logs.query(level, q.q.as_deref(), limit),
+    }))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Cleared {
+    pub cleared: u64,
+}
+
+/// Empties the log buffer (admin; audited as `logs.clear`).
+#[utoipa::path(delete, path = "/api/logs", tag = "instance",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = Cleared), (status = 403, body = ErrorBody)))]
+pub async fn clear_logs(State(s): State<WebState>, auth: Auth) -> ApiResult<Json<Cleared>> {
+    let cleared = s.settings.logs.clear() as u64;
+    let actor = auth.actor();
+    blocking(&s, move |svc| {
+        instance(&svc).record(
+            &actor,
+            "logs.clear",
+            serde_json::json!({ "cleared": cleared }),
+        )
+    })
+    .await?;
+    Ok(Json(Cleared { cleared }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BotStatusView {
+    /// online, idle, dnd or invisible.
+    pub status: String,
+    /// playing, watching, listening, competing or custom.
+    pub activity_type: String,
+    pub text: String,
+    /// `off` when no Discord token is configured.
+    pub discord: String,
+    pub restart_requested_at: Option<DateTime<Utc>>,
+}
+
+async fn status_view(s: &WebState) -> ApiResult<BotStatusView> {
+    let (p, restart) = blocking(s, |svc| {
+        let i = instance(&svc);
+        Ok((i.presence()?, i.restart_request()?))
+    })
+    .await?;
+    Ok(BotStatusView {
+        status: p.status,
+        activity_type: p.activity_type,
+        text: p.text,
+        discord: if s.services.discord_enabled {
+            "on"
+        } else {
+            "off"
+        }
+        .into(),
+        restart_requested_at: restart.map(|r| r.requested_at),
+    })
+}
+
+/// The presence the bot shows on Discord (stored; the Discord side applies it).
+#[utoipa::path(get, path = "/api/bot/status", tag = "instance",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = BotStatusView), (status = 401, body = ErrorBody)))]
+pub async fn get_bot_status(
+    State(s): State<WebState>,
+    _auth: Auth,
+) -> ApiResult<Json<BotStatusView>> {
+    Ok(Json(status_view(&s).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BotStatusRequest {
+    /// online (default), idle, dnd or invisible.
+    pub status: Option<String>,
+    /// playing, watching, listening, competing or custom (default).
+    pub activity_type: Option<String>,
+    /// At most 128 characters; empty = no activity.
+    pub text: Option<String>,
+}
+
+/// Sets the bot's presence (admin; audited as `bot.status`, announced as `bot_status_changed`
+/// on server 0). Absent fields keep their current value.
+#[utoipa::path(put, path = "/api/bot/status", tag = "instance",
+    request_body = BotStatusRequest,
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = BotStatusView), (status = 400, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_bot_status(
+    State(s): State<WebState>,
+    auth: Auth,
+    Json(req): Json<BotStatusRequest>,
+) -> ApiResult<Json<BotStatusView>> {
+    let actor = auth.actor();
+    blocking(&s, move |svc| {
+        let i = instance(&svc);
+        let cur = i.presence()?;
+        let next = BotPresence {
+            status: req.status.unwrap_or(cur.status).trim().to_lowercase(),
+            activity_type: req
+                .activity_type
+                .unwrap_or(cur.activity_type)
+                .trim()
+                .to_lowercase(),
+            text: req.text.unwrap_or(cur.text).trim().to_owned(),
+        };
+        i.set_presence(next, &actor)
+    })
+    .await?;
+    Ok(Json(status_view(&s).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RestartView {
+    pub requested_at: DateTime<Utc>,
+    pub note: String,
+}
+
+/// Asks for a restart (admin; audited as `bot.restart`). For now this records the request and
+/// publishes `restart_requested` on server 0; the Discord side reconnects when it sees it. The
+/// web server keeps running.
+#[utoipa::path(post, path = "/api/restart", tag = "instance",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 202, body = RestartView), (status = 403, body = ErrorBody)))]
+pub async fn restart(
+    State(s): State<WebState>,
+    auth: Auth,
+) -> ApiResult<(StatusCode, Json<RestartView>)> {
+    let actor = auth.actor();
+    let r = blocking(&s, move |svc| instance(&svc).request_restart(&actor)).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(RestartView {
+            requested_at: r.requested_at,
+            note: "Restart requested; the Discord connection restarts when the bot picks it up."
+                .into(),
+        }),
+    ))
+}
