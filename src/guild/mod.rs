@@ -5,6 +5,7 @@
 mod audit;
 mod config;
 mod info;
+mod role_grants;
 #[cfg(test)]
 mod tests;
 

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod economy;
+pub mod tasks;
 
 use super::{BotError, Command, Ctx};
 use crate::domain::{GuildConfig, GuildId, Source, UserId};
@@ -17,6 +18,10 @@ pub fn all() -> Vec<Command> {
         economy::give(),
         economy::leaderboard(),
         economy::history(),
+        tasks::tasks(),
+        tasks::claim(),
+        tasks::task_submit(),
+        tasks::mytasks(),
         admin::admin(),
     ]
 }
