@@ -3,6 +3,9 @@
 //! Other areas (shop, tasks, announcements) add their file here and their commands to `all()`.
 
 pub mod admin;
+pub mod admin_announce;
+pub mod admin_config;
+pub mod admin_tasks;
 pub mod economy;
 pub mod tasks;
 
