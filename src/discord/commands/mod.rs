@@ -21,11 +21,11 @@ pub fn all() -> Vec<Command> {
         economy::give(),
         economy::leaderboard(),
         economy::history(),
+        admin::admin(),
         tasks::tasks(),
         tasks::claim(),
         tasks::task_submit(),
         tasks::mytasks(),
-        admin::admin(),
     ]
 }
 
