@@ -115,6 +115,7 @@ pub async fn run_until(
         );
     }
     let services = Services::new(store, discord_enabled);
+    let sweeper = crate::tasks::Sweeper::spawn(services.tasks.clone(), crate::tasks::SWEEP_EVERY);
     let addr = listener.local_addr()?;
     tracing::info!(%addr, db = %config.db_path().display(), "Coffer is running; dashboard at http://{addr}/");
     let web_settings = {
@@ -138,6 +139,7 @@ pub async fn run_until(
             Err(e) => {
                 stop.notify_one();
                 let _ = server.await;
+                sweeper.stop().await;
                 return Err(e.context("starting the Discord bot"));
             }
         }
@@ -171,6 +173,7 @@ pub async fn run_until(
             tracing::warn!(error = %format!("{e:#}"), "the Discord bot did not stop cleanly");
         }
     }
+    sweeper.stop().await;
     server
         .await
         .context("web server task")?

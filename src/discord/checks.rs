@@ -61,6 +61,19 @@ pub fn member_facts(ctx: Ctx<'_>) -> MemberFacts {
     }
 }
 
+/// The facts of a member as a component or modal interaction carries them; `owner` from the
+/// stored guild info (components have no cache context).
+pub fn facts_from_member(member: &serenity::Member, owner: Option<u64>) -> MemberFacts {
+    let perms = member
+        .permissions
+        .unwrap_or_else(serenity::Permissions::empty);
+    MemberFacts {
+        is_owner: owner == Some(member.user.id.get()),
+        manage_guild: perms.manage_guild() || perms.administrator(),
+        roles: member.roles.iter().map(|r| RoleId(r.get())).collect(),
+    }
+}
+
 /// The caller's level in this guild (everyone outside a guild).
 pub async fn caller_level(ctx: Ctx<'_>) -> Result<Level, BotError> {
     let Some(guild) = ctx.guild_id().map(super::guild_id) else {
@@ -89,6 +102,12 @@ async fn require(ctx: Ctx<'_>, needed: Level, what: &str) -> Result<bool, BotErr
     reply::mark_started(ctx).await;
     if caller_level(ctx).await? >= needed {
         return Ok(true);
+    }
+    if let poise::Context::Application(a) = ctx {
+        // An autocomplete request can't carry a message: just offer nothing.
+        if a.interaction_type == poise::CommandInteractionType::Autocomplete {
+            return Ok(false);
+        }
     }
     reply::send(
         ctx,

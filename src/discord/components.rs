@@ -40,6 +40,10 @@ pub enum ComponentReply {
     Message(Reply),
     /// Replace the content of the message that holds the component.
     Update(Reply),
+    /// Replace the message's content and its components (an empty list removes the buttons).
+    UpdateWithComponents(Reply, Vec<serenity::CreateActionRow>),
+    /// Open a modal (only possible as the first answer, before any defer).
+    Modal(serenity::CreateModal),
 }
 
 pub type ComponentFn =
@@ -57,7 +61,7 @@ pub struct ComponentRoute {
 
 /// Every component route. Areas (shop, tasks) add theirs here.
 pub fn routes() -> Vec<ComponentRoute> {
-    Vec::new()
+    vec![super::tasks::route()]
 }
 
 /// Splits `shop-buy:42` into (`shop-buy`, `42`).
@@ -185,6 +189,24 @@ async fn send(
             rest.edit_original(&i.token, &r.edit()).await
         }
         (Deferred::Silent, ComponentReply::Message(r)) => {
+            rest.followup(&i.token, &r.followup()).await
+        }
+        (Deferred::No, ComponentReply::UpdateWithComponents(r, rows)) => {
+            let body =
+                serenity::CreateInteractionResponse::UpdateMessage(r.message().components(rows));
+            rest.interaction_callback(i.id.get(), &i.token, &body).await
+        }
+        (_, ComponentReply::UpdateWithComponents(r, rows)) => {
+            rest.edit_original(&i.token, &r.edit().components(rows))
+                .await
+        }
+        (Deferred::No, ComponentReply::Modal(m)) => {
+            let body = serenity::CreateInteractionResponse::Modal(m);
+            rest.interaction_callback(i.id.get(), &i.token, &body).await
+        }
+        (_, ComponentReply::Modal(_)) => {
+            // Discord allows a modal only as the first answer; this one came too late.
+            let r = Reply::private("That took too long; please click the button again.");
             rest.followup(&i.token, &r.followup()).await
         }
     };

@@ -8,10 +8,12 @@ pub mod components;
 pub mod error;
 mod log;
 pub mod on_error;
+pub mod outbound;
 pub mod register;
 pub mod render;
 pub mod reply;
 pub mod rest;
+pub mod tasks;
 
 use std::sync::Arc;
 

@@ -35,6 +35,12 @@ pub fn framework_options(
                 {
                     super::components::handle(data, &super::components::routes(), c).await;
                 }
+                if let serenity::FullEvent::InteractionCreate {
+                    interaction: serenity::Interaction::Modal(m),
+                } = event
+                {
+                    super::tasks::handle_modal(data, m).await;
+                }
                 Ok(())
             })
         },

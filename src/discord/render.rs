@@ -9,6 +9,9 @@ use super::reply::Reply;
 use crate::domain::{Account, GuildConfig, Transaction, UserId};
 use crate::economy::{AdjustOutcome, DailyOutcome, LeaderboardEntry, Page, TransferOutcome};
 
+pub mod tasks;
+pub use tasks::task_message;
+
 const GOLD: u32 = 0xF1C40F;
 const GREEN: u32 = 0x2ECC71;
 const BLUE: u32 = 0x3498DB;

@@ -5,6 +5,7 @@
 mod audit;
 mod config;
 mod info;
+mod role_grants;
 mod sync;
 #[cfg(test)]
 mod tests;

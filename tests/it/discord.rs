@@ -45,7 +45,11 @@ async fn startup_identifies_and_registers_commands_once_and_a_restart_registers_
             "give",
             "leaderboard",
             "history",
-            "admin"
+            "admin",
+            "tasks",
+            "claim",
+            "task_submit",
+            "mytasks"
         ]
     );
     let admin = &puts[0].body[5];

@@ -16,9 +16,11 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Notify};
 
+mod extras;
 mod gateway;
 mod payloads;
 
+pub use extras::{dm_channel, FakeAttachment};
 use payloads::{collect_users, interaction_json, message_json, user_json};
 
 pub const APP_ID: u64 = 900_000_000_000_000_001;
@@ -427,9 +429,11 @@ fn default_answer(state: &State, method: &Method, path: &str, body: &Value) -> (
             (200, m)
         }
         ("DELETE", ["webhooks", _, _, "messages", _]) => (204, Value::Null),
-        _ => (
-            404,
-            json!({"message": "Unknown route in the fake", "code": 0}),
-        ),
+        (m, parts) => extras::answer(state, m, parts, body).unwrap_or_else(|| {
+            (
+                404,
+                json!({"message": "Unknown route in the fake", "code": 0}),
+            )
+        }),
     }
 }

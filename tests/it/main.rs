@@ -7,5 +7,6 @@
 
 mod cli;
 mod discord;
+mod discord_tasks;
 mod fake_discord;
 mod support;

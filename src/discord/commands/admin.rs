@@ -15,7 +15,13 @@ use crate::store::blocking;
 #[poise::command(
     slash_command,
     guild_only,
-    subcommands("money"),
+    subcommands(
+        "money",
+        "super::admin_tasks::task",
+        "super::admin_announce::announce",
+        "super::admin_announce::embed",
+        "super::admin_config::config"
+    ),
     subcommand_required,
     default_member_permissions = "MANAGE_GUILD",
     check = "checks::admin"

@@ -3,7 +3,11 @@
 //! Other areas (shop, tasks, announcements) add their file here and their commands to `all()`.
 
 pub mod admin;
+pub mod admin_announce;
+pub mod admin_config;
+pub mod admin_tasks;
 pub mod economy;
+pub mod tasks;
 
 use super::{BotError, Command, Ctx};
 use crate::domain::{GuildConfig, GuildId, Source, UserId};
@@ -18,6 +22,10 @@ pub fn all() -> Vec<Command> {
         economy::leaderboard(),
         economy::history(),
         admin::admin(),
+        tasks::tasks(),
+        tasks::claim(),
+        tasks::task_submit(),
+        tasks::mytasks(),
     ]
 }
 

@@ -1,0 +1,277 @@
+//! `/admin announce create|edit|delete|pin|unpin` and `/admin embed create|delete`: the
+//! announcement and embed-template services from Discord. Posting, editing and pinning the
+//! messages is the reconciler's job (the services write the outbox).
+
+use poise::serenity_prelude as serenity;
+
+use super::{author, guild};
+use crate::announce::NewEmbedTemplate;
+use crate::discord::reply::{respond, Reply};
+use crate::discord::{BotError, Ctx};
+use crate::domain::announce::{Announcement, AnnouncementPatch, NewAnnouncement};
+use crate::domain::embed::Embed;
+use crate::domain::{Actor, ChannelId, DomainError};
+use crate::store::blocking;
+
+/// Post, change, pin and remove announcements.
+#[poise::command(
+    slash_command,
+    rename = "announce",
+    subcommands(
+        "announce_create",
+        "announce_edit",
+        "announce_delete",
+        "announce_pin",
+        "announce_unpin"
+    ),
+    subcommand_required
+)]
+pub async fn announce(_ctx: Ctx<'_>) -> Result<(), BotError> {
+    Ok(())
+}
+
+fn actor(ctx: Ctx<'_>) -> Actor {
+    Actor::User(author(ctx))
+}
+
+fn channel(c: Option<serenity::ChannelId>) -> Option<ChannelId> {
+    c.map(|c| ChannelId(c.get()))
+}
+
+fn described(a: &Announcement, what: &str) -> Reply {
+    let when = match a.scheduled_at {
+        Some(at) => format!(" It goes out {}.", crate::discord::render::full_time(at)),
+        None => String::new(),
+    };
+    Reply::private(format!(
+        "{what} announcement #{} **{}** in <#{}>.{when}",
+        a.id, a.title, a.channel
+    ))
+}
+
+/// Write an announcement; it is posted in the channel shortly.
+#[poise::command(slash_command, rename = "create")]
+pub async fn announce_create(
+    ctx: Ctx<'_>,
+    #[description = "Title (shown as the embed title)"] title: String,
+    #[description = "The message"] content: String,
+    #[description = "Where to post (default: the announcement channel)"]
+    #[channel_types("Text", "News")]
+    channel: Option<serenity::ChannelId>,
+    #[description = "Pin it once posted"] pinned: Option<bool>,
+) -> Result<(), BotError> {
+    let guild = guild(ctx)?;
+    let actor = actor(ctx);
+    let new = NewAnnouncement {
+        embed: Some(Embed {
+            title: Some(title.clone()),
+            description: Some(content.clone()),
+            ..Embed::default()
+        }),
+        title,
+        content: String::new(),
+        channel: self::channel(channel),
+        pinned: pinned.unwrap_or(false),
+        ..NewAnnouncement::default()
+    };
+    let announce = ctx.data().services()?.announce;
+    respond(ctx, true, async move {
+        blocking(move || Ok(described(&announce.create(guild, new, &actor)?, "Saved")))
+            .await
+            .map_err(BotError::from)
+    })
+    .await
+}
+
+/// Change an announcement's title or text; its message is edited.
+#[poise::command(slash_command, rename = "edit")]
+pub async fn announce_edit(
+    ctx: Ctx<'_>,
+    #[description = "Announcement number"] id: u64,
+    #[description = "New title"] title: Option<String>,
+    #[description = "New message"] content: Option<String>,
+) -> Result<(), BotError> {
+    let guild = guild(ctx)?;
+    let actor = actor(ctx);
+    let announce = ctx.data().services()?.announce;
+    respond(ctx, true, async move {
+        blocking(move || {
+            let current = announce.get(guild, id)?;
+            let mut embed = current.embed.clone().unwrap_or_default();
+            if let Some(t) = &title {
+                embed.title = Some(t.clone());
+            }
+            if let Some(c) = &content {
+                embed.description = Some(c.clone());
+            }
+            let patch = AnnouncementPatch {
+                title,
+                embed: Some(Some(embed)),
+                ..AnnouncementPatch::default()
+            };
+            Ok(described(
+                &announce.edit(guild, id, patch, &actor)?,
+                "Updated",
+            ))
+        })
+        .await
+        .map_err(BotError::from)
+    })
+    .await
+}
+
+/// Delete an announcement (and its message, unless you keep it).
+#[poise::command(slash_command, rename = "delete")]
+pub async fn announce_delete(
+    ctx: Ctx<'_>,
+    #[description = "Announcement number"] id: u64,
+    #[description = "Leave the Discord message up"] keep_message: Option<bool>,
+) -> Result<(), BotError> {
+    let guild = guild(ctx)?;
+    let actor = actor(ctx);
+    let announce = ctx.data().services()?.announce;
+    let delete_message = !keep_message.unwrap_or(false);
+    respond(ctx, true, async move {
+        blocking(move || {
+            let a = announce.delete(guild, id, delete_message, &actor)?;
+            Ok(described(&a, "Deleted"))
+        })
+        .await
+        .map_err(BotError::from)
+    })
+    .await
+}
+
+/// Pin an announcement's message.
+#[poise::command(slash_command, rename = "pin")]
+pub async fn announce_pin(
+    ctx: Ctx<'_>,
+    #[description = "Announcement number"] id: u64,
+) -> Result<(), BotError> {
+    set_pinned(ctx, id, true).await
+}
+
+/// Unpin an announcement's message.
+#[poise::command(slash_command, rename = "unpin")]
+pub async fn announce_unpin(
+    ctx: Ctx<'_>,
+    #[description = "Announcement number"] id: u64,
+) -> Result<(), BotError> {
+    set_pinned(ctx, id, false).await
+}
+
+async fn set_pinned(ctx: Ctx<'_>, id: u64, pinned: bool) -> Result<(), BotError> {
+    let guild = guild(ctx)?;
+    let actor = actor(ctx);
+    let announce = ctx.data().services()?.announce;
+    respond(ctx, true, async move {
+        blocking(move || {
+            let a = announce.set_pinned(guild, id, pinned, &actor)?;
+            Ok(described(&a, if pinned { "Pinned" } else { "Unpinned" }))
+        })
+        .await
+        .map_err(BotError::from)
+    })
+    .await
+}
+
+/// Saved embeds you can reuse and post.
+#[poise::command(
+    slash_command,
+    rename = "embed",
+    subcommands("embed_create", "embed_delete"),
+    subcommand_required
+)]
+pub async fn embed(_ctx: Ctx<'_>) -> Result<(), BotError> {
+    Ok(())
+}
+
+/// `#3498db`, `3498db` or `0x3498db`.
+pub fn parse_color(s: &str) -> Result<u32, DomainError> {
+    let hex = s.trim().trim_start_matches('#').trim_start_matches("0x");
+    u32::from_str_radix(hex, 16)
+        .ok()
+        .filter(|v| hex.len() == 6 && *v <= 0xFF_FFFF)
+        .ok_or_else(|| DomainError::invalid("color", "must be a hex colour like #3498db"))
+}
+
+/// Save an embed; with a channel it is also posted there.
+#[poise::command(slash_command, rename = "create")]
+pub async fn embed_create(
+    ctx: Ctx<'_>,
+    #[description = "A name to find it again"] name: String,
+    #[description = "Embed title"] title: Option<String>,
+    #[description = "Embed text"] description: Option<String>,
+    #[description = "Colour, e.g. #3498db"] color: Option<String>,
+    #[description = "Post it in this channel"]
+    #[channel_types("Text", "News")]
+    channel: Option<serenity::ChannelId>,
+) -> Result<(), BotError> {
+    let guild = guild(ctx)?;
+    let actor = actor(ctx);
+    let new = NewEmbedTemplate {
+        name,
+        embed: Embed {
+            title,
+            description,
+            color: color.as_deref().map(parse_color).transpose()?,
+            ..Embed::default()
+        },
+        channel: self::channel(channel),
+    };
+    let announce = ctx.data().services()?.announce;
+    respond(ctx, true, async move {
+        blocking(move || {
+            let t = announce.create_embed(guild, new, &actor)?;
+            let posted = match t.channel {
+                Some(c) => format!(" It will be posted in <#{c}>."),
+                None => String::new(),
+            };
+            Ok(Reply::private(format!(
+                "Saved embed #{} **{}**.{posted}",
+                t.id, t.name
+            )))
+        })
+        .await
+        .map_err(BotError::from)
+    })
+    .await
+}
+
+/// Delete a saved embed (and its posted message).
+#[poise::command(slash_command, rename = "delete")]
+pub async fn embed_delete(
+    ctx: Ctx<'_>,
+    #[description = "Embed number"] id: u64,
+) -> Result<(), BotError> {
+    let guild = guild(ctx)?;
+    let actor = actor(ctx);
+    let announce = ctx.data().services()?.announce;
+    respond(ctx, true, async move {
+        blocking(move || {
+            let t = announce.delete_embed(guild, id, true, &actor)?;
+            Ok(Reply::private(format!(
+                "Deleted embed #{} **{}**.",
+                t.id, t.name
+            )))
+        })
+        .await
+        .map_err(BotError::from)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_parse_as_six_hex_digits_and_errors_name_the_field() {
+        assert_eq!(parse_color("#3498db").unwrap(), 0x3498DB);
+        assert_eq!(parse_color("0xFFFFFF").unwrap(), 0xFF_FFFF);
+        for bad in ["blue", "#12345", "#1234567", ""] {
+            let e = parse_color(bad).unwrap_err();
+            assert!(e.to_string().starts_with("color:"), "{bad}: {e}");
+        }
+    }
+}

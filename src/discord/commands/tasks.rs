@@ -1,0 +1,210 @@
+//! The task commands members use: `/tasks`, `/claim`, `/task_submit`, `/mytasks`. The task
+//! option autocompletes (open tasks for `/claim`, your running claims for `/task_submit`); a
+//! typed name or number works too. Personal answers and errors are private.
+
+use poise::serenity_prelude as serenity;
+
+use super::{author, config, guild, op_meta};
+use crate::discord::reply::{respond, Reply};
+use crate::discord::tasks::review::{no_task_channel, post_review};
+use crate::discord::{render, BotError, Ctx};
+use crate::domain::tasks::{ClaimStatus, Proof, TaskStatus};
+use crate::domain::{DomainError, GuildId};
+use crate::error::Error;
+use crate::store::blocking;
+use crate::tasks::{TaskFilter, Tasks};
+
+/// Autocomplete offers at most this many choices (Discord's limit is 25).
+const CHOICES: usize = 25;
+
+/// Finds the task a member meant: a number is an id; otherwise a name (exact, or the only one
+/// starting with what was typed).
+pub fn resolve_task(tasks: &Tasks, guild: GuildId, input: &str) -> Result<u64, Error> {
+    let input = input.trim().trim_start_matches('#');
+    if let Ok(id) = input.parse::<u64>() {
+        return Ok(id);
+    }
+    let hits = tasks.search(guild, input, false, CHOICES)?;
+    if let Some(t) = hits.iter().find(|t| t.name.eq_ignore_ascii_case(input)) {
+        return Ok(t.id);
+    }
+    match hits.as_slice() {
+        [only] => Ok(only.id),
+        [] => Err(DomainError::NotFound(format!("A task named \"{input}\"")).into()),
+        _ => Err(DomainError::invalid(
+            "task",
+            format!("several tasks start with \"{input}\"; pick one from the list"),
+        )
+        .into()),
+    }
+}
+
+fn choice(name: &str, id: u64) -> serenity::AutocompleteChoice {
+    let label: String = format!("{name} (#{id})").chars().take(100).collect();
+    serenity::AutocompleteChoice::new(label, id.to_string())
+}
+
+/// Open tasks whose name starts with what was typed.
+pub async fn open_tasks(ctx: Ctx<'_>, partial: &str) -> Vec<serenity::AutocompleteChoice> {
+    search_choices(ctx, partial, true).await
+}
+
+/// Any task (for admins), open ones first.
+pub async fn any_tasks(ctx: Ctx<'_>, partial: &str) -> Vec<serenity::AutocompleteChoice> {
+    search_choices(ctx, partial, false).await
+}
+
+async fn search_choices(
+    ctx: Ctx<'_>,
+    partial: &str,
+    active_only: bool,
+) -> Vec<serenity::AutocompleteChoice> {
+    let (Ok(guild), Ok(services)) = (guild(ctx), ctx.data().services()) else {
+        return Vec::new();
+    };
+    let (tasks, partial) = (services.tasks, partial.to_owned());
+    let found = blocking(move || tasks.search(guild, &partial, active_only, CHOICES)).await;
+    match found {
+        Ok(list) => list.iter().map(|t| choice(&t.name, t.id)).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "task autocomplete failed");
+            Vec::new()
+        }
+    }
+}
+
+/// The caller's claims that still wait for proof.
+async fn my_open_claims(ctx: Ctx<'_>, partial: &str) -> Vec<serenity::AutocompleteChoice> {
+    let (Ok(guild), Ok(services)) = (guild(ctx), ctx.data().services()) else {
+        return Vec::new();
+    };
+    let (tasks, me, p) = (services.tasks, author(ctx), partial.trim().to_lowercase());
+    let claims = blocking(move || tasks.user_claims(guild, me)).await;
+    claims
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| c.claim.status == ClaimStatus::InProgress)
+        .filter(|c| c.task.name.to_lowercase().starts_with(&p) || c.task.id.to_string() == p)
+        .take(CHOICES)
+        .map(|c| choice(&c.task.name, c.task.id))
+        .collect()
+}
+
+/// See the open tasks: what each pays, how long you have, and spots left.
+#[poise::command(slash_command, guild_only)]
+pub async fn tasks(ctx: Ctx<'_>) -> Result<(), BotError> {
+    let guild = guild(ctx)?;
+    let tasks = ctx.data().services()?.tasks;
+    respond(ctx, false, async move {
+        blocking(move || {
+            let f = TaskFilter {
+                status: Some(TaskStatus::Active),
+                limit: CHOICES as u64,
+                ..TaskFilter::default()
+            };
+            let page = tasks.list(guild, &f)?;
+            let cfg = config(tasks.store(), guild)?;
+            Ok(render::tasks::task_list(&cfg, &page.items, page.total))
+        })
+        .await
+        .map_err(BotError::from)
+    })
+    .await
+}
+
+/// Claim a task. You then have its time limit to submit proof with /task_submit.
+#[poise::command(slash_command, guild_only)]
+pub async fn claim(
+    ctx: Ctx<'_>,
+    #[description = "The task to claim"]
+    #[autocomplete = "open_tasks"]
+    task: String,
+) -> Result<(), BotError> {
+    let guild = guild(ctx)?;
+    let me = author(ctx);
+    let meta = op_meta(ctx);
+    let tasks = ctx.data().services()?.tasks;
+    respond(ctx, true, async move {
+        blocking(move || {
+            let id = resolve_task(&tasks, guild, &task)?;
+            let claim = tasks.claim(guild, id, me, &meta)?;
+            let t = tasks.get(guild, id)?;
+            Ok(render::tasks::claimed(
+                &config(tasks.store(), guild)?,
+                &t,
+                &claim,
+            ))
+        })
+        .await
+        .map_err(BotError::from)
+    })
+    .await
+}
+
+/// Submit proof for a task you claimed; the moderators review it.
+#[poise::command(slash_command, guild_only)]
+pub async fn task_submit(
+    ctx: Ctx<'_>,
+    #[description = "The task you finished"]
+    #[autocomplete = "my_open_claims"]
+    task: String,
+    #[description = "What you did (links welcome)"] proof: String,
+    #[description = "A screenshot or file as proof"] attachment: Option<serenity::Attachment>,
+) -> Result<(), BotError> {
+    let guild = guild(ctx)?;
+    let me = author(ctx);
+    let meta = op_meta(ctx);
+    let tasks = ctx.data().services()?.tasks;
+    let data = ctx.data().clone();
+    let proof = Proof {
+        content: proof,
+        attachments: attachment.map(|a| a.url).into_iter().collect(),
+    };
+    respond(ctx, true, async move {
+        let (claim, task, cfg) = blocking(move || {
+            let cfg = config(tasks.store(), guild)?;
+            if cfg.task_channel_id.is_none() {
+                return Err(no_task_channel().into());
+            }
+            let id = resolve_task(&tasks, guild, &task)?;
+            let claim = tasks.submit(guild, id, me, proof, &meta)?;
+            Ok((claim, tasks.get(guild, id)?, cfg))
+        })
+        .await?;
+        Ok(match post_review(&data, &cfg, &task, &claim).await {
+            Ok(_) => Reply::private(format!(
+                "Your proof for **{}** was sent to the moderators. You'll get a DM when it is reviewed.",
+                task.name
+            )),
+            Err(e) => {
+                tracing::error!(%guild, task = task.id, error = %crate::discord::error::chain(&e), "could not post a submission for review");
+                Reply::private(format!(
+                    "Your proof for **{}** was saved, but I couldn't post it in the task channel \
+                     (check my permissions there). Please tell a moderator.",
+                    task.name
+                ))
+            }
+        })
+    })
+    .await
+}
+
+/// Your claimed tasks: in progress, waiting for review, accepted or expired.
+#[poise::command(slash_command, guild_only)]
+pub async fn mytasks(ctx: Ctx<'_>) -> Result<(), BotError> {
+    let guild = guild(ctx)?;
+    let me = author(ctx);
+    let tasks = ctx.data().services()?.tasks;
+    respond(ctx, true, async move {
+        blocking(move || {
+            let claims = tasks.user_claims(guild, me)?;
+            Ok(render::tasks::my_tasks(
+                &config(tasks.store(), guild)?,
+                &claims,
+            ))
+        })
+        .await
+        .map_err(BotError::from)
+    })
+    .await
+}

@@ -1,0 +1,391 @@
+//! Task embeds and buttons: the task message (embed + Claim button) the reconciler posts, the
+//! `/tasks` and `/mytasks` lists, the review message moderators act on, its outcome, and the DMs
+//! members get. Pure functions over the task, claim and guild settings.
+
+use chrono::{DateTime, Utc};
+use poise::serenity_prelude as serenity;
+
+use super::{full_time, join_lines, mention, relative_time};
+use crate::discord::reply::Reply;
+use crate::discord::tasks::TaskAction;
+use crate::domain::tasks::{Claim, ClaimStatus, Task, TaskStatus};
+use crate::domain::{GuildConfig, UserId};
+use crate::tasks::ClaimWithTask;
+
+const GREEN: u32 = 0x2ECC71;
+const RED: u32 = 0xE74C3C;
+const ORANGE: u32 = 0xE67E22;
+const GREY: u32 = 0x95A5A6;
+const PURPLE: u32 = 0x9B59B6;
+
+/// A channel message Coffer posts or edits itself: embed plus button rows.
+#[derive(Debug, Clone)]
+pub struct MessageBody {
+    pub embed: serenity::CreateEmbed,
+    /// Empty removes every button when editing.
+    pub components: Vec<serenity::CreateActionRow>,
+}
+
+impl MessageBody {
+    /// The body of `POST /channels/{id}/messages`.
+    pub fn create(&self) -> serenity::CreateMessage {
+        serenity::CreateMessage::new()
+            .embed(self.embed.clone())
+            .components(self.components.clone())
+            .allowed_mentions(serenity::CreateAllowedMentions::new())
+    }
+
+    /// The body of `PATCH /channels/{id}/messages/{id}`.
+    pub fn edit(&self) -> serenity::EditMessage {
+        serenity::EditMessage::new()
+            .embed(self.embed.clone())
+            .components(self.components.clone())
+    }
+
+    /// As an interaction reply (the components travel separately).
+    pub fn reply(&self, ephemeral: bool) -> Reply {
+        Reply::embed(self.embed.clone(), ephemeral)
+    }
+}
+
+/// "12 hours", "3 days", "1 day 6 hours".
+pub fn fmt_hours(h: u32) -> String {
+    let plural = |n: u32, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    match (h / 24, h % 24) {
+        (0, h) => plural(h, "hour"),
+        (d, 0) => plural(d, "day"),
+        (d, h) => format!("{} {}", plural(d, "day"), plural(h, "hour")),
+    }
+}
+
+/// "3 of 5 left", or "Unlimited".
+pub fn spots_left(task: &Task) -> String {
+    if task.max_claims < 0 {
+        "Unlimited".into()
+    } else {
+        let left = (task.max_claims - task.current_claims).max(0);
+        format!("{left} of {} left", task.max_claims)
+    }
+}
+
+/// The message for a task in the task channel: what it pays, how long a claimant has, spots
+/// left, and a Claim button (disabled and relabelled when the task can't be claimed).
+pub fn task_message(task: &Task, cfg: &GuildConfig) -> MessageBody {
+    let mut embed = serenity::CreateEmbed::new()
+        .title(format!("📋 {}", task.name))
+        .colour(if task.status == TaskStatus::Active {
+            GREEN
+        } else {
+            GREY
+        })
+        .field("Reward", cfg.fmt_amount(task.reward.get()), true)
+        .field("Time to finish", fmt_hours(task.duration_hours), true)
+        .field("Spots", spots_left(task), true)
+        .footer(serenity::CreateEmbedFooter::new(format!(
+            "Task {} · {} · {} completed",
+            task.id, task.category, task.completed
+        )));
+    if !task.description.is_empty() {
+        embed = embed.description(task.description.clone());
+    }
+    if let Some(role) = task.role_id {
+        embed = embed.field("Role reward", format!("<@&{role}>"), true);
+    }
+    if let Some(at) = task.expires_at {
+        embed = embed.field("Open until", full_time(at), true);
+    }
+    let (label, open) = match task.status {
+        TaskStatus::Active if task.has_room() => ("Claim", true),
+        TaskStatus::Active => ("Full", false),
+        TaskStatus::Closed => ("Closed", false),
+        TaskStatus::Expired => ("Expired", false),
+    };
+    let button = serenity::CreateButton::new(TaskAction::Claim { task: task.id }.custom_id())
+        .label(label)
+        .style(serenity::ButtonStyle::Success)
+        .disabled(!open);
+    MessageBody {
+        embed,
+        components: vec![serenity::CreateActionRow::Buttons(vec![button])],
+    }
+}
+
+/// `/tasks`: the open tasks with reward, spots left and time to finish.
+pub fn task_list(cfg: &GuildConfig, tasks: &[Task], total: u64) -> Reply {
+    let body = if tasks.is_empty() {
+        "No open tasks right now. Check back later!".to_owned()
+    } else {
+        join_lines(tasks.iter().map(|t| {
+            format!(
+                "**{}** (#{}) — {} · {} to finish · spots: {}",
+                t.name,
+                t.id,
+                cfg.fmt_amount(t.reward.get()),
+                fmt_hours(t.duration_hours),
+                spots_left(t)
+            )
+        }))
+    };
+    let embed = serenity::CreateEmbed::new()
+        .title("Open tasks")
+        .colour(PURPLE)
+        .description(body)
+        .footer(serenity::CreateEmbedFooter::new(format!(
+            "{total} open · claim one with /claim"
+        )));
+    Reply::embed(embed, false)
+}
+
+fn status_label(s: ClaimStatus) -> &'static str {
+    match s {
+        ClaimStatus::InProgress => "🕒 in progress",
+        ClaimStatus::Submitted => "📨 waiting for review",
+        ClaimStatus::Accepted => "✅ accepted",
+        ClaimStatus::Expired => "⌛ expired",
+    }
+}
+
+/// `/mytasks`: the caller's claims, live ones first.
+pub fn my_tasks(cfg: &GuildConfig, claims: &[ClaimWithTask]) -> Reply {
+    let body = if claims.is_empty() {
+        "You haven't claimed any tasks yet. See `/tasks`.".to_owned()
+    } else {
+        join_lines(claims.iter().map(|c| {
+            let mut line = format!(
+                "**{}** (#{}) — {} · {}",
+                c.task.name,
+                c.task.id,
+                cfg.fmt_amount(c.task.reward.get()),
+                status_label(c.claim.status)
+            );
+            if c.claim.status.is_live() {
+                line.push_str(&format!(" · due {}", relative_time(c.claim.deadline)));
+            }
+            if c.claim.status == ClaimStatus::InProgress {
+                if let Some(reason) = &c.claim.review_message {
+                    line.push_str(&format!("\n  ↳ last rejection: {reason}"));
+                }
+            }
+            line
+        }))
+    };
+    let embed = serenity::CreateEmbed::new()
+        .title("Your tasks")
+        .colour(PURPLE)
+        .description(body);
+    Reply::embed(embed, true)
+}
+
+/// The private answer to a claim.
+pub fn claimed(cfg: &GuildConfig, task: &Task, claim: &Claim) -> Reply {
+    Reply::private(format!(
+        "You claimed **{}** (reward {}). Submit your proof with `/task_submit` before {} ({}).",
+        task.name,
+        cfg.fmt_amount(task.reward.get()),
+        full_time(claim.deadline),
+        relative_time(claim.deadline)
+    ))
+}
+
+/// The review message in the task channel: the proof and Accept / Reject buttons.
+pub fn review_message(cfg: &GuildConfig, task: &Task, claim: &Claim) -> MessageBody {
+    let ids = (claim.task_id, claim.user);
+    let accept = serenity::CreateButton::new(
+        TaskAction::Accept {
+            task: ids.0,
+            user: ids.1,
+        }
+        .custom_id(),
+    )
+    .label("Accept")
+    .style(serenity::ButtonStyle::Success);
+    let reject = serenity::CreateButton::new(
+        TaskAction::Reject {
+            task: ids.0,
+            user: ids.1,
+        }
+        .custom_id(),
+    )
+    .label("Reject")
+    .style(serenity::ButtonStyle::Danger);
+    MessageBody {
+        embed: review_embed(cfg, task, claim).colour(ORANGE),
+        components: vec![serenity::CreateActionRow::Buttons(vec![accept, reject])],
+    }
+}
+
+fn review_embed(cfg: &GuildConfig, task: &Task, claim: &Claim) -> serenity::CreateEmbed {
+    let proof = if claim.proof_content.is_empty() {
+        "*(no text)*".to_owned()
+    } else {
+        claim.proof_content.clone()
+    };
+    let mut embed = serenity::CreateEmbed::new()
+        .title(format!("Submission: {}", task.name))
+        .description(format!("From {}\n\n{proof}", mention(claim.user)))
+        .field("Reward", cfg.fmt_amount(task.reward.get()), true)
+        .field("Deadline", full_time(claim.deadline), true)
+        .footer(serenity::CreateEmbedFooter::new(format!(
+            "Task {} · member {}",
+            task.id, claim.user
+        )));
+    if !claim.proof_attachments.is_empty() {
+        let links = claim
+            .proof_attachments
+            .iter()
+            .enumerate()
+            .map(|(i, url)| format!("[attachment {}]({url})", i + 1))
+            .collect::<Vec<_>>()
+            .join("\n");
+        embed = embed.field("Attachments", links, false);
+        if let Some(first) = claim.proof_attachments.first() {
+            embed = embed.image(first.clone());
+        }
+    }
+    embed
+}
+
+/// What a reviewer decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Accepted { by: UserId },
+    Rejected { by: UserId, reason: String },
+}
+
+/// The review message after the decision: the outcome, no buttons.
+pub fn review_outcome(cfg: &GuildConfig, task: &Task, claim: &Claim, v: &Verdict) -> MessageBody {
+    let embed = review_embed(cfg, task, claim);
+    let embed = match v {
+        Verdict::Accepted { by } => embed.colour(GREEN).field(
+            "Outcome",
+            format!(
+                "✅ Accepted by {} · {} paid",
+                mention(*by),
+                cfg.fmt_amount(task.reward.get())
+            ),
+            false,
+        ),
+        Verdict::Rejected { by, reason } => embed.colour(RED).field(
+            "Outcome",
+            format!("❌ Rejected by {}: {reason}", mention(*by)),
+            false,
+        ),
+    };
+    MessageBody {
+        embed,
+        components: Vec::new(),
+    }
+}
+
+/// The DM a member gets about a review.
+pub fn review_dm(cfg: &GuildConfig, task: &Task, v: &Verdict, deadline: DateTime<Utc>) -> String {
+    match v {
+        Verdict::Accepted { .. } => format!(
+            "✅ Your submission for **{}** was accepted! You earned {}.",
+            task.name,
+            cfg.fmt_amount(task.reward.get())
+        ),
+        Verdict::Rejected { reason, .. } => format!(
+            "❌ Your submission for **{}** was rejected: {reason}\n\
+             You can fix it and submit again with `/task_submit` before {}.",
+            task.name,
+            full_time(deadline)
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Actor, Money, RoleId};
+
+    fn task(status: TaskStatus, max: i64, current: i64) -> Task {
+        let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        Task {
+            id: 7,
+            name: "Write a guide".into(),
+            description: "A beginner guide".into(),
+            reward: Money::new(1500),
+            duration_hours: 30,
+            status,
+            expires_at: None,
+            max_claims: max,
+            current_claims: current,
+            category: "General".into(),
+            role_id: Some(RoleId(55)),
+            role_name: None,
+            created_by: Actor::System,
+            created_at: now,
+            updated_at: now,
+            completed: 0,
+        }
+    }
+
+    fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
+        serde_json::to_value(v).unwrap()
+    }
+
+    #[test]
+    fn a_task_message_shows_reward_time_and_spots_with_a_claim_button() {
+        let cfg = GuildConfig::default();
+        let m = json(&task_message(&task(TaskStatus::Active, 5, 2), &cfg).create());
+        let text = m.to_string();
+        assert!(text.contains("🪙 1,500 coins"), "{text}");
+        assert!(text.contains("1 day 6 hours"), "{text}");
+        assert!(text.contains("3 of 5 left"), "{text}");
+        assert!(text.contains("<@&55>"), "{text}");
+        let button = &m["components"][0]["components"][0];
+        assert_eq!(button["custom_id"], "task:claim:7");
+        assert_eq!(button["label"], "Claim");
+        assert_eq!(button["disabled"], false);
+    }
+
+    #[test]
+    fn a_full_or_closed_task_has_a_disabled_button() {
+        let cfg = GuildConfig::default();
+        for (t, label) in [
+            (task(TaskStatus::Active, 2, 2), "Full"),
+            (task(TaskStatus::Closed, -1, 0), "Closed"),
+            (task(TaskStatus::Expired, -1, 0), "Expired"),
+        ] {
+            let m = json(&task_message(&t, &cfg).create());
+            let button = &m["components"][0]["components"][0];
+            assert_eq!(button["label"], label);
+            assert_eq!(button["disabled"], true);
+        }
+        assert_eq!(spots_left(&task(TaskStatus::Active, -1, 9)), "Unlimited");
+    }
+
+    #[test]
+    fn a_review_message_carries_the_proof_and_ids_only_buttons_and_the_outcome_drops_them() {
+        let cfg = GuildConfig::default();
+        let t = task(TaskStatus::Active, -1, 1);
+        let mut claim = Claim::new(&t, UserId(42), t.created_at);
+        claim.proof_content = "done, see link".into();
+        claim.proof_attachments = vec!["https://cdn.example/a.png".into()];
+        let m = json(&review_message(&cfg, &t, &claim).create());
+        let ids: Vec<&str> = m["components"][0]["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["custom_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["task:accept:7:42", "task:reject:7:42"]);
+        let text = m.to_string();
+        assert!(text.contains("done, see link") && text.contains("https://cdn.example/a.png"));
+        let v = Verdict::Rejected {
+            by: UserId(9),
+            reason: "blurry".into(),
+        };
+        let out = json(&review_outcome(&cfg, &t, &claim, &v).edit());
+        assert_eq!(out["components"], serde_json::json!([]));
+        assert!(out.to_string().contains("Rejected by <@9>: blurry"));
+    }
+
+    #[test]
+    fn hours_read_as_days_and_hours() {
+        assert_eq!(fmt_hours(1), "1 hour");
+        assert_eq!(fmt_hours(24), "1 day");
+        assert_eq!(fmt_hours(49), "2 days 1 hour");
+    }
+}
