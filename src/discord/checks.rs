@@ -90,6 +90,12 @@ async fn require(ctx: Ctx<'_>, needed: Level, what: &str) -> Result<bool, BotErr
     if caller_level(ctx).await? >= needed {
         return Ok(true);
     }
+    // Checks also run before autocomplete, which cannot carry a message: just offer nothing.
+    if let poise::Context::Application(a) = ctx {
+        if a.interaction_type == poise::CommandInteractionType::Autocomplete {
+            return Ok(false);
+        }
+    }
     reply::send(
         ctx,
         Reply::private(format!("Only {what} can use this command.")),

@@ -57,7 +57,7 @@ pub struct ComponentRoute {
 
 /// Every component route. Areas (shop, tasks) add theirs here.
 pub fn routes() -> Vec<ComponentRoute> {
-    Vec::new()
+    vec![super::shop_buttons::route()]
 }
 
 /// Splits `shop-buy:42` into (`shop-buy`, `42`).

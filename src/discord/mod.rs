@@ -5,13 +5,16 @@
 pub mod checks;
 pub mod commands;
 pub mod components;
+pub mod custom;
 pub mod error;
+pub mod guild_events;
 mod log;
 pub mod on_error;
 pub mod register;
 pub mod render;
 pub mod reply;
 pub mod rest;
+pub mod shop_buttons;
 
 use std::sync::Arc;
 
@@ -31,6 +34,10 @@ pub struct BotData {
     /// a task (and with it this struct) alive a little longer.
     services: std::sync::RwLock<Option<Services>>,
     pub rest: Arc<Rest>,
+    /// Where the built-in commands are registered instead of globally.
+    pub dev_guild: Option<GuildId>,
+    /// Registrations run one at a time, so an older command set never lands after a newer one.
+    pub register_lock: tokio::sync::Mutex<()>,
 }
 
 impl BotData {
@@ -62,6 +69,8 @@ pub struct Bot {
     shard_manager: Arc<serenity::ShardManager>,
     /// `None` once the client has finished.
     task: Option<tokio::task::JoinHandle<Result<(), serenity::Error>>>,
+    /// Re-registers a guild's custom commands when they change.
+    custom_listener: tokio::task::JoinHandle<()>,
 }
 
 /// Checks the token, registers the commands (only when they changed), connects the gateway and
@@ -95,8 +104,10 @@ pub async fn start(cfg: &DiscordConfig, services: Services) -> anyhow::Result<Bo
         .context("registering slash commands with Discord")?;
 
     let data = Arc::new(BotData {
-        services: std::sync::RwLock::new(Some(services)),
+        services: std::sync::RwLock::new(Some(services.clone())),
         rest: rest.clone(),
+        dev_guild: cfg.dev_guild,
+        register_lock: tokio::sync::Mutex::new(()),
     });
     let bot_data = data.clone();
     let framework = poise::Framework::builder()
@@ -127,11 +138,17 @@ pub async fn start(cfg: &DiscordConfig, services: Services) -> anyhow::Result<Bo
         .await
         .context("building the Discord client")?;
     let shard_manager = client.shard_manager.clone();
+    let custom_listener = tokio::spawn(custom::listen(
+        bot_data.clone(),
+        client.cache.clone(),
+        services.store.bus().subscribe(custom::filter()),
+    ));
     let task = tokio::spawn(async move { client.start().await });
     Ok(Bot {
         data: bot_data,
         shard_manager,
         task: Some(task),
+        custom_listener,
     })
 }
 
@@ -154,6 +171,7 @@ impl Bot {
     /// Closes every shard and waits for the client to finish.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.shard_manager.shutdown_all().await;
+        self.custom_listener.abort();
         self.data.release();
         let Some(task) = self.task else {
             return Ok(());

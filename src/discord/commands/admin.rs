@@ -15,7 +15,11 @@ use crate::store::blocking;
 #[poise::command(
     slash_command,
     guild_only,
-    subcommands("money"),
+    subcommands(
+        "money",
+        "super::admin_shop::admin_shop",
+        "super::admin_custom::admin_command"
+    ),
     subcommand_required,
     default_member_permissions = "MANAGE_GUILD",
     check = "checks::admin"

@@ -3,7 +3,10 @@
 //! Other areas (shop, tasks, announcements) add their file here and their commands to `all()`.
 
 pub mod admin;
+pub mod admin_custom;
+pub mod admin_shop;
 pub mod economy;
+pub mod shop;
 
 use super::{BotError, Command, Ctx};
 use crate::domain::{GuildConfig, GuildId, Source, UserId};
@@ -17,6 +20,10 @@ pub fn all() -> Vec<Command> {
         economy::give(),
         economy::leaderboard(),
         economy::history(),
+        shop::shop(),
+        shop::buy(),
+        shop::inventory(),
+        shop::use_item(),
         admin::admin(),
     ]
 }
