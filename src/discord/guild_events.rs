@@ -73,8 +73,11 @@ where
     let Ok(services) = data.services() else {
         return;
     };
-    if let Err(e) = blocking(move || f(services)).await {
-        tracing::warn!(%guild, what, error = %chain(&e), "could not store a Discord event");
+    match blocking(move || f(services)).await {
+        Ok(()) => tracing::debug!(%guild, what, "Discord event stored"),
+        Err(e) => {
+            tracing::warn!(%guild, what, error = %chain(&e), "could not store a Discord event")
+        }
     }
 }
 
@@ -322,7 +325,10 @@ mod tests {
         assert_eq!(p.user, UserId(5));
         assert_eq!(p.name, "al");
         assert_eq!(p.display_name.as_deref(), Some("Ally"));
-        assert!(p.avatar_url.unwrap().contains("/avatars/5/0123456789abcdef0123456789abcdef"));
+        assert!(p
+            .avatar_url
+            .unwrap()
+            .contains("/avatars/5/0123456789abcdef0123456789abcdef"));
         m.nick = None;
         assert_eq!(member_profile(&m).display_name.as_deref(), Some("Alice"));
     }

@@ -7,5 +7,6 @@
 
 mod cli;
 mod discord;
+mod discord_shop;
 mod fake_discord;
 mod support;
