@@ -320,6 +320,10 @@ async fn gateway_events_keep_the_guild_its_channels_roles_and_members_in_the_sto
     stored("channel upsert").await;
     fake.dispatch_checked("CHANNEL_DELETE", channel(g, g + 101, "Voice", 2));
     stored("channel delete").await;
+    let mut update = guild_create(g, "Bakery & Co", owner + 1);
+    update["member_count"] = json!(0);
+    fake.dispatch_checked("GUILD_UPDATE", update);
+    stored("guild update").await;
     fake.dispatch_checked(
         "GUILD_ROLE_DELETE",
         json!({"guild_id": gs, "role_id": (g + 200).to_string()}),
@@ -373,9 +377,12 @@ async fn gateway_events_keep_the_guild_its_channels_roles_and_members_in_the_sto
     let services = coffer::app::Services::new(store, false);
     let guild = GuildId(g);
     let info = services.guilds.info(guild).unwrap().expect("guild info");
-    assert_eq!(info.name, "Bakery");
-    assert_eq!(info.owner_id, Some(UserId(owner)));
-    assert_eq!(info.member_count, 42);
+    assert_eq!(info.name, "Bakery & Co");
+    assert_eq!(info.owner_id, Some(UserId(owner + 1)));
+    assert_eq!(
+        info.member_count, 42,
+        "a guild update keeps the known member count"
+    );
     assert!(
         info.joined_at.is_some() && info.left_at.is_some(),
         "{info:?}"
@@ -590,5 +597,157 @@ async fn custom_commands_are_registered_per_guild_answered_and_not_re_registered
         .await;
     assert!(again.text().contains("1,250 coins"), "{}", again.text());
     app2.stop().await.expect("clean stop");
+    assert_no_dropped_payloads();
+}
+
+fn shop_admin(sub: &str, options: Value) -> Value {
+    json!([{"name": "shop", "type": 2, "options": [{"name": sub, "type": 1, "options": options}]}])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_manage_items_from_discord_and_members_cannot() {
+    let erin = member(111_000_000_000_011_001, "erin");
+    let admin = manager(111_000_000_000_011_002);
+    let dir = new_data_dir();
+    seed(&dir, |s| give(s, GUILD_ID, erin.id, 500));
+    let fake = FakeDiscord::start().await;
+    let app = TestApp::spawn_in(&fake, dir).await;
+    fake.wait_identified().await;
+
+    let create = shop_admin(
+        "create",
+        json!([str_opt("name", "Muffin"), str_opt("price", "40"), str_opt("category", "food"),
+               {"name": "stock", "type": 4, "value": 2}]),
+    );
+    let refused = fake
+        .answer(&fake.slash(&erin, "admin", create.clone()))
+        .await;
+    assert_eq!(refused.text(), "Only server admins can use this command.");
+    let created = fake.answer(&fake.slash(&admin, "admin", create)).await;
+    assert!(created.ephemeral);
+    assert_eq!(
+        created.text(),
+        "Created **Muffin** (item 1): 🪙 40 coins · stock 2 left · for sale."
+    );
+    // Admin autocomplete lists hidden items too.
+    let hide = fake
+        .answer(&fake.slash(
+            &admin,
+            "admin",
+            shop_admin("hide", json!([str_opt("item", "#1")])),
+        ))
+        .await;
+    assert!(hide.text().starts_with("Hid **Muffin**"), "{}", hide.text());
+    let focused = shop_admin(
+        "show",
+        json!([{"name": "item", "type": 3, "value": "muf", "focused": true}]),
+    );
+    let choices = fake
+        .choices(&fake.autocomplete(&admin, "admin", focused.clone()))
+        .await;
+    assert_eq!(choices[0]["name"], "Muffin (hidden) · item 1");
+    let hidden_buy = fake
+        .answer(&fake.slash(&erin, "buy", json!([str_opt("item", "muffin")])))
+        .await;
+    assert_eq!(hidden_buy.text(), "Muffin is not for sale right now.");
+    fake.answer(&fake.slash(
+        &admin,
+        "admin",
+        shop_admin("show", json!([str_opt("item", "#1")])),
+    ))
+    .await;
+    let restocked = fake
+        .answer(&fake.slash(
+            &admin,
+            "admin",
+            shop_admin(
+                "restock",
+                json!([str_opt("item", "Muffin"), {"name": "amount", "type": 4, "value": 3}]),
+            ),
+        ))
+        .await;
+    assert!(
+        restocked.text().contains("stock 5 left"),
+        "{}",
+        restocked.text()
+    );
+    let edited = fake
+        .answer(&fake.slash(
+            &admin,
+            "admin",
+            shop_admin(
+                "edit",
+                json!([
+                    str_opt("item", "#1"),
+                    str_opt("price", "25"),
+                    str_opt("use_message", "Yum!")
+                ]),
+            ),
+        ))
+        .await;
+    assert!(edited.text().contains("🪙 25 coins"), "{}", edited.text());
+    let bought = fake
+        .answer(&fake.slash(&erin, "buy", json!([str_opt("item", "Muffin")])))
+        .await;
+    assert!(
+        bought.text().contains("for 🪙 25 coins"),
+        "{}",
+        bought.text()
+    );
+    let used = fake
+        .answer(&fake.slash(&erin, "use", json!([str_opt("item", "#1")])))
+        .await;
+    assert!(used.ephemeral);
+    assert_eq!(used.text(), "You used **Muffin**.\nYum!\nYou have 0 left.");
+    let deleted = fake
+        .answer(&fake.slash(
+            &admin,
+            "admin",
+            shop_admin("delete", json!([str_opt("item", "#1")])),
+        ))
+        .await;
+    assert!(
+        deleted.text().starts_with("Deleted **Muffin** (item 1)"),
+        "{}",
+        deleted.text()
+    );
+
+    let (config, _dir) = (app.config.clone(), app.dir.clone());
+    app.stop().await.expect("clean stop");
+    let store = TestApp::open_store(&config);
+    let services = coffer::app::Services::new(store, false);
+    let g = GuildId(GUILD_ID);
+    assert!(services.shop.get_item(g, 1).is_err(), "deleted");
+    assert_eq!(
+        services
+            .economy
+            .account(g, UserId(erin.id))
+            .unwrap()
+            .balance
+            .get(),
+        475
+    );
+    let filter = coffer::guild::AuditFilter {
+        action: Some("shop.".into()),
+        ..Default::default()
+    };
+    let audit = services.guilds.list_audit(g, &filter).unwrap();
+    let mut actions: Vec<&str> = audit.items.iter().map(|a| a.action.as_str()).collect();
+    actions.sort();
+    assert_eq!(
+        actions,
+        [
+            "shop.item.create",
+            "shop.item.delete",
+            "shop.item.hide",
+            "shop.item.show",
+            "shop.item.stock",
+            "shop.item.update"
+        ]
+    );
+    assert!(audit
+        .items
+        .iter()
+        .all(|a| a.actor == Actor::User(UserId(admin.id))));
     assert_no_dropped_payloads();
 }
