@@ -150,4 +150,34 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn a_guild_set_is_the_dev_builtins_then_the_custom_commands_and_empty_hashes_as_nothing() {
+        let now = chrono::Utc::now();
+        let custom = CustomCommand {
+            name: "rules".into(),
+            response: "Be nice.".into(),
+            created_by: crate::domain::Actor::System,
+            created_at: now,
+            updated_at: now,
+        };
+        let only_custom = guild_set(None, std::slice::from_ref(&custom));
+        let names = |set: &[serenity::CreateCommand]| -> Vec<String> {
+            serde_json::to_value(set)
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["name"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(names(&only_custom), ["rules"]);
+        let dev = guild_set(Some(&crate::discord::commands::all()), &[custom]);
+        let dev_names = names(&dev);
+        assert_eq!(dev_names.first().map(String::as_str), Some("balance"));
+        assert_eq!(dev_names.last().map(String::as_str), Some("rules"));
+        // A guild never registered in counts as holding this empty set.
+        let empty = serde_json::to_vec(&guild_set(None, &[])).unwrap();
+        assert_eq!(stable_hash(&empty), stable_hash(b"[]"));
+    }
 }
