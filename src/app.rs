@@ -166,6 +166,8 @@ pub async fn run_until(
             Err(e) => e,
         }),
     };
+    // End live streams (SSE) first, or the server's graceful shutdown would wait on them.
+    services.store.bus().close();
     // `notify_one` keeps a permit, so the server sees it even if not yet waiting.
     stop.notify_one();
     if let Some(bot) = bot {
@@ -174,11 +176,34 @@ pub async fn run_until(
         }
     }
     sweeper.stop().await;
-    server
-        .await
-        .context("web server task")?
-        .context("web server")?;
+    match tokio::time::timeout(std::time::Duration::from_secs(10), &mut server).await {
+        Ok(res) => res.context("web server task")?.context("web server")?,
+        Err(_) => {
+            tracing::warn!("open HTTP requests did not finish within 10 s; closing them");
+            server.abort();
+        }
+    }
+    let store = services.store.clone();
+    drop(services);
+    release_store(store).await;
     outcome?;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// Waits (briefly) until no task still holds the store, so the database file is closed and
+/// unlocked when `run_until` returns: Discord event handlers and blocking store calls that were
+/// in flight at shutdown finish on their own.
+async fn release_store(store: Store) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while store.handle_count() > 1 {
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!(
+                handles = store.handle_count() - 1,
+                "some tasks still hold the database after shutdown"
+            );
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }

@@ -129,6 +129,8 @@ pub struct EventBus {
 struct Inner {
     tx: broadcast::Sender<Event>,
     state: Mutex<State>,
+    /// Flips to true at shutdown: every subscription then ends (long-lived SSE streams too).
+    closed: tokio::sync::watch::Sender<bool>,
 }
 
 struct State {
@@ -149,6 +151,7 @@ impl EventBus {
         EventBus {
             inner: Arc::new(Inner {
                 tx,
+                closed: tokio::sync::watch::Sender::new(false),
                 state: Mutex::new(State {
                     next_seq: seed,
                     replay: VecDeque::with_capacity(capacity),
@@ -188,8 +191,15 @@ impl EventBus {
         let _st = self.state();
         Subscription {
             rx: self.inner.tx.subscribe(),
+            closed: self.inner.closed.subscribe(),
             filter,
         }
+    }
+
+    /// Ends every subscription (now and later) with `RecvError::Closed`: called at shutdown so
+    /// that endless listeners such as SSE streams finish and the server can stop.
+    pub fn close(&self) {
+        self.inner.closed.send_replace(true);
     }
 
     /// Atomically: the buffered events after `last_seq` that match, and a subscription that
@@ -208,7 +218,14 @@ impl EventBus {
                     .collect(),
             ),
         };
-        (replay, Subscription { rx, filter })
+        (
+            replay,
+            Subscription {
+                rx,
+                closed: self.inner.closed.subscribe(),
+                filter,
+            },
+        )
     }
 
     /// The seq the next event will get.
@@ -219,6 +236,7 @@ impl EventBus {
 
 pub struct Subscription {
     rx: broadcast::Receiver<Event>,
+    closed: tokio::sync::watch::Receiver<bool>,
     filter: EventFilter,
 }
 
@@ -233,7 +251,15 @@ impl Subscription {
     /// The next matching event.
     pub async fn recv(&mut self) -> Result<Event, RecvError> {
         loop {
-            match self.rx.recv().await {
+            if *self.closed.borrow() {
+                return Err(RecvError::Closed);
+            }
+            let next = tokio::select! {
+                biased;
+                _ = self.closed.changed() => continue,
+                r = self.rx.recv() => r,
+            };
+            match next {
                 Ok(e) if self.filter.matches(&e) => return Ok(e),
                 Ok(_) => continue,
                 Err(broadcast::error::RecvError::Lagged(n)) => return Err(RecvError::Lagged(n)),
@@ -298,6 +324,22 @@ mod tests {
         }
         let (replay, _sub) = bus.resume(first.seq, EventFilter::default());
         assert_eq!(replay, Replay::TooOld);
+    }
+
+    #[tokio::test]
+    async fn closing_the_bus_ends_every_subscription() {
+        let bus = EventBus::new(4);
+        let mut sub = bus.subscribe(EventFilter::default());
+        let waiter = tokio::spawn(async move { sub.recv().await });
+        tokio::task::yield_now().await;
+        bus.close();
+        let got = tokio::time::timeout(std::time::Duration::from_secs(1), waiter)
+            .await
+            .expect("recv returned")
+            .unwrap();
+        assert_eq!(got, Err(RecvError::Closed));
+        let mut late = bus.subscribe(EventFilter::default());
+        assert_eq!(late.recv().await, Err(RecvError::Closed));
     }
 
     #[test]

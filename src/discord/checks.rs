@@ -103,8 +103,8 @@ async fn require(ctx: Ctx<'_>, needed: Level, what: &str) -> Result<bool, BotErr
     if caller_level(ctx).await? >= needed {
         return Ok(true);
     }
+    // Checks also run before autocomplete, which cannot carry a message: just offer nothing.
     if let poise::Context::Application(a) = ctx {
-        // An autocomplete request can't carry a message: just offer nothing.
         if a.interaction_type == poise::CommandInteractionType::Autocomplete {
             return Ok(false);
         }

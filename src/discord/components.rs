@@ -61,7 +61,7 @@ pub struct ComponentRoute {
 
 /// Every component route. Areas (shop, tasks) add theirs here.
 pub fn routes() -> Vec<ComponentRoute> {
-    vec![super::tasks::route()]
+    vec![super::tasks::route(), super::shop_buttons::route()]
 }
 
 /// Splits `shop-buy:42` into (`shop-buy`, `42`).

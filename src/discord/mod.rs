@@ -5,7 +5,9 @@
 pub mod checks;
 pub mod commands;
 pub mod components;
+pub mod custom;
 pub mod error;
+pub mod guild_events;
 mod log;
 pub mod on_error;
 pub mod outbound;
@@ -13,6 +15,7 @@ pub mod register;
 pub mod render;
 pub mod reply;
 pub mod rest;
+pub mod shop_buttons;
 pub mod tasks;
 
 use std::sync::Arc;
@@ -33,6 +36,10 @@ pub struct BotData {
     /// a task (and with it this struct) alive a little longer.
     services: std::sync::RwLock<Option<Services>>,
     pub rest: Arc<Rest>,
+    /// Where the built-in commands are registered instead of globally.
+    pub dev_guild: Option<GuildId>,
+    /// Registrations run one at a time, so an older command set never lands after a newer one.
+    pub register_lock: tokio::sync::Mutex<()>,
 }
 
 impl BotData {
@@ -64,6 +71,8 @@ pub struct Bot {
     shard_manager: Arc<serenity::ShardManager>,
     /// `None` once the client has finished.
     task: Option<tokio::task::JoinHandle<Result<(), serenity::Error>>>,
+    /// Re-registers a guild's custom commands when they change.
+    custom_listener: tokio::task::JoinHandle<()>,
 }
 
 /// Checks the token, registers the commands (only when they changed), connects the gateway and
@@ -97,8 +106,10 @@ pub async fn start(cfg: &DiscordConfig, services: Services) -> anyhow::Result<Bo
         .context("registering slash commands with Discord")?;
 
     let data = Arc::new(BotData {
-        services: std::sync::RwLock::new(Some(services)),
+        services: std::sync::RwLock::new(Some(services.clone())),
         rest: rest.clone(),
+        dev_guild: cfg.dev_guild,
+        register_lock: tokio::sync::Mutex::new(()),
     });
     let bot_data = data.clone();
     let framework = poise::Framework::builder()
@@ -129,11 +140,17 @@ pub async fn start(cfg: &DiscordConfig, services: Services) -> anyhow::Result<Bo
         .await
         .context("building the Discord client")?;
     let shard_manager = client.shard_manager.clone();
+    let custom_listener = tokio::spawn(custom::listen(
+        bot_data.clone(),
+        client.cache.clone(),
+        services.store.bus().subscribe(custom::filter()),
+    ));
     let task = tokio::spawn(async move { client.start().await });
     Ok(Bot {
         data: bot_data,
         shard_manager,
         task: Some(task),
+        custom_listener,
     })
 }
 
@@ -156,6 +173,8 @@ impl Bot {
     /// Closes every shard and waits for the client to finish.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.shard_manager.shutdown_all().await;
+        self.custom_listener.abort();
+        let _ = self.custom_listener.await;
         self.data.release();
         let Some(task) = self.task else {
             return Ok(());

@@ -27,13 +27,23 @@ pub fn framework_options(
             })
         }),
         post_command: |ctx| Box::pin(log::record(ctx, crate::store::command_log::OUTCOME_OK)),
-        event_handler: |_ctx, event, _framework, data| {
+        event_handler: |ctx, event, _framework, data| {
             Box::pin(async move {
-                if let serenity::FullEvent::InteractionCreate {
-                    interaction: serenity::Interaction::Component(c),
-                } = event
-                {
-                    super::components::handle(data, &super::components::routes(), c).await;
+                match event {
+                    serenity::FullEvent::InteractionCreate {
+                        interaction: serenity::Interaction::Component(c),
+                    } => {
+                        super::components::handle(data, &super::components::routes(), c).await;
+                        super::guild_events::remember_member(data, c.guild_id, c.member.as_ref())
+                            .await;
+                    }
+                    serenity::FullEvent::InteractionCreate {
+                        interaction: serenity::Interaction::Command(c),
+                    } => {
+                        super::guild_events::remember_member(data, c.guild_id, c.member.as_deref())
+                            .await;
+                    }
+                    _ => super::guild_events::handle(ctx, event, data).await,
                 }
                 if let serenity::FullEvent::InteractionCreate {
                     interaction: serenity::Interaction::Modal(m),
@@ -124,21 +134,11 @@ pub async fn handle(err: FrameworkError<'_>) {
         FrameworkError::UnknownInteraction {
             interaction,
             framework,
+            ctx,
             ..
         } => {
-            tracing::warn!(name = %interaction.data.name, "interaction for a command Coffer doesn't have");
-            let body = serenity::CreateInteractionResponse::Message(
-                serenity::CreateInteractionResponseMessage::new()
-                    .content("This command isn't available any more.")
-                    .ephemeral(true),
-            );
-            let rest = &framework.user_data.rest;
-            if let Err(e) = rest
-                .interaction_callback(interaction.id.get(), &interaction.token, &body)
-                .await
-            {
-                tracing::warn!(error = %chain(&e), "could not answer an unknown interaction");
-            }
+            // Not one of ours: a guild's custom command, or a command that no longer exists.
+            super::custom::answer(ctx, framework.user_data, interaction).await;
         }
         FrameworkError::Setup { error, .. } => {
             tracing::error!(error = %chain(&error), "Discord setup failed");

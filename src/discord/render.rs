@@ -6,8 +6,14 @@ use chrono::{DateTime, Utc};
 use poise::serenity_prelude as serenity;
 
 use super::reply::Reply;
+
+mod shop;
 use crate::domain::{Account, GuildConfig, Transaction, UserId};
 use crate::economy::{AdjustOutcome, DailyOutcome, LeaderboardEntry, Page, TransferOutcome};
+pub use shop::{
+    inventory, item_changed, purchase, shop_item_message, shop_listing, stock_text, used,
+    ItemMessage,
+};
 
 pub mod tasks;
 pub use tasks::task_message;

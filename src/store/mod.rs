@@ -191,6 +191,11 @@ impl Store {
         })
     }
 
+    /// How many handles to this open database exist (this one included).
+    pub fn handle_count(&self) -> usize {
+        Arc::strong_count(&self.inner)
+    }
+
     pub fn path(&self) -> &Path {
         &self.inner.path
     }

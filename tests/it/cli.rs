@@ -387,6 +387,57 @@ fn run_without_a_token_serves_the_dashboard_says_the_bot_is_off_and_stops_cleanl
 }
 
 #[test]
+fn an_open_live_update_stream_does_not_hold_up_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Running::start(
+        dir.path(),
+        &[
+            ("ADMIN_USERNAME", "root"),
+            ("ADMIN_PASSWORD", "correct horse battery"),
+        ],
+    );
+    let body = r#"{"username":"root","password":"correct horse battery"}"#;
+    let mut s = TcpStream::connect(&app.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        s,
+        "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let json = resp.split_once("\r\n\r\n").unwrap().1;
+    let token = serde_json::from_str::<serde_json::Value>(json).unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut stream = TcpStream::connect(&app.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /api/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n\r\n"
+    )
+    .unwrap();
+    let mut first = [0u8; 64];
+    let n = stream.read(&mut first).unwrap();
+    assert!(
+        text(&first[..n]).starts_with("HTTP/1.1 200"),
+        "{}",
+        text(&first[..n])
+    );
+    let started = Instant::now();
+    let status = app.stop();
+    assert!(status.success());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "shutdown waited on the stream"
+    );
+}
+
+#[test]
 fn port_env_makes_coffer_listen_on_all_interfaces() {
     let dir = tempfile::tempdir().unwrap();
     // Find a free port, then hand it to PORT.

@@ -45,6 +45,10 @@ async fn startup_identifies_and_registers_commands_once_and_a_restart_registers_
             "give",
             "leaderboard",
             "history",
+            "shop",
+            "buy",
+            "inventory",
+            "use",
             "admin",
             "tasks",
             "claim",
@@ -52,7 +56,7 @@ async fn startup_identifies_and_registers_commands_once_and_a_restart_registers_
             "mytasks"
         ]
     );
-    let admin = &puts[0].body[5];
+    let admin = &puts[0].body[9];
     assert_eq!(
         admin["default_member_permissions"],
         json!("32"),

@@ -21,6 +21,8 @@ mod gateway;
 mod payloads;
 
 pub use extras::{dm_channel, FakeAttachment};
+pub use gateway::guild_json;
+
 use payloads::{collect_users, interaction_json, message_json, user_json};
 
 pub const APP_ID: u64 = 900_000_000_000_000_001;
@@ -243,6 +245,28 @@ impl FakeDiscord {
 
     /// Sends a slash-command interaction; returns its token.
     pub fn slash(&self, who: &Invoker, name: &str, options: Value) -> String {
+        self.slash_in(GUILD_ID, who, name, options)
+    }
+
+    /// Sends a slash-command interaction from `guild`; returns its token.
+    pub fn slash_in(&self, guild: u64, who: &Invoker, name: &str, options: Value) -> String {
+        self.command_interaction(guild, 2, who, name, options)
+    }
+
+    /// Sends an autocomplete interaction (mark the typed option `"focused": true`); returns its
+    /// token. See [`FakeDiscord::choices`].
+    pub fn autocomplete(&self, who: &Invoker, name: &str, options: Value) -> String {
+        self.command_interaction(GUILD_ID, 4, who, name, options)
+    }
+
+    fn command_interaction(
+        &self,
+        guild: u64,
+        kind: u8,
+        who: &Invoker,
+        name: &str,
+        options: Value,
+    ) -> String {
         let id = self.next_id();
         let token = format!("tok-{id}");
         let mut users = serde_json::Map::new();
@@ -264,11 +288,43 @@ impl FakeDiscord {
             "options": options,
             "resolved": { "users": users, "members": members },
         });
-        let d = interaction_json(id, &token, who, 2, data);
+        let mut d = interaction_json(id, &token, who, kind, data);
+        d["guild_id"] = json!(guild.to_string());
+        d["authorizing_integration_owners"] = json!({ "0": guild.to_string() });
         serde_json::from_value::<serenity::Interaction>(d.clone())
             .unwrap_or_else(|e| panic!("serenity would drop this INTERACTION_CREATE: {e}\n{d:#}"));
         self.dispatch("INTERACTION_CREATE", d);
         token
+    }
+
+    /// The autocomplete choices the bot answered to the interaction with `token`.
+    pub async fn choices(&self, token: &str) -> Vec<Value> {
+        let find = |f: &FakeDiscord| -> Option<Vec<Value>> {
+            f.calls().into_iter().find_map(|c| {
+                (c.path.contains(token) && c.path.ends_with("/callback") && c.body["type"] == 8)
+                    .then(|| {
+                        c.body["data"]["choices"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default()
+                    })
+            })
+        };
+        self.wait_until(
+            &format!("autocomplete choices for {token}"),
+            Duration::from_secs(10),
+            |f| find(f).is_some(),
+        )
+        .await;
+        find(self).expect("choices present")
+    }
+
+    /// Pushes a gateway event after checking that serenity parses it as that event.
+    pub fn dispatch_checked(&self, t: &str, d: Value) {
+        let ev = json!({ "t": t, "d": d });
+        serde_json::from_value::<serenity::Event>(ev.clone())
+            .unwrap_or_else(|e| panic!("serenity would drop this {t}: {e}\n{ev:#}"));
+        self.dispatch(t, d);
     }
 
     /// Sends a button click on a bot message; returns the interaction token.

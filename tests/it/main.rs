@@ -7,6 +7,7 @@
 
 mod cli;
 mod discord;
+mod discord_shop;
 mod discord_tasks;
 mod fake_discord;
 mod support;

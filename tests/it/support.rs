@@ -174,3 +174,31 @@ impl Drop for TestApp {
         }
     }
 }
+
+/// Runs `f` on the services of the store in `dir` before (or between) app runs, to set up data
+/// the scenario starts from. The app must not be running on `dir`.
+pub fn seed(dir: &tempfile::TempDir, f: impl FnOnce(&coffer::app::Services)) {
+    let text = format!(
+        "[storage]\ndata_dir = {:?}\n",
+        dir.path().display().to_string()
+    );
+    let config = Config::parse("seed.toml", &text, &BTreeMap::new()).expect("valid config");
+    let store = TestApp::open_store(&config);
+    f(&coffer::app::Services::new(store, false));
+}
+
+/// Waits until some captured log line satisfies `pred` (the app reports gateway events only in
+/// its logs and its store, and the store is locked while it runs).
+pub async fn wait_for_log(what: &str, pred: impl Fn(&str) -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        if logs().lines().any(&pred) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for a log line: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

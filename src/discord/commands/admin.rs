@@ -20,7 +20,9 @@ use crate::store::blocking;
         "super::admin_tasks::task",
         "super::admin_announce::announce",
         "super::admin_announce::embed",
-        "super::admin_config::config"
+        "super::admin_config::config",
+        "super::admin_shop::admin_shop",
+        "super::admin_custom::admin_command"
     ),
     subcommand_required,
     default_member_permissions = "MANAGE_GUILD",

@@ -5,8 +5,11 @@
 pub mod admin;
 pub mod admin_announce;
 pub mod admin_config;
+pub mod admin_custom;
+pub mod admin_shop;
 pub mod admin_tasks;
 pub mod economy;
+pub mod shop;
 pub mod tasks;
 
 use super::{BotError, Command, Ctx};
@@ -21,6 +24,10 @@ pub fn all() -> Vec<Command> {
         economy::give(),
         economy::leaderboard(),
         economy::history(),
+        shop::shop(),
+        shop::buy(),
+        shop::inventory(),
+        shop::use_item(),
         admin::admin(),
         tasks::tasks(),
         tasks::claim(),

@@ -162,7 +162,7 @@ impl FakeDiscord {
     }
 
     /// An autocomplete request (type 4); one option should have `"focused": true`.
-    pub fn autocomplete(&self, who: &Invoker, name: &str, options: Value) -> String {
+    pub fn autocomplete_request(&self, who: &Invoker, name: &str, options: Value) -> String {
         let data = json!({"id": "600000000000000001", "name": name, "type": 1, "options": options});
         self.send_interaction(who, 4, data, None)
     }
@@ -195,7 +195,7 @@ impl FakeDiscord {
     }
 
     /// The choices of an autocomplete answer, as (name, value).
-    pub async fn choices(&self, token: &str) -> Vec<(String, String)> {
+    pub async fn choice_pairs(&self, token: &str) -> Vec<(String, String)> {
         let c = self.callback(token).await;
         assert_eq!(c.body["type"], json!(8), "an autocomplete answer: {c:#?}");
         c.body["data"]["choices"]
