@@ -20,6 +20,8 @@ pub struct Reply {
     pub content: Option<String>,
     pub embeds: Vec<serenity::CreateEmbed>,
     pub ephemeral: bool,
+    /// Button rows (at most 5 rows of 5, Discord's limit).
+    pub components: Vec<serenity::CreateActionRow>,
 }
 
 impl Reply {
@@ -29,6 +31,7 @@ impl Reply {
             content: Some(text.into()),
             embeds: Vec::new(),
             ephemeral: true,
+            components: Vec::new(),
         }
     }
 
@@ -45,7 +48,19 @@ impl Reply {
             content: None,
             embeds: vec![embed],
             ephemeral,
+            components: Vec::new(),
         }
+    }
+
+    /// Adds buttons, five to a row; past Discord's 25 the rest are left out.
+    pub fn with_buttons(mut self, buttons: Vec<serenity::CreateButton>) -> Reply {
+        let rows: Vec<Vec<serenity::CreateButton>> =
+            buttons.chunks(5).take(5).map(<[_]>::to_vec).collect();
+        self.components = rows
+            .into_iter()
+            .map(serenity::CreateActionRow::Buttons)
+            .collect();
+        self
     }
 
     pub(crate) fn message(&self) -> serenity::CreateInteractionResponseMessage {
@@ -55,6 +70,9 @@ impl Reply {
             .allowed_mentions(serenity::CreateAllowedMentions::new());
         if let Some(c) = &self.content {
             m = m.content(c.clone());
+        }
+        if !self.components.is_empty() {
+            m = m.components(self.components.clone());
         }
         m
     }
@@ -67,6 +85,9 @@ impl Reply {
         if let Some(c) = &self.content {
             m = m.content(c.clone());
         }
+        if !self.components.is_empty() {
+            m = m.components(self.components.clone());
+        }
         m
     }
 
@@ -76,6 +97,9 @@ impl Reply {
             .allowed_mentions(serenity::CreateAllowedMentions::new());
         if let Some(c) = &self.content {
             m = m.content(c.clone());
+        }
+        if !self.components.is_empty() {
+            m = m.components(self.components.clone());
         }
         m
     }

@@ -149,6 +149,14 @@ async fn scenario_4_buying_by_button_and_command_changes_stock_and_balance_once(
         listing.text()
     );
     assert!(!listing.text().contains("Secret"), "{}", listing.text());
+    // Buy buttons for what can be bought now: not the sold-out ticket, not hidden items.
+    let buttons = listing.button_ids();
+    assert!(!buttons.is_empty(), "{:#}", listing.message);
+    assert!(!buttons.contains(&"shop:buy:1".to_owned()), "{buttons:?}");
+    assert!(
+        buttons.iter().all(|b| b.starts_with("shop:buy:")),
+        "{buttons:?}"
+    );
 
     let (config, _dir) = (app.config.clone(), app.dir.clone());
     app.stop().await.expect("clean stop");

@@ -285,6 +285,7 @@ async fn scenario_5_claim_submit_accept_pays_once_and_reject_with_a_reason_reope
         "{}",
         listed.text()
     );
+    assert_eq!(listed.button_ids(), vec!["task:claim:1".to_owned()]);
 
     let (config, _dir) = (app.config.clone(), app.dir.clone());
     app.stop().await.expect("clean stop");

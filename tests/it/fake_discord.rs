@@ -113,6 +113,17 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// The custom ids of every button on the message, in order.
+    pub fn button_ids(&self) -> Vec<String> {
+        self.message["components"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+            .filter_map(|b| b["custom_id"].as_str().map(str::to_owned))
+            .collect()
+    }
+
     /// Content plus every embed's title, description, fields and footer, for assertions.
     pub fn text(&self) -> String {
         let mut out = self.message["content"].as_str().unwrap_or("").to_owned();

@@ -107,7 +107,23 @@ pub fn shop_listing(
         &footer,
         limits::FOOTER,
     )));
-    Reply::embed(embed, false)
+    let mut for_sale: Vec<&Item> = items
+        .iter()
+        .filter(|i| i.is_for_sale() && i.stock != Stock::Limited(0))
+        .collect();
+    for_sale.sort_by_key(|i| i.name.to_lowercase());
+    let buttons = for_sale
+        .into_iter()
+        .map(|i| {
+            serenity::CreateButton::new(ShopButton::Buy(i.id).custom_id())
+                .label(super::tasks::button_label(
+                    "Buy",
+                    &format!("{} ({})", i.name, cfg.fmt_amount(i.price.get())),
+                ))
+                .style(serenity::ButtonStyle::Success)
+        })
+        .collect();
+    Reply::embed(embed, false).with_buttons(buttons)
 }
 
 /// Whole lines up to the field value limit, with "…" when some did not fit.

@@ -131,9 +131,31 @@ pub fn task_list(cfg: &GuildConfig, tasks: &[Task], total: u64) -> Reply {
         .colour(PURPLE)
         .description(body)
         .footer(serenity::CreateEmbedFooter::new(format!(
-            "{total} open · claim one with /claim"
+            "{total} open · claim one with /claim or a button"
         )));
-    Reply::embed(embed, false)
+    let buttons = tasks
+        .iter()
+        .filter(|t| t.has_room())
+        .map(|t| {
+            serenity::CreateButton::new(
+                crate::discord::tasks::TaskAction::Claim { task: t.id }.custom_id(),
+            )
+            .label(button_label("Claim", &t.name))
+            .style(serenity::ButtonStyle::Primary)
+        })
+        .collect();
+    Reply::embed(embed, false).with_buttons(buttons)
+}
+
+/// "Claim: Write a guide", cut to Discord's 80-character button label limit.
+pub fn button_label(verb: &str, name: &str) -> String {
+    let label = format!("{verb}: {name}");
+    if label.chars().count() <= 80 {
+        label
+    } else {
+        let cut: String = label.chars().take(79).collect();
+        format!("{cut}…")
+    }
 }
 
 fn status_label(s: ClaimStatus) -> &'static str {
