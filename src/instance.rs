@@ -26,7 +26,7 @@ const MAX_NOTICE_CHARS: usize = 500;
 const MAX_ACTIVITY_CHARS: usize = 128;
 
 /// Settings changeable while running (the per-guild defaults come from the config file).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct RuntimeSettings {
     /// A banner the dashboard shows every admin; `None` = none.

@@ -25,10 +25,8 @@ fn instance(svc: &Services) -> Instance {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SettingsView {
     /// The settings a new server starts with, from `config.toml` (read-only here).
-    #[schema(value_type = Object)]
     pub guild_defaults: crate::domain::GuildConfig,
     /// Changeable with `PUT /api/settings`: `dashboard_notice`, `log_buffer_level`.
-    #[schema(value_type = Object)]
     pub runtime: RuntimeSettings,
     pub discord_enabled: bool,
     pub version: String,
@@ -55,9 +53,9 @@ pub async fn get_settings(State(s): State<WebState>, _auth: Auth) -> ApiResult<J
 /// `log_buffer_level` (trace, debug, info, warn, error). Unknown keys or bad values: 422
 /// naming the key. The config-file defaults can't be changed here.
 #[utoipa::path(put, path = "/api/settings", tag = "instance",
-    request_body = serde_json::Value,
+    request_body(content = RuntimeSettings, description = "A merge patch: any subset of these keys"),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value, description = "The runtime settings"),
+    responses((status = 200, body = RuntimeSettings, description = "The runtime settings"),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_settings(
     State(s): State<WebState>,
