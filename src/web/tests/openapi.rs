@@ -242,9 +242,4 @@ fn writes_reference_request_and_response_schemas() {
         listed["items"]["$ref"], "#/components/schemas/Item",
         "{listed}"
     );
-    std::fs::write(
-        std::env::temp_dir().join("coffer-openapi.json"),
-        serde_json::to_string_pretty(&doc).unwrap(),
-    )
-    .unwrap();
 }
