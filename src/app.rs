@@ -28,6 +28,8 @@ pub struct Services {
     pub custom: CustomCommands,
     pub guilds: Guilds,
     pub discord_enabled: bool,
+    /// The Discord connection's live state (the Discord side updates it, the web reports it).
+    pub bot: crate::bot_state::BotStatus,
 }
 
 impl Services {
@@ -42,6 +44,7 @@ impl Services {
             economy,
             store,
             discord_enabled,
+            bot: crate::bot_state::BotStatus::new(discord_enabled),
         }
     }
 }

@@ -3,7 +3,8 @@
 //! entry and an event there, so it shows in `/api/audit/0` and on the event stream.
 //!
 //! Restart: `request_restart` only records the request and publishes `RestartRequested`; the
-//! Discord side (when it runs) reconnects on that event. Nothing in the web process exits.
+//! Discord side (`discord/presence.rs`, when it runs) restarts its shards on that event. Nothing
+//! in the process exits.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -25,7 +26,7 @@ const MAX_NOTICE_CHARS: usize = 500;
 const MAX_ACTIVITY_CHARS: usize = 128;
 
 /// Settings changeable while running (the per-guild defaults come from the config file).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct RuntimeSettings {
     /// A banner the dashboard shows every admin; `None` = none.

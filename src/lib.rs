@@ -4,6 +4,7 @@
 pub mod admins;
 pub mod announce;
 pub mod app;
+pub mod bot_state;
 pub mod clock;
 pub mod config;
 pub mod custom;

@@ -12,7 +12,7 @@ use crate::store::audit::snapshot;
 use crate::store::outbox::SyncKind;
 use crate::store::{StoreError, WriteCtx};
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewEmbedTemplate {
     pub name: String,
@@ -21,7 +21,7 @@ pub struct NewEmbedTemplate {
 }
 
 /// An edit: absent fields stay; `"channel": null` un-posts the embed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct EmbedTemplatePatch {
     pub name: Option<String>,

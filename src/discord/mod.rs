@@ -11,6 +11,7 @@ pub mod guild_events;
 mod log;
 pub mod on_error;
 pub mod outbound;
+pub mod presence;
 pub mod register;
 pub mod render;
 pub mod reply;
@@ -73,6 +74,9 @@ pub struct Bot {
     task: Option<tokio::task::JoinHandle<Result<(), serenity::Error>>>,
     /// Re-registers a guild's custom commands when they change.
     custom_listener: tokio::task::JoinHandle<()>,
+    /// Applies presence changes and restart requests.
+    presence_listener: tokio::task::JoinHandle<()>,
+    status: crate::bot_state::BotStatus,
 }
 
 /// Checks the token, registers the commands (only when they changed), connects the gateway and
@@ -135,15 +139,30 @@ pub async fn start(cfg: &DiscordConfig, services: Services) -> anyhow::Result<Bo
     if cfg.members_intent {
         intents |= serenity::GatewayIntents::GUILD_MEMBERS;
     }
-    let mut client = serenity::ClientBuilder::new_with_http(http.build(), intents)
+    // The stored presence goes out with IDENTIFY; later changes go to every shard.
+    let (activity, online) = presence::presence_data(&presence::stored_presence(&bot_data).await);
+    let mut builder = serenity::ClientBuilder::new_with_http(http.build(), intents)
         .framework(framework)
-        .await
-        .context("building the Discord client")?;
+        .event_handler(presence::StatusHandler {
+            data: bot_data.clone(),
+            status: services.bot.clone(),
+        })
+        .status(online);
+    if let Some(activity) = activity {
+        builder = builder.activity(activity);
+    }
+    let mut client = builder.await.context("building the Discord client")?;
     let shard_manager = client.shard_manager.clone();
     let custom_listener = tokio::spawn(custom::listen(
         bot_data.clone(),
         client.cache.clone(),
         services.store.bus().subscribe(custom::filter()),
+    ));
+    let presence_listener = tokio::spawn(presence::listen(
+        bot_data.clone(),
+        shard_manager.clone(),
+        services.bot.clone(),
+        services.store.bus().subscribe(presence::filter()),
     ));
     let task = tokio::spawn(async move { client.start().await });
     Ok(Bot {
@@ -151,6 +170,8 @@ pub async fn start(cfg: &DiscordConfig, services: Services) -> anyhow::Result<Bo
         shard_manager,
         task: Some(task),
         custom_listener,
+        presence_listener,
+        status: services.bot.clone(),
     })
 }
 
@@ -172,9 +193,14 @@ impl Bot {
 
     /// Closes every shard and waits for the client to finish.
     pub async fn stop(self) -> anyhow::Result<()> {
+        // First, so no restart it is doing races the shutdown.
+        self.presence_listener.abort();
+        let _ = self.presence_listener.await;
         self.shard_manager.shutdown_all().await;
         self.custom_listener.abort();
         let _ = self.custom_listener.await;
+        self.status
+            .set_connection(crate::bot_state::Connection::Off);
         self.data.release();
         let Some(task) = self.task else {
             return Ok(());

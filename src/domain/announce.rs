@@ -11,7 +11,7 @@ use super::money::group_thousands;
 use super::Actor;
 
 /// A message Coffer posts and keeps in sync (outbox kind `announcement`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Announcement {
     pub id: u64,
     /// For the dashboard list; not shown on Discord unless the embed uses it.
@@ -40,7 +40,7 @@ impl Announcement {
 
 /// Input for a new announcement. `channel: None` uses the guild's announcement channel;
 /// `embed_template` copies a stored template's embed when `embed` is not given.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewAnnouncement {
     pub title: String,
@@ -54,7 +54,7 @@ pub struct NewAnnouncement {
 }
 
 /// An edit: absent fields stay as they are; `"embed": null` / `"scheduled_at": null` clear.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AnnouncementPatch {
     pub title: Option<String>,

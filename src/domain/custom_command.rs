@@ -28,7 +28,7 @@ pub const BUILT_IN_COMMANDS: [&str; 14] = [
 
 pub const NAME_MAX: usize = 32;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CustomCommand {
     pub name: String,
     pub response: String,

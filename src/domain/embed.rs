@@ -24,7 +24,7 @@ pub mod limits {
     pub const URL: usize = 2048;
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EmbedField {
     pub name: String,
     pub value: String,
@@ -32,14 +32,14 @@ pub struct EmbedField {
     pub inline: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EmbedFooter {
     pub text: String,
     #[serde(default)]
     pub icon_url: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EmbedAuthor {
     pub name: String,
     #[serde(default)]
@@ -49,7 +49,7 @@ pub struct EmbedAuthor {
 }
 
 /// A Discord embed. `None`/empty parts are left out of the message.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Embed {
     pub title: Option<String>,
@@ -241,7 +241,7 @@ pub fn truncate_chars(s: &str, max: usize) -> String {
 
 /// A stored, named, reusable embed. With a `channel` it is also posted there and kept in sync
 /// (outbox kind `embed`); without one it is only a template for announcements.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EmbedTemplate {
     pub id: u64,
     pub name: String,

@@ -8,7 +8,7 @@ use super::ids::{ChannelId, RoleId};
 use super::money::MAX_AMOUNT;
 
 /// When `/daily` becomes available again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DailyReset {
     /// `daily_cooldown_hours` after the last claim.
@@ -18,7 +18,7 @@ pub enum DailyReset {
     UtcMidnight,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Features {
     pub currency: bool,
@@ -38,7 +38,7 @@ impl Default for Features {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct GuildConfig {
     pub currency_name: String,

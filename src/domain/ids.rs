@@ -1,5 +1,6 @@
 //! Our own id newtypes. Serenity's ids never travel past `discord/`; these do.
-//! They serialize as strings in JSON (Discord snowflakes overflow JavaScript numbers).
+//! They serialize as strings in JSON (Discord snowflakes overflow JavaScript numbers), and the
+//! OpenAPI document says so (`type: string`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -9,7 +10,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 macro_rules! snowflake {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, utoipa::ToSchema)]
+        #[schema(value_type = String, example = "123456789012345678")]
         pub struct $name(pub u64);
 
         impl $name {

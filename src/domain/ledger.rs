@@ -10,7 +10,19 @@ use super::ids::{GuildId, UserId};
 use super::money::Money;
 
 /// Why a balance changed. Names follow the old bot's `type` field where they overlap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum TxKind {
     Initial,
@@ -78,7 +90,7 @@ impl std::fmt::Display for TxKind {
 }
 
 /// Who caused a change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", content = "id", rename_all = "snake_case")]
 pub enum Actor {
     /// Coffer itself (starting balance, scheduled work, migrations).
@@ -103,7 +115,7 @@ impl std::fmt::Display for Actor {
 }
 
 /// Which door a change came through. `discord_command` matches the old bot's metadata.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     DiscordCommand,
@@ -116,7 +128,7 @@ pub enum Source {
 }
 
 /// One balance change. Immutable once written: corrections are new `refund` entries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Transaction {
     /// Unique within the guild, increasing in commit order.
     pub id: u64,

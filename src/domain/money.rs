@@ -13,9 +13,21 @@ pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
 
 /// An amount of currency. Balances are never negative; ledger deltas can be.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(transparent)]
+#[schema(value_type = i64)]
 pub struct Money(i64);
 
 impl Money {

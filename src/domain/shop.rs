@@ -67,6 +67,20 @@ impl Stock {
     }
 }
 
+impl utoipa::PartialSchema for Stock {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(-1))
+            .description(Some("Units left; `-1` = unlimited."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Stock {}
+
 impl From<Stock> for i64 {
     fn from(s: Stock) -> i64 {
         s.raw()
@@ -102,7 +116,7 @@ fn unlimited() -> i64 {
 }
 
 /// A shop item as stored and as the JSON API shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Item {
     pub id: u64,
     pub name: String,
@@ -226,7 +240,7 @@ impl AsRef<str> for ItemName {
 }
 
 /// An item as an admin typed it (create form, JSON body). `validate` turns it into an `ItemSpec`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ItemInput {
     pub name: String,
     #[serde(default)]
@@ -373,7 +387,7 @@ pub struct ItemSpec {
 
 /// A partial edit: absent fields stay as they are; for the nullable ones (`emoji`, `role_id`,
 /// `max_per_user`, `use_message`) an explicit `null` clears the value.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ItemPatch {
     pub name: Option<String>,

@@ -18,7 +18,7 @@ use super::money::Money;
 pub use input::{clean_reason, NewTask, Proof, TaskPatch, MAX_DURATION_HOURS};
 
 /// Whether a task can be claimed. Field values follow the old bot (`active`, `closed`, `expired`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     Active,
@@ -45,7 +45,7 @@ impl TaskStatus {
 }
 
 /// A task (bounty) members can claim. Message ids live in the sync outbox, not here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Task {
     pub id: u64,
     pub name: String,
@@ -120,7 +120,7 @@ fn task_expired(name: &str) -> DomainError {
 }
 
 /// Where a claim is in its life. Stored names follow the old bot (`in_progress`, ...).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimStatus {
     InProgress,
@@ -248,7 +248,7 @@ fn claim_expired() -> DomainError {
 
 /// One member's claim on one task (at most one per task and member: re-claiming replaces an
 /// expired claim). Field names follow the old bot's `user_tasks` records.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Claim {
     pub task_id: u64,
     pub user: UserId,

@@ -25,7 +25,7 @@ pub fn next_daily_at(last: DateTime<Utc>, cfg: &GuildConfig) -> DateTime<Utc> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: u64,

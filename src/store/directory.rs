@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{decode, encode, tables, StoreError, Tables, View, WriteCtx};
 use crate::domain::{ChannelId, RoleId, UserId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelKind {
     #[default]
@@ -21,7 +21,7 @@ pub enum ChannelKind {
     Other,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChannelInfo {
     pub id: ChannelId,
     pub name: String,
@@ -32,7 +32,7 @@ pub struct ChannelInfo {
     pub parent: Option<ChannelId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RoleInfo {
     pub id: RoleId,
     pub name: String,
@@ -45,7 +45,7 @@ pub struct RoleInfo {
     pub managed: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MemberInfo {
     pub user: UserId,
     /// The account's username.

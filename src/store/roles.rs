@@ -10,7 +10,7 @@ use super::{decode, encode, tables, StoreError, Tables, View, WriteCtx};
 use crate::domain::{RoleId, UserId};
 use crate::events::EventKind;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantState {
     Pending,
@@ -18,7 +18,7 @@ pub enum GrantState {
     Failed,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RoleGrant {
     pub id: u64,
     pub user: UserId,

@@ -36,7 +36,7 @@ pub struct Tasks {
 
 /// What `accept` did: the claim as accepted, the task with its new completed count, the reward
 /// entry and the recorded role grant (when the task gives a role).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AcceptOutcome {
     pub claim: Claim,
     pub task: Task,

@@ -32,7 +32,7 @@ impl TaskFilter {
 }
 
 /// A claim together with the task it is on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ClaimWithTask {
     pub task: Task,
     pub claim: Claim,

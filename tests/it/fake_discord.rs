@@ -61,6 +61,8 @@ struct State {
     gateway_url: Mutex<String>,
     session: Mutex<Option<mpsc::UnboundedSender<Value>>>,
     identifies: Mutex<Vec<Value>>,
+    /// Every gateway frame the bot sent except heartbeats, in order (all sessions).
+    frames: Mutex<Vec<Value>>,
     next_id: AtomicU64,
 }
 
@@ -203,6 +205,18 @@ impl FakeDiscord {
     /// IDENTIFY payloads received on the gateway.
     pub fn identifies(&self) -> Vec<Value> {
         self.state.identifies.lock().unwrap().clone()
+    }
+
+    /// Gateway frames with opcode `op` the bot sent (heartbeats are not recorded).
+    pub fn gateway_frames(&self, op: u64) -> Vec<Value> {
+        self.state
+            .frames
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|f| f["op"] == json!(op))
+            .cloned()
+            .collect()
     }
 
     /// Waits until `cond` holds over the recorded state (REST calls, identifies), or panics

@@ -5,6 +5,7 @@
 // Large `json!` payloads (a whole GUILD_CREATE) need more macro recursion.
 #![recursion_limit = "256"]
 
+mod bot_status;
 mod cli;
 mod discord;
 mod discord_shop;

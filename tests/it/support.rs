@@ -69,9 +69,15 @@ pub fn assert_no_dropped_payloads() {
     );
 }
 
+/// The dashboard account every `TestApp` has (set through `ADMIN_USERNAME`/`ADMIN_PASSWORD`).
+pub const ADMIN: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "it-admin-password-1";
+
 /// A running Coffer.
 pub struct TestApp {
     pub config: Config,
+    /// Where the web API listens (`http://{web}/api/...`).
+    pub web: std::net::SocketAddr,
     pub clock: Arc<ManualClock>,
     pub dir: Arc<tempfile::TempDir>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -107,6 +113,8 @@ impl TestApp {
         let env: BTreeMap<String, String> = [
             ("DISCORD_TOKEN", "fake-token"),
             ("DISCORD_API_BASE", fake.base_url.as_str()),
+            ("ADMIN_USERNAME", ADMIN),
+            ("ADMIN_PASSWORD", ADMIN_PASSWORD),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -121,6 +129,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
+        let web = listener.local_addr().expect("web addr");
         let (tx, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(coffer::app::run_until(
             config.clone(),
@@ -132,11 +141,63 @@ impl TestApp {
         ));
         TestApp {
             config,
+            web,
             clock,
             dir,
             shutdown: Some(tx),
             handle: Some(handle),
         }
+    }
+
+    /// Calls the web API: `method path` with an optional Bearer token and JSON body; returns
+    /// the status and the JSON answer (`Null` when empty).
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = reqwest::Client::new().request(method, format!("http://{}{path}", self.web));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        let res = req.send().await.expect("web API reachable");
+        let status = res.status().as_u16();
+        let text = res.text().await.expect("web API body");
+        let json = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+        };
+        (status, json)
+    }
+
+    /// Logs in as `ADMIN` and returns the access token (retrying while the app starts).
+    pub async fn login(&self) -> String {
+        let body = serde_json::json!({"username": ADMIN, "password": ADMIN_PASSWORD});
+        for _ in 0..100 {
+            let res = reqwest::Client::new()
+                .post(format!("http://{}/api/auth/login", self.web))
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await;
+            if let Ok(res) = res {
+                let status = res.status().as_u16();
+                let v: serde_json::Value =
+                    serde_json::from_str(&res.text().await.unwrap_or_default()).unwrap_or_default();
+                assert_eq!(status, 200, "login: {v}");
+                return v["access_token"].as_str().expect("access token").to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the web API did not come up");
     }
 
     /// Waits for `run_until` to return on its own (a start-up failure).

@@ -16,7 +16,7 @@ const MAX_CLAIMS: i64 = 100_000;
 const MAX_ATTACHMENTS: usize = 10;
 
 /// What an admin fills in to create a task.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct NewTask {
     pub name: String,
@@ -79,7 +79,7 @@ impl NewTask {
 
 /// An edit: `None` leaves a field as it is. For `expires_at`, `role_id` and `role_name`,
 /// `Some(None)` (JSON `null`) clears it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct TaskPatch {
     pub name: Option<String>,
@@ -139,7 +139,7 @@ impl TaskPatch {
 }
 
 /// What a claimant submits: text and/or attachment URLs.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Proof {
     pub content: String,

@@ -32,7 +32,7 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "/api/{server_id}/announcements", tag = "announcements",
     params(("server_id" = String, Path), ListQuery),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value, description = "{items, total, offset, limit}"),
+    responses((status = 200, body = Page<Announcement>, description = "{items, total, offset, limit}"),
         (status = 400, body = ErrorBody)))]
 pub async fn list_announcements(
     State(s): State<WebState>,
@@ -57,9 +57,9 @@ pub async fn list_announcements(
 /// announcement channel), `pinned`, `scheduled_at`.
 #[utoipa::path(post, path = "/api/{server_id}/announcements", tag = "announcements",
     params(("server_id" = String, Path)),
-    request_body = serde_json::Value,
+    request_body = NewAnnouncement,
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 201, body = serde_json::Value), (status = 400, body = ErrorBody),
+    responses((status = 201, body = Announcement), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_announcement(
     State(s): State<WebState>,
@@ -79,7 +79,7 @@ pub async fn create_announcement(
 #[utoipa::path(get, path = "/api/{server_id}/announcements/{announcement_id}", tag = "announcements",
     params(("server_id" = String, Path), ("announcement_id" = u64, Path)),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Announcement), (status = 404, body = ErrorBody)))]
 pub async fn get_announcement(
     State(s): State<WebState>,
     _auth: Auth,
@@ -94,9 +94,9 @@ pub async fn get_announcement(
 /// stay; `"embed": null` and `"scheduled_at": null` clear.
 #[utoipa::path(put, path = "/api/{server_id}/announcements/{announcement_id}", tag = "announcements",
     params(("server_id" = String, Path), ("announcement_id" = u64, Path)),
-    request_body = serde_json::Value,
+    request_body = AnnouncementPatch,
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorBody),
+    responses((status = 200, body = Announcement), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn edit_announcement(
     State(s): State<WebState>,
@@ -134,7 +134,7 @@ fn delete_flag(q: &DeleteMessageFlag, body: &Bytes) -> ApiResult<bool> {
     params(("server_id" = String, Path), ("announcement_id" = u64, Path), DeleteMessageFlag),
     request_body(content = DeleteMessageFlag, description = "Optional"),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value, description = "The deleted announcement"),
+    responses((status = 200, body = Announcement, description = "The deleted announcement"),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete_announcement(
     State(s): State<WebState>,
@@ -158,7 +158,7 @@ pub async fn delete_announcement(
 #[utoipa::path(post, path = "/api/{server_id}/announcements/{announcement_id}/pin", tag = "announcements",
     params(("server_id" = String, Path), ("announcement_id" = u64, Path)),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Announcement), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn pin(
     State(s): State<WebState>,
     auth: Auth,
@@ -174,7 +174,7 @@ pub async fn pin(
 #[utoipa::path(post, path = "/api/{server_id}/announcements/{announcement_id}/unpin", tag = "announcements",
     params(("server_id" = String, Path), ("announcement_id" = u64, Path)),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Announcement), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn unpin(
     State(s): State<WebState>,
     auth: Auth,
@@ -202,7 +202,7 @@ pub struct AnnounceTaskRequest {
     params(("server_id" = String, Path), ("task_id" = u64, Path)),
     request_body(content = AnnounceTaskRequest, description = "Optional"),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 201, body = serde_json::Value), (status = 403, body = ErrorBody),
+    responses((status = 201, body = Announcement), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn announce_task(
     State(s): State<WebState>,
@@ -225,7 +225,7 @@ pub async fn announce_task(
 #[utoipa::path(get, path = "/api/{server_id}/embeds", tag = "announcements",
     params(("server_id" = String, Path)),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = Vec<serde_json::Value>)))]
+    responses((status = 200, body = Vec<EmbedTemplate>)))]
 pub async fn list_embeds(
     State(s): State<WebState>,
     _auth: Auth,
@@ -239,9 +239,9 @@ pub async fn list_embeds(
 /// Creates an embed template (admin). Body: `name`, `embed`, `channel`.
 #[utoipa::path(post, path = "/api/{server_id}/embeds", tag = "announcements",
     params(("server_id" = String, Path)),
-    request_body = serde_json::Value,
+    request_body = NewEmbedTemplate,
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 201, body = serde_json::Value), (status = 400, body = ErrorBody),
+    responses((status = 201, body = EmbedTemplate), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_embed(
     State(s): State<WebState>,
@@ -261,7 +261,7 @@ pub async fn create_embed(
 #[utoipa::path(get, path = "/api/{server_id}/embeds/{embed_id}", tag = "announcements",
     params(("server_id" = String, Path), ("embed_id" = u64, Path)),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = EmbedTemplate), (status = 404, body = ErrorBody)))]
 pub async fn get_embed(
     State(s): State<WebState>,
     _auth: Auth,
@@ -275,9 +275,9 @@ pub async fn get_embed(
 /// Edits an embed template (admin); `"channel": null` takes its posted copy down.
 #[utoipa::path(put, path = "/api/{server_id}/embeds/{embed_id}", tag = "announcements",
     params(("server_id" = String, Path), ("embed_id" = u64, Path)),
-    request_body = serde_json::Value,
+    request_body = EmbedTemplatePatch,
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorBody),
+    responses((status = 200, body = EmbedTemplate), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn edit_embed(
     State(s): State<WebState>,
@@ -299,7 +299,7 @@ pub async fn edit_embed(
 #[utoipa::path(delete, path = "/api/{server_id}/embeds/{embed_id}", tag = "announcements",
     params(("server_id" = String, Path), ("embed_id" = u64, Path), DeleteMessageFlag),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value, description = "The deleted template"),
+    responses((status = 200, body = EmbedTemplate, description = "The deleted template"),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete_embed(
     State(s): State<WebState>,

@@ -84,7 +84,7 @@ async fn delete(
 #[utoipa::path(get, path = "/api/commands", tag = "commands",
     params(ServerQuery),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = Vec<serde_json::Value>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Vec<CustomCommand>), (status = 400, body = ErrorBody)))]
 pub async fn list_legacy(
     State(s): State<WebState>,
     _auth: Auth,
@@ -99,7 +99,7 @@ pub async fn list_legacy(
     params(ServerQuery),
     request_body = CommandRequest,
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 201, body = serde_json::Value), (status = 400, body = ErrorBody),
+    responses((status = 201, body = CustomCommand), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_legacy(
     State(s): State<WebState>,
@@ -114,7 +114,7 @@ pub async fn create_legacy(
 #[utoipa::path(delete, path = "/api/commands/{name}", tag = "commands",
     params(("name" = String, Path), ServerQuery),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value, description = "The deleted command"),
+    responses((status = 200, body = CustomCommand, description = "The deleted command"),
         (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete_legacy(
     State(s): State<WebState>,
@@ -129,7 +129,7 @@ pub async fn delete_legacy(
 #[utoipa::path(get, path = "/api/{server_id}/commands", tag = "commands",
     params(("server_id" = String, Path)),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = Vec<serde_json::Value>)))]
+    responses((status = 200, body = Vec<CustomCommand>)))]
 pub async fn list_commands(
     State(s): State<WebState>,
     _auth: Auth,
@@ -143,7 +143,7 @@ pub async fn list_commands(
     params(("server_id" = String, Path)),
     request_body = CommandRequest,
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 201, body = serde_json::Value), (status = 400, body = ErrorBody),
+    responses((status = 201, body = CustomCommand), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_command(
     State(s): State<WebState>,
@@ -158,7 +158,7 @@ pub async fn create_command(
 #[utoipa::path(delete, path = "/api/{server_id}/commands/{name}", tag = "commands",
     params(("server_id" = String, Path), ("name" = String, Path)),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value, description = "The deleted command"),
+    responses((status = 200, body = CustomCommand, description = "The deleted command"),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete_command(
     State(s): State<WebState>,

@@ -19,7 +19,7 @@ use crate::web::WebState;
 #[utoipa::path(get, path = "/api/{server_id}/config", tag = "config",
     params(("server_id" = String, Path)),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = GuildConfig), (status = 401, body = ErrorBody)))]
 pub async fn get_config(
     State(s): State<WebState>,
     _auth: Auth,
@@ -35,9 +35,9 @@ pub async fn get_config(
 /// refused with 422 naming it (`details.field`), and nothing changes.
 #[utoipa::path(put, path = "/api/{server_id}/config", tag = "config",
     params(("server_id" = String, Path)),
-    request_body = serde_json::Value,
+    request_body(content = GuildConfig, description = "A merge patch: any subset of these keys"),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value, description = "The settings after the change"),
+    responses((status = 200, body = GuildConfig, description = "The settings after the change"),
         (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_config(
     State(s): State<WebState>,
@@ -66,7 +66,7 @@ pub struct ChannelQuery {
 #[utoipa::path(get, path = "/api/{server_id}/channels", tag = "config",
     params(("server_id" = String, Path), ChannelQuery),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = Vec<serde_json::Value>)))]
+    responses((status = 200, body = Vec<ChannelInfo>)))]
 pub async fn channels(
     State(s): State<WebState>,
     _auth: Auth,
@@ -83,7 +83,7 @@ pub async fn channels(
 #[utoipa::path(get, path = "/api/{server_id}/roles", tag = "config",
     params(("server_id" = String, Path)),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = Vec<serde_json::Value>)))]
+    responses((status = 200, body = Vec<RoleInfo>)))]
 pub async fn roles(
     State(s): State<WebState>,
     _auth: Auth,
@@ -105,7 +105,6 @@ pub struct MemberQuery {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MemberPage {
     /// `user`, `name`, `display_name`, `avatar_url`, `seen_at`.
-    #[schema(value_type = Vec<Object>)]
     pub items: Vec<MemberInfo>,
     pub total: u64,
     pub offset: u64,
@@ -152,7 +151,7 @@ pub struct GrantQuery {
 #[utoipa::path(get, path = "/api/{server_id}/role-grants", tag = "config",
     params(("server_id" = String, Path), GrantQuery),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = Vec<serde_json::Value>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Vec<RoleGrant>), (status = 400, body = ErrorBody)))]
 pub async fn role_grants(
     State(s): State<WebState>,
     _auth: Auth,
@@ -203,7 +202,7 @@ fn parse_kind(s: &str) -> ApiResult<SyncKind> {
 #[utoipa::path(get, path = "/api/{server_id}/sync", tag = "sync",
     params(("server_id" = String, Path), SyncQuery),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = Vec<serde_json::Value>), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = Vec<SyncRecord>), (status = 400, body = ErrorBody)))]
 pub async fn sync_records(
     State(s): State<WebState>,
     _auth: Auth,
@@ -239,7 +238,7 @@ pub async fn sync_records(
         ("kind" = String, Path, description = "task, shop_item, announcement or embed"),
         ("object_id" = u64, Path)),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorBody),
+    responses((status = 200, body = SyncRecord), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn retry_sync(
     State(s): State<WebState>,
@@ -263,7 +262,7 @@ pub async fn retry_sync(
         ("kind" = String, Path, description = "task, shop_item, announcement or embed"),
         ("object_id" = u64, Path)),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorBody),
+    responses((status = 200, body = SyncRecord), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn repost_sync(
     State(s): State<WebState>,

@@ -25,10 +25,8 @@ fn instance(svc: &Services) -> Instance {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SettingsView {
     /// The settings a new server starts with, from `config.toml` (read-only here).
-    #[schema(value_type = Object)]
     pub guild_defaults: crate::domain::GuildConfig,
     /// Changeable with `PUT /api/settings`: `dashboard_notice`, `log_buffer_level`.
-    #[schema(value_type = Object)]
     pub runtime: RuntimeSettings,
     pub discord_enabled: bool,
     pub version: String,
@@ -55,9 +53,9 @@ pub async fn get_settings(State(s): State<WebState>, _auth: Auth) -> ApiResult<J
 /// `log_buffer_level` (trace, debug, info, warn, error). Unknown keys or bad values: 422
 /// naming the key. The config-file defaults can't be changed here.
 #[utoipa::path(put, path = "/api/settings", tag = "instance",
-    request_body = serde_json::Value,
+    request_body(content = RuntimeSettings, description = "A merge patch: any subset of these keys"),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value, description = "The runtime settings"),
+    responses((status = 200, body = RuntimeSettings, description = "The runtime settings"),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put_settings(
     State(s): State<WebState>,
@@ -204,8 +202,10 @@ pub struct BotStatusView {
     /// playing, watching, listening, competing or custom.
     pub activity_type: String,
     pub text: String,
-    /// `off` when no Discord token is configured.
+    /// The Discord connection: `off` (no token), `connecting`, `connected` or `reconnecting`.
     pub discord: String,
+    /// Servers the Discord gateway reported (0 until connected).
+    pub discord_guilds: u64,
     pub restart_requested_at: Option<DateTime<Utc>>,
 }
 
@@ -215,21 +215,18 @@ async fn status_view(s: &WebState) -> ApiResult<BotStatusView> {
         Ok((i.presence()?, i.restart_request()?))
     })
     .await?;
+    let bot = s.services.bot.get();
     Ok(BotStatusView {
         status: p.status,
         activity_type: p.activity_type,
         text: p.text,
-        discord: if s.services.discord_enabled {
-            "on"
-        } else {
-            "off"
-        }
-        .into(),
+        discord: bot.connection.as_str().into(),
+        discord_guilds: bot.guilds,
         restart_requested_at: restart.map(|r| r.requested_at),
     })
 }
 
-/// The presence the bot shows on Discord (stored; the Discord side applies it).
+/// The presence the bot shows on Discord, and the connection's live state.
 #[utoipa::path(get, path = "/api/bot/status", tag = "instance",
     security(("bearer" = []), ("cookie" = [])),
     responses((status = 200, body = BotStatusView), (status = 401, body = ErrorBody)))]
@@ -252,7 +249,8 @@ pub struct BotStatusRequest {
 }
 
 /// Sets the bot's presence (admin; audited as `bot.status`, announced as `bot_status_changed`
-/// on server 0). Absent fields keep their current value.
+/// on server 0); the bot applies it to every shard at once. Absent fields keep their current
+/// value.
 #[utoipa::path(put, path = "/api/bot/status", tag = "instance",
     request_body = BotStatusRequest,
     security(("bearer" = []), ("cookie" = [])),
@@ -288,9 +286,9 @@ pub struct RestartView {
     pub note: String,
 }
 
-/// Asks for a restart (admin; audited as `bot.restart`). For now this records the request and
-/// publishes `restart_requested` on server 0; the Discord side reconnects when it sees it. The
-/// web server keeps running.
+/// Restarts the Discord connection (admin; audited as `bot.restart`): records the request and
+/// publishes `restart_requested` on server 0; the bot then closes and re-identifies every shard
+/// (`discord` reads `reconnecting`, then `connected`). The process and web server keep running.
 #[utoipa::path(post, path = "/api/restart", tag = "instance",
     security(("bearer" = []), ("cookie" = [])),
     responses((status = 202, body = RestartView), (status = 403, body = ErrorBody)))]
@@ -300,12 +298,17 @@ pub async fn restart(
 ) -> ApiResult<(StatusCode, Json<RestartView>)> {
     let actor = auth.actor();
     let r = blocking(&s, move |svc| instance(&svc).request_restart(&actor)).await?;
+    let note = if s.services.discord_enabled {
+        "Restart requested: the Discord connection closes and reconnects; watch `discord` in \
+         GET /api/bot/status."
+    } else {
+        "Restart recorded, but the Discord bot is off (no DISCORD_TOKEN): nothing to reconnect."
+    };
     Ok((
         StatusCode::ACCEPTED,
         Json(RestartView {
             requested_at: r.requested_at,
-            note: "Restart requested; the Discord connection restarts when the bot picks it up."
-                .into(),
+            note: note.into(),
         }),
     ))
 }

@@ -5,6 +5,7 @@
 pub mod announcements;
 pub mod audit;
 pub mod auth;
+pub mod command_log;
 pub mod commands;
 pub mod guild;
 pub mod instance;
@@ -53,6 +54,7 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(transactions::archive))
         .routes(routes!(crate::web::export::export_transactions))
         .routes(routes!(audit::audit_log))
+        .routes(routes!(command_log::command_log))
         .routes(routes!(shop::list_items, shop::create_item))
         .routes(routes!(shop::get_item, shop::edit_item, shop::delete_item))
         .routes(routes!(shop::update_stock))

@@ -33,7 +33,7 @@ pub struct ShopQuery {
 #[utoipa::path(get, path = "/api/{server_id}/shop", tag = "shop",
     params(("server_id" = String, Path), ShopQuery),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = Vec<serde_json::Value>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Vec<Item>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn list_items(
     State(s): State<WebState>,
     _auth: Auth,
@@ -56,9 +56,9 @@ pub async fn list_items(
 #[utoipa::path(post, path = "/api/{server_id}/shop", tag = "shop",
     params(("server_id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Apply at most once")),
-    request_body = serde_json::Value,
+    request_body = ItemInput,
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 201, body = serde_json::Value), (status = 400, body = ErrorBody),
+    responses((status = 201, body = Item), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_item(
     State(s): State<WebState>,
@@ -79,7 +79,7 @@ pub async fn create_item(
 #[utoipa::path(get, path = "/api/{server_id}/shop/{item_id}", tag = "shop",
     params(("server_id" = String, Path), ("item_id" = u64, Path)),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Item), (status = 404, body = ErrorBody)))]
 pub async fn get_item(
     State(s): State<WebState>,
     _auth: Auth,
@@ -94,9 +94,9 @@ pub async fn get_item(
 #[utoipa::path(put, path = "/api/{server_id}/shop/{item_id}", tag = "shop",
     params(("server_id" = String, Path), ("item_id" = u64, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Apply at most once")),
-    request_body = serde_json::Value,
+    request_body = ItemPatch,
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorBody),
+    responses((status = 200, body = Item), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn edit_item(
     State(s): State<WebState>,
@@ -118,7 +118,7 @@ pub async fn edit_item(
     params(("server_id" = String, Path), ("item_id" = u64, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Apply at most once")),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value, description = "The deleted item"),
+    responses((status = 200, body = Item, description = "The deleted item"),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete_item(
     State(s): State<WebState>,
@@ -158,7 +158,7 @@ pub struct StockRequest {
         ("Idempotency-Key" = Option<String>, Header, description = "Apply at most once")),
     request_body = StockRequest,
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody),
+    responses((status = 200, body = Item), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_stock(
     State(s): State<WebState>,
@@ -197,7 +197,6 @@ pub struct BulkRequest {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct BulkResponse {
     pub updated: u64,
-    #[schema(value_type = Vec<Object>)]
     pub items: Vec<Item>,
 }
 

@@ -16,8 +16,10 @@ pub struct StatusView {
     pub uptime_seconds: u64,
     pub guilds: u64,
     pub version: String,
-    /// `connecting` when a Discord token is set, else `off`.
+    /// The Discord connection: `off` (no token), `connecting`, `connected` or `reconnecting`.
     pub discord: String,
+    /// Servers the Discord gateway reported (0 until connected).
+    pub discord_guilds: u64,
 }
 
 /// Whether Coffer is up, for how long, and how many servers it holds.
@@ -25,17 +27,14 @@ pub struct StatusView {
     responses((status = 200, body = StatusView)))]
 pub async fn status(State(s): State<WebState>) -> ApiResult<Json<StatusView>> {
     let guilds = blocking(&s, |svc| Ok(svc.store.guild_ids()?.len() as u64)).await?;
+    let bot = s.services.bot.get();
     Ok(Json(StatusView {
         online: true,
         uptime_seconds: s.started.elapsed().as_secs(),
         guilds,
         version: env!("CARGO_PKG_VERSION").into(),
-        discord: if s.services.discord_enabled {
-            "connecting"
-        } else {
-            "off"
-        }
-        .into(),
+        discord: bot.connection.as_str().into(),
+        discord_guilds: bot.guilds,
     }))
 }
 

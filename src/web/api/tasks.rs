@@ -34,7 +34,7 @@ pub struct TaskQuery {
 #[utoipa::path(get, path = "/api/{server_id}/tasks", tag = "tasks",
     params(("server_id" = String, Path), TaskQuery),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value, description = "{items, total, offset, limit}"),
+    responses((status = 200, body = Page<Task>, description = "{items, total, offset, limit}"),
         (status = 400, body = ErrorBody)))]
 pub async fn list_tasks(
     State(s): State<WebState>,
@@ -67,9 +67,9 @@ pub async fn list_tasks(
 #[utoipa::path(post, path = "/api/{server_id}/tasks", tag = "tasks",
     params(("server_id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Apply at most once")),
-    request_body = serde_json::Value,
+    request_body = NewTask,
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 201, body = serde_json::Value), (status = 400, body = ErrorBody),
+    responses((status = 201, body = Task), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_task(
     State(s): State<WebState>,
@@ -87,7 +87,7 @@ pub async fn create_task(
 #[utoipa::path(get, path = "/api/{server_id}/tasks/{task_id}", tag = "tasks",
     params(("server_id" = String, Path), ("task_id" = u64, Path)),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Task), (status = 404, body = ErrorBody)))]
 pub async fn get_task(
     State(s): State<WebState>,
     _auth: Auth,
@@ -103,9 +103,9 @@ pub async fn get_task(
 #[utoipa::path(put, path = "/api/{server_id}/tasks/{task_id}", tag = "tasks",
     params(("server_id" = String, Path), ("task_id" = u64, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Apply at most once")),
-    request_body = serde_json::Value,
+    request_body = TaskPatch,
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 400, body = ErrorBody),
+    responses((status = 200, body = Task), (status = 400, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn edit_task(
     State(s): State<WebState>,
@@ -124,7 +124,6 @@ pub async fn edit_task(
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DeletedTaskView {
-    #[schema(value_type = Object)]
     pub task: Task,
     pub claims_removed: u64,
 }
@@ -160,7 +159,7 @@ pub async fn delete_task(
     params(("server_id" = String, Path), ("task_id" = u64, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Apply at most once")),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody),
+    responses((status = 200, body = Task), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn close_task(
     State(s): State<WebState>,
@@ -179,7 +178,7 @@ pub async fn close_task(
     params(("server_id" = String, Path), ("task_id" = u64, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Apply at most once")),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody),
+    responses((status = 200, body = Task), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn reopen_task(
     State(s): State<WebState>,
@@ -199,7 +198,7 @@ pub async fn reopen_task(
 #[utoipa::path(get, path = "/api/{server_id}/tasks/{task_id}/claims", tag = "tasks",
     params(("server_id" = String, Path), ("task_id" = u64, Path)),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = Vec<serde_json::Value>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<Claim>), (status = 404, body = ErrorBody)))]
 pub async fn task_claims(
     State(s): State<WebState>,
     _auth: Auth,
@@ -214,7 +213,7 @@ pub async fn task_claims(
 #[utoipa::path(get, path = "/api/{server_id}/tasks/submissions", tag = "tasks",
     params(("server_id" = String, Path)),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = Vec<serde_json::Value>, description = "[{task, claim}]")))]
+    responses((status = 200, body = Vec<ClaimWithTask>, description = "[{task, claim}]")))]
 pub async fn submissions(
     State(s): State<WebState>,
     _auth: Auth,
@@ -230,7 +229,7 @@ pub async fn submissions(
     params(("server_id" = String, Path), ("task_id" = u64, Path), ("user_id" = String, Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Apply at most once")),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value, description = "{claim, task, transaction, role_grant}"),
+    responses((status = 200, body = AcceptOutcome, description = "{claim, task, transaction, role_grant}"),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn accept_claim(
     State(s): State<WebState>,
@@ -261,7 +260,7 @@ pub struct RejectRequest {
         ("Idempotency-Key" = Option<String>, Header, description = "Apply at most once")),
     request_body = RejectRequest,
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value, description = "The claim"),
+    responses((status = 200, body = Claim, description = "The claim"),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn reject_claim(

@@ -185,3 +185,37 @@ async fn bot_presence_is_stored_validated_and_restart_is_requested() {
     assert!(a.body["restart_requested_at"].is_string());
     assert_eq!(app.last_audit(INSTANCE).action, "bot.restart");
 }
+
+#[tokio::test]
+async fn status_endpoints_report_the_live_discord_connection() {
+    use crate::bot_state::Connection;
+    let app = TestApp::new();
+    let a = app.get("/api/status", "").await;
+    assert_eq!(
+        (
+            a.body["discord"].as_str(),
+            a.body["discord_guilds"].as_u64()
+        ),
+        (Some("off"), Some(0))
+    );
+    app.services.bot.set_connection(Connection::Connected);
+    app.services.bot.set_guilds(4);
+    let a = app.get("/api/status", "").await;
+    assert_eq!(
+        (
+            a.body["discord"].as_str(),
+            a.body["discord_guilds"].as_u64()
+        ),
+        (Some("connected"), Some(4))
+    );
+    app.services.bot.connection_lost();
+    let tok = app.login("viewer").await;
+    let a = app.get("/api/bot/status", &tok).await;
+    assert_eq!(
+        (
+            a.body["discord"].as_str(),
+            a.body["discord_guilds"].as_u64()
+        ),
+        (Some("reconnecting"), Some(4))
+    );
+}

@@ -4,6 +4,7 @@
 mod announce;
 mod archive;
 mod auth;
+mod command_log;
 mod economy;
 mod export;
 mod guild;

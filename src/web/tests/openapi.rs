@@ -127,3 +127,119 @@ fn concrete_path(path: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// The schema a `$ref` (or an inline schema) stands for in `doc`.
+fn resolve<'a>(doc: &'a serde_json::Value, s: &'a serde_json::Value) -> &'a serde_json::Value {
+    match s["$ref"].as_str() {
+        Some(r) => {
+            let name = r.trim_start_matches("#/components/schemas/");
+            &doc["components"]["schemas"][name]
+        }
+        None => s,
+    }
+}
+
+/// The `type` of a property: its own, or that of the schema it references (`["x", "null"]` for
+/// nullable ones).
+fn type_of(doc: &serde_json::Value, prop: &serde_json::Value) -> String {
+    let p = match prop["oneOf"].as_array() {
+        Some(alts) => alts.iter().find(|a| a["type"] != "null").unwrap_or(prop),
+        None => prop,
+    };
+    let s = resolve(doc, p);
+    match &s["type"] {
+        serde_json::Value::Array(ts) => ts
+            .iter()
+            .find(|t| *t != "null")
+            .and_then(|t| t.as_str())
+            .unwrap_or("")
+            .to_owned(),
+        t => t.as_str().unwrap_or("").to_owned(),
+    }
+}
+
+#[test]
+fn domain_types_have_real_schemas_with_string_ids_and_integer_money() {
+    let doc = serde_json::to_value(crate::web::openapi()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    for (schema, props) in [
+        ("Item", &["price", "stock", "role_id", "created_at"][..]),
+        ("ItemInput", &["name", "price", "stock"][..]),
+        (
+            "Task",
+            &["reward", "max_claims", "status", "created_by"][..],
+        ),
+        ("NewTask", &["name", "reward"][..]),
+        ("Claim", &["task_id", "user", "status", "deadline"][..]),
+        ("GuildConfig", &["currency_name", "features"][..]),
+        ("Announcement", &["title", "channel"][..]),
+        ("EmbedTemplate", &["name", "embed"][..]),
+        ("CustomCommand", &["name", "response"][..]),
+        ("SyncRecord", &["kind", "state", "message_id"][..]),
+        ("RoleGrant", &["user", "role", "state"][..]),
+        ("AuditView", &["action", "before", "after"][..]),
+        ("CommandLogView", &["command", "outcome", "duration_ms"][..]),
+    ] {
+        let s = &schemas[schema];
+        assert_eq!(s["type"], "object", "{schema} missing: {s}");
+        for p in props {
+            assert!(s["properties"][p].is_object(), "{schema}.{p} missing: {s}");
+        }
+    }
+    let item = &schemas["Item"]["properties"];
+    assert_eq!(
+        type_of(&doc, &item["price"]),
+        "integer",
+        "{}",
+        item["price"]
+    );
+    assert_eq!(
+        type_of(&doc, &item["stock"]),
+        "integer",
+        "{}",
+        item["stock"]
+    );
+    assert_eq!(
+        type_of(&doc, &item["role_id"]),
+        "string",
+        "{}",
+        item["role_id"]
+    );
+    let claim = &schemas["Claim"]["properties"];
+    assert_eq!(type_of(&doc, &claim["user"]), "string", "{}", claim["user"]);
+    let task = &schemas["Task"]["properties"];
+    assert_eq!(type_of(&doc, &task["reward"]), "integer");
+    assert_eq!(type_of(&doc, &task["max_claims"]), "integer");
+}
+
+#[test]
+fn writes_reference_request_and_response_schemas() {
+    let doc = serde_json::to_value(crate::web::openapi()).unwrap();
+    let body_schema = |path: &str, method: &str| {
+        doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{method} {path} has no request body schema"))
+            .to_owned()
+    };
+    assert_eq!(
+        body_schema("/api/{server_id}/shop", "post"),
+        "#/components/schemas/ItemInput"
+    );
+    assert_eq!(
+        body_schema("/api/{server_id}/shop/{item_id}", "put"),
+        "#/components/schemas/ItemPatch"
+    );
+    assert_eq!(
+        body_schema("/api/{server_id}/tasks", "post"),
+        "#/components/schemas/NewTask"
+    );
+    let created = &doc["paths"]["/api/{server_id}/tasks"]["post"]["responses"]["201"]["content"]
+        ["application/json"]["schema"]["$ref"];
+    assert_eq!(created, "#/components/schemas/Task");
+    let listed = &doc["paths"]["/api/{server_id}/shop"]["get"]["responses"]["200"]["content"]
+        ["application/json"]["schema"];
+    assert_eq!(
+        listed["items"]["$ref"], "#/components/schemas/Item",
+        "{listed}"
+    );
+}

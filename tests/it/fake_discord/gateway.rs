@@ -42,6 +42,7 @@ async fn gateway_session(
         match stream.next().await {
             Some(Ok(Message::Text(t))) => {
                 let v: Value = serde_json::from_str(&t).unwrap_or(Value::Null);
+                record(&state, &v);
                 if v["op"] == json!(2) {
                     state.identifies.lock().unwrap().push(v);
                     break;
@@ -73,6 +74,7 @@ async fn gateway_session(
             incoming = stream.next() => match incoming {
                 Some(Ok(Message::Text(t))) => {
                     let v: Value = serde_json::from_str(&t).unwrap_or(Value::Null);
+                    record(&state, &v);
                     if v["op"] == json!(1) && sink.send(send(json!({"op": 11}))).await.is_err() {
                         return;
                     }
@@ -91,6 +93,14 @@ async fn gateway_session(
                 None => return,
             },
         }
+    }
+}
+
+/// Keeps every frame but heartbeats, and wakes `wait_until`.
+fn record(state: &State, frame: &Value) {
+    if frame["op"] != json!(1) {
+        state.frames.lock().unwrap().push(frame.clone());
+        state.changed.notify_waiters();
     }
 }
 
