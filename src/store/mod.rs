@@ -14,6 +14,7 @@ pub mod directory;
 pub mod guilds;
 pub mod instance;
 pub mod migrations;
+mod once;
 pub mod outbox;
 pub mod roles;
 pub mod sessions;
@@ -68,6 +69,9 @@ pub enum StoreError {
     Invariant(String),
     #[error("background task failed: {0}")]
     Join(String),
+    /// A concurrent repeat of the same idempotency key committed first (`Store::once`).
+    #[error("this request was already applied")]
+    IdempotencyReplay,
 }
 
 macro_rules! via_redb_error {
@@ -249,6 +253,7 @@ impl Store {
             now,
             events: Vec::new(),
         };
+        once::claim_ambient(&ctx)?;
         let out = f(&mut ctx)?;
         let events = std::mem::take(&mut ctx.events);
         drop(ctx);
@@ -428,7 +433,11 @@ impl WriteCtx<'_> {
         Ok(next)
     }
 
-    fn put_idempotency_record(&self, key: &str, rec: &IdempotencyRecord) -> Result<(), StoreError> {
+    pub(super) fn put_idempotency_record(
+        &self,
+        key: &str,
+        rec: &IdempotencyRecord,
+    ) -> Result<(), StoreError> {
         let mut t = self.tx.open_table(tables::IDEMPOTENCY)?;
         t.insert((self.g(), key), encode(rec)?.as_slice())?;
         Ok(())

@@ -8,13 +8,13 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{blocking, optional_json};
+use super::{blocking, blocking_once, optional_json};
 use crate::announce::{AnnouncementPatch, EmbedTemplatePatch, NewAnnouncement, NewEmbedTemplate};
 use crate::domain::announce::Announcement;
 use crate::domain::embed::EmbedTemplate;
 use crate::domain::{ChannelId, GuildId};
 use crate::economy::Page;
-use crate::web::auth::Auth;
+use crate::web::auth::{Auth, IdempotencyKey};
 use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Path, Query};
 use crate::web::WebState;
 
@@ -64,11 +64,12 @@ pub async fn list_announcements(
 pub async fn create_announcement(
     State(s): State<WebState>,
     auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
     Path(guild): Path<u64>,
     Json(new): Json<NewAnnouncement>,
 ) -> ApiResult<(StatusCode, Json<Announcement>)> {
     let actor = auth.actor();
-    let a = blocking(&s, move |svc| {
+    let a = blocking_once(&s, GuildId(guild), key, "create_announcement", move |svc| {
         svc.announce.create(GuildId(guild), new, &actor)
     })
     .await?;
@@ -101,12 +102,13 @@ pub async fn get_announcement(
 pub async fn edit_announcement(
     State(s): State<WebState>,
     auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
     Path((guild, id)): Path<(u64, u64)>,
     Json(patch): Json<AnnouncementPatch>,
 ) -> ApiResult<Json<Announcement>> {
     let actor = auth.actor();
     Ok(Json(
-        blocking(&s, move |svc| {
+        blocking_once(&s, GuildId(guild), key, "edit_announcement", move |svc| {
             svc.announce.edit(GuildId(guild), id, patch, &actor)
         })
         .await?,
@@ -139,6 +141,7 @@ fn delete_flag(q: &DeleteMessageFlag, body: &Bytes) -> ApiResult<bool> {
 pub async fn delete_announcement(
     State(s): State<WebState>,
     auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
     Path((guild, id)): Path<(u64, u64)>,
     Query(q): Query<DeleteMessageFlag>,
     body: Bytes,
@@ -146,7 +149,7 @@ pub async fn delete_announcement(
     let delete_message = delete_flag(&q, &body)?;
     let actor = auth.actor();
     Ok(Json(
-        blocking(&s, move |svc| {
+        blocking_once(&s, GuildId(guild), key, "delete_announcement", move |svc| {
             svc.announce
                 .delete(GuildId(guild), id, delete_message, &actor)
         })
@@ -162,11 +165,15 @@ pub async fn delete_announcement(
 pub async fn pin(
     State(s): State<WebState>,
     auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
     Path((guild, id)): Path<(u64, u64)>,
 ) -> ApiResult<Json<Announcement>> {
     let actor = auth.actor();
     Ok(Json(
-        blocking(&s, move |svc| svc.announce.pin(GuildId(guild), id, &actor)).await?,
+        blocking_once(&s, GuildId(guild), key, "pin", move |svc| {
+            svc.announce.pin(GuildId(guild), id, &actor)
+        })
+        .await?,
     ))
 }
 
@@ -178,11 +185,12 @@ pub async fn pin(
 pub async fn unpin(
     State(s): State<WebState>,
     auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
     Path((guild, id)): Path<(u64, u64)>,
 ) -> ApiResult<Json<Announcement>> {
     let actor = auth.actor();
     Ok(Json(
-        blocking(&s, move |svc| {
+        blocking_once(&s, GuildId(guild), key, "unpin", move |svc| {
             svc.announce.unpin(GuildId(guild), id, &actor)
         })
         .await?,
@@ -207,12 +215,13 @@ pub struct AnnounceTaskRequest {
 pub async fn announce_task(
     State(s): State<WebState>,
     auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
     Path((guild, task)): Path<(u64, u64)>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Announcement>)> {
     let req: AnnounceTaskRequest = optional_json(&body)?;
     let actor = auth.actor();
-    let a = blocking(&s, move |svc| {
+    let a = blocking_once(&s, GuildId(guild), key, "announce_task", move |svc| {
         svc.announce
             .announce_task_by_id(GuildId(guild), task, req.channel, &actor)
     })
@@ -246,11 +255,12 @@ pub async fn list_embeds(
 pub async fn create_embed(
     State(s): State<WebState>,
     auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
     Path(guild): Path<u64>,
     Json(new): Json<NewEmbedTemplate>,
 ) -> ApiResult<(StatusCode, Json<EmbedTemplate>)> {
     let actor = auth.actor();
-    let t = blocking(&s, move |svc| {
+    let t = blocking_once(&s, GuildId(guild), key, "create_embed", move |svc| {
         svc.announce.create_embed(GuildId(guild), new, &actor)
     })
     .await?;
@@ -282,12 +292,13 @@ pub async fn get_embed(
 pub async fn edit_embed(
     State(s): State<WebState>,
     auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
     Path((guild, id)): Path<(u64, u64)>,
     Json(patch): Json<EmbedTemplatePatch>,
 ) -> ApiResult<Json<EmbedTemplate>> {
     let actor = auth.actor();
     Ok(Json(
-        blocking(&s, move |svc| {
+        blocking_once(&s, GuildId(guild), key, "edit_embed", move |svc| {
             svc.announce.edit_embed(GuildId(guild), id, patch, &actor)
         })
         .await?,
@@ -304,6 +315,7 @@ pub async fn edit_embed(
 pub async fn delete_embed(
     State(s): State<WebState>,
     auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
     Path((guild, id)): Path<(u64, u64)>,
     Query(q): Query<DeleteMessageFlag>,
     body: Bytes,
@@ -311,7 +323,7 @@ pub async fn delete_embed(
     let delete_message = delete_flag(&q, &body)?;
     let actor = auth.actor();
     Ok(Json(
-        blocking(&s, move |svc| {
+        blocking_once(&s, GuildId(guild), key, "delete_embed", move |svc| {
             svc.announce
                 .delete_embed(GuildId(guild), id, delete_message, &actor)
         })

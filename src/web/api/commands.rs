@@ -7,10 +7,10 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::blocking;
+use super::{blocking, blocking_once};
 use crate::domain::custom_command::CustomCommand;
 use crate::domain::GuildId;
-use crate::web::auth::Auth;
+use crate::web::auth::{Auth, IdempotencyKey};
 use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Path, Query};
 use crate::web::WebState;
 
@@ -55,11 +55,12 @@ async fn list(s: &WebState, guild: GuildId) -> ApiResult<Json<Vec<CustomCommand>
 async fn create(
     s: &WebState,
     auth: &Auth,
+    key: Option<String>,
     guild: GuildId,
     req: CommandRequest,
 ) -> ApiResult<(StatusCode, Json<CustomCommand>)> {
     let actor = auth.actor();
-    let cmd = blocking(s, move |svc| {
+    let cmd = blocking_once(s, guild, key, "create_command", move |svc| {
         svc.custom
             .create(guild, &req.name, &req.response, req.overwrite, &actor)
     })
@@ -70,12 +71,16 @@ async fn create(
 async fn delete(
     s: &WebState,
     auth: &Auth,
+    key: Option<String>,
     guild: GuildId,
     name: String,
 ) -> ApiResult<Json<CustomCommand>> {
     let actor = auth.actor();
     Ok(Json(
-        blocking(s, move |svc| svc.custom.delete(guild, &name, &actor)).await?,
+        blocking_once(s, guild, key, "delete_command", move |svc| {
+            svc.custom.delete(guild, &name, &actor)
+        })
+        .await?,
     ))
 }
 
@@ -104,10 +109,11 @@ pub async fn list_legacy(
 pub async fn create_legacy(
     State(s): State<WebState>,
     auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
     Query(q): Query<ServerQuery>,
     Json(req): Json<CommandRequest>,
 ) -> ApiResult<(StatusCode, Json<CustomCommand>)> {
-    create(&s, &auth, q.guild()?, req).await
+    create(&s, &auth, key, q.guild()?, req).await
 }
 
 /// Deletes a custom command (admin). Old path; `server_id` is required.
@@ -119,10 +125,11 @@ pub async fn create_legacy(
 pub async fn delete_legacy(
     State(s): State<WebState>,
     auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
     Path(name): Path<String>,
     Query(q): Query<ServerQuery>,
 ) -> ApiResult<Json<CustomCommand>> {
-    delete(&s, &auth, q.guild()?, name).await
+    delete(&s, &auth, key, q.guild()?, name).await
 }
 
 /// A server's custom commands, by name.
@@ -148,10 +155,11 @@ pub async fn list_commands(
 pub async fn create_command(
     State(s): State<WebState>,
     auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
     Path(guild): Path<u64>,
     Json(req): Json<CommandRequest>,
 ) -> ApiResult<(StatusCode, Json<CustomCommand>)> {
-    create(&s, &auth, GuildId(guild), req).await
+    create(&s, &auth, key, GuildId(guild), req).await
 }
 
 /// Deletes a custom command (admin).
@@ -163,7 +171,8 @@ pub async fn create_command(
 pub async fn delete_command(
     State(s): State<WebState>,
     auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
     Path((guild, name)): Path<(u64, String)>,
 ) -> ApiResult<Json<CustomCommand>> {
-    delete(&s, &auth, GuildId(guild), name).await
+    delete(&s, &auth, key, GuildId(guild), name).await
 }

@@ -6,12 +6,12 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::blocking;
+use super::{blocking, blocking_once};
 use crate::domain::{GuildConfig, GuildId};
 use crate::store::directory::{ChannelInfo, MemberInfo, RoleInfo};
 use crate::store::outbox::{SyncKind, SyncRecord};
 use crate::store::roles::{GrantState, RoleGrant};
-use crate::web::auth::Auth;
+use crate::web::auth::{Auth, IdempotencyKey};
 use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Path, Query};
 use crate::web::WebState;
 
@@ -42,12 +42,13 @@ pub async fn get_config(
 pub async fn put_config(
     State(s): State<WebState>,
     auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
     Path(guild): Path<u64>,
     Json(patch): Json<serde_json::Value>,
 ) -> ApiResult<Json<GuildConfig>> {
     let actor = auth.actor();
     Ok(Json(
-        blocking(&s, move |svc| {
+        blocking_once(&s, GuildId(guild), key, "put_config", move |svc| {
             svc.guilds.update_config(GuildId(guild), &patch, &actor)
         })
         .await?,
@@ -243,12 +244,13 @@ pub async fn sync_records(
 pub async fn retry_sync(
     State(s): State<WebState>,
     auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
     Path((guild, kind, object)): Path<(u64, String, u64)>,
 ) -> ApiResult<Json<SyncRecord>> {
     let kind = parse_kind(&kind)?;
     let actor = auth.actor();
     Ok(Json(
-        blocking(&s, move |svc| {
+        blocking_once(&s, GuildId(guild), key, "retry_sync", move |svc| {
             svc.guilds.retry_sync(GuildId(guild), kind, object, &actor)
         })
         .await?,
@@ -267,12 +269,13 @@ pub async fn retry_sync(
 pub async fn repost_sync(
     State(s): State<WebState>,
     auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
     Path((guild, kind, object)): Path<(u64, String, u64)>,
 ) -> ApiResult<Json<SyncRecord>> {
     let kind = parse_kind(&kind)?;
     let actor = auth.actor();
     Ok(Json(
-        blocking(&s, move |svc| {
+        blocking_once(&s, GuildId(guild), key, "repost_sync", move |svc| {
             svc.guilds.repost_sync(GuildId(guild), kind, object, &actor)
         })
         .await?,

@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use utoipa::{IntoParams, ToSchema};
 
-use super::blocking;
+use super::{blocking, blocking_once};
 use crate::app::Services;
 use crate::instance::{BotPresence, Instance, RuntimeSettings};
 use crate::logbuf::{rank, LogLine};
-use crate::web::auth::Auth;
+use crate::web::auth::{Auth, IdempotencyKey};
 use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Query};
 use crate::web::WebState;
 
@@ -60,12 +60,17 @@ pub async fn get_settings(State(s): State<WebState>, _auth: Auth) -> ApiResult<J
 pub async fn put_settings(
     State(s): State<WebState>,
     auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
     Json(patch): Json<serde_json::Value>,
 ) -> ApiResult<Json<RuntimeSettings>> {
     let actor = auth.actor();
-    let next = blocking(&s, move |svc| {
-        instance(&svc).update_settings(&patch, &actor)
-    })
+    let next = blocking_once(
+        &s,
+        crate::instance::INSTANCE,
+        key,
+        "put_settings",
+        move |svc| instance(&svc).update_settings(&patch, &actor),
+    )
     .await?;
     s.settings.logs.set_min_level(&next.log_buffer_level);
     Ok(Json(next))
@@ -259,23 +264,30 @@ pub struct BotStatusRequest {
 pub async fn put_bot_status(
     State(s): State<WebState>,
     auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
     Json(req): Json<BotStatusRequest>,
 ) -> ApiResult<Json<BotStatusView>> {
     let actor = auth.actor();
-    blocking(&s, move |svc| {
-        let i = instance(&svc);
-        let cur = i.presence()?;
-        let next = BotPresence {
-            status: req.status.unwrap_or(cur.status).trim().to_lowercase(),
-            activity_type: req
-                .activity_type
-                .unwrap_or(cur.activity_type)
-                .trim()
-                .to_lowercase(),
-            text: req.text.unwrap_or(cur.text).trim().to_owned(),
-        };
-        i.set_presence(next, &actor)
-    })
+    blocking_once(
+        &s,
+        crate::instance::INSTANCE,
+        key,
+        "put_bot_status",
+        move |svc| {
+            let i = instance(&svc);
+            let cur = i.presence()?;
+            let next = BotPresence {
+                status: req.status.unwrap_or(cur.status).trim().to_lowercase(),
+                activity_type: req
+                    .activity_type
+                    .unwrap_or(cur.activity_type)
+                    .trim()
+                    .to_lowercase(),
+                text: req.text.unwrap_or(cur.text).trim().to_owned(),
+            };
+            i.set_presence(next, &actor)
+        },
+    )
     .await?;
     Ok(Json(status_view(&s).await?))
 }
@@ -295,9 +307,13 @@ pub struct RestartView {
 pub async fn restart(
     State(s): State<WebState>,
     auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
 ) -> ApiResult<(StatusCode, Json<RestartView>)> {
     let actor = auth.actor();
-    let r = blocking(&s, move |svc| instance(&svc).request_restart(&actor)).await?;
+    let r = blocking_once(&s, crate::instance::INSTANCE, key, "restart", move |svc| {
+        instance(&svc).request_restart(&actor)
+    })
+    .await?;
     let note = if s.services.discord_enabled {
         "Restart requested: the Discord connection closes and reconnects; watch `discord` in \
          GET /api/bot/status."

@@ -26,7 +26,7 @@ use utoipa_axum::routes;
 use super::error::{ApiError, ApiResult};
 use super::WebState;
 use crate::app::Services;
-use crate::domain::{Account, Source, Transaction, UserId};
+use crate::domain::{Account, GuildId, Source, Transaction, UserId};
 use crate::economy::OpMeta;
 use crate::error::Error;
 use crate::web::auth::Auth;
@@ -132,6 +132,26 @@ pub async fn blocking<T: Send + 'static>(
 ) -> ApiResult<T> {
     let services = state.services.clone();
     Ok(crate::store::blocking(move || f(services)).await?)
+}
+
+/// Like `blocking`, for a write with an optional `Idempotency-Key`: applied at most once per
+/// server and key; a repeat gets the first answer (`Store::once`).
+pub async fn blocking_once<T>(
+    state: &WebState,
+    guild: GuildId,
+    key: Option<String>,
+    op: &'static str,
+    f: impl FnOnce(Services) -> Result<T, Error> + Send + 'static,
+) -> ApiResult<T>
+where
+    T: serde::Serialize + DeserializeOwned + Send + 'static,
+{
+    let services = state.services.clone();
+    Ok(crate::store::blocking(move || {
+        let store = services.store.clone();
+        store.once(guild, key.as_deref(), op, || f(services))
+    })
+    .await?)
 }
 
 /// A JSON body that may be absent (empty body = `T::default()`).

@@ -8,6 +8,7 @@ mod command_log;
 mod economy;
 mod export;
 mod guild;
+mod idempotency;
 mod instance;
 mod openapi;
 mod shop;
