@@ -205,7 +205,8 @@ fn set_active(
 ) -> Result<(), crate::Error> {
     match s.economy.find_account(guild, user)? {
         Some(a) if a.active != active => {
-            s.economy.set_active(guild, user, active)?;
+            s.economy
+                .set_active(guild, user, active, &crate::domain::Actor::System)?;
             tracing::info!(%guild, %user, active, "member account activity changed");
         }
         Some(_) => tracing::debug!(%guild, %user, active, "member account already so"),

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Economy;
 use crate::domain::{
-    Account, DailyReset, DomainError, GuildConfig, GuildId, Transaction, TxKind, UserId,
+    Account, Actor, DailyReset, DomainError, GuildConfig, GuildId, Transaction, TxKind, UserId,
 };
 use crate::error::Error;
 use crate::events::EventKind;
@@ -375,8 +375,13 @@ impl Economy {
     }
 
     /// Marks every account idle for `days` days inactive (off the leaderboard; data kept).
-    /// Returns the users marked.
-    pub fn mark_inactive(&self, guild: GuildId, days: u32) -> Result<Vec<UserId>, Error> {
+    /// Returns the users marked. Audited as `users.cleanup` when anyone was marked.
+    pub fn mark_inactive(
+        &self,
+        guild: GuildId,
+        days: u32,
+        actor: &Actor,
+    ) -> Result<Vec<UserId>, Error> {
         if days == 0 {
             return Err(DomainError::invalid("days", "must be at least 1").into());
         }
@@ -392,6 +397,13 @@ impl Economy {
                 w.update_account(*u, |a| a.active = false)?;
             }
             if !idle.is_empty() {
+                w.audit(
+                    actor,
+                    "users.cleanup",
+                    format!("inactive_days:{days}"),
+                    None,
+                    Some(serde_json::json!({ "deactivated": idle })),
+                )?;
                 w.emit(
                     EventKind::AccountsDeactivated,
                     idle.iter().map(UserId::to_string).collect(),
@@ -402,15 +414,37 @@ impl Economy {
     }
 
     /// Turns an account on or off the leaderboard (member left / came back, or an admin's call).
-    pub fn set_active(&self, guild: GuildId, user: UserId, active: bool) -> Result<Account, Error> {
+    /// Audited (`user.activate` / `user.deactivate`) unless the actor is Coffer itself.
+    pub fn set_active(
+        &self,
+        guild: GuildId,
+        user: UserId,
+        active: bool,
+        actor: &Actor,
+    ) -> Result<Account, Error> {
         self.store.write(guild, |w| {
             let now = w.now;
+            let before = w.account(user)?.map(|a| a.active);
             let a = w.update_account(user, |a| {
                 a.active = active;
                 if active {
                     a.last_active = now;
                 }
             })?;
+            if *actor != Actor::System {
+                let action = if active {
+                    "user.activate"
+                } else {
+                    "user.deactivate"
+                };
+                w.audit(
+                    actor,
+                    action,
+                    format!("user:{user}"),
+                    Some(serde_json::json!({ "active": before })),
+                    Some(serde_json::json!({ "active": active })),
+                )?;
+            }
             let kind = if active {
                 EventKind::AccountReactivated
             } else {

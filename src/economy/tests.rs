@@ -493,7 +493,8 @@ fn leaderboard_ranks_active_accounts_and_pages() {
     for (u, amt) in [(1, 50), (2, 300), (3, 300), (4, 10), (5, 999)] {
         give(&eco, UserId(u), amt);
     }
-    eco.set_active(G, UserId(5), false).unwrap();
+    eco.set_active(G, UserId(5), false, &crate::domain::Actor::System)
+        .unwrap();
     let p1 = eco.leaderboard(G, 1, 2).unwrap();
     assert_eq!(p1.total, 4);
     let users: Vec<u64> = p1.items.iter().map(|e| e.user.0).collect();
@@ -508,7 +509,8 @@ fn leaderboard_ranks_active_accounts_and_pages() {
         vec![(3, 1), (4, 4)]
     );
     assert!(eco.leaderboard(G, 3, 2).unwrap().items.is_empty());
-    eco.set_active(G, UserId(5), true).unwrap();
+    eco.set_active(G, UserId(5), true, &crate::domain::Actor::System)
+        .unwrap();
     assert_eq!(eco.leaderboard(G, 1, 1).unwrap().items[0].user, UserId(5));
 }
 
@@ -673,13 +675,20 @@ fn inactive_members_are_listed_marked_and_reactivated() {
     give(&eco, B, 10);
     let idle = eco.inactive(G, 14).unwrap();
     assert_eq!(idle.iter().map(|a| a.user).collect::<Vec<_>>(), vec![A]);
-    assert_eq!(eco.mark_inactive(G, 14).unwrap(), vec![A]);
+    assert_eq!(
+        eco.mark_inactive(G, 14, &crate::domain::Actor::System)
+            .unwrap(),
+        vec![A]
+    );
     assert!(!eco.find_account(G, A).unwrap().unwrap().active);
     assert_eq!(eco.leaderboard(G, 1, 10).unwrap().total, 1);
     assert_eq!(eco.find_account(G, A).unwrap().unwrap().balance.get(), 10);
-    eco.set_active(G, A, true).unwrap();
+    eco.set_active(G, A, true, &crate::domain::Actor::System)
+        .unwrap();
     assert_eq!(eco.leaderboard(G, 1, 10).unwrap().total, 2);
-    assert!(eco.mark_inactive(G, 0).is_err());
+    assert!(eco
+        .mark_inactive(G, 0, &crate::domain::Actor::System)
+        .is_err());
 }
 
 #[test]

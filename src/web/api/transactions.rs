@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{blocking, optional_json, parse_date, parse_user, TransactionView};
+use super::{blocking, blocking_once, optional_json, parse_date, parse_user, TransactionView};
 use crate::domain::{GuildId, Source, TxKind};
 use crate::economy::{OpMeta, Period, TxFilter, TxSort};
 use crate::web::auth::{Auth, IdempotencyKey};
@@ -387,11 +387,12 @@ pub struct ArchiveResponse {
 pub async fn archive(
     State(s): State<WebState>,
     auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
     Path(guild): Path<u64>,
     Json(req): Json<ArchiveRequest>,
 ) -> ApiResult<Json<ArchiveResponse>> {
     let actor = auth.actor();
-    let r = blocking(&s, move |svc| {
+    let r = blocking_once(&s, GuildId(guild), key, "archive", move |svc| {
         svc.economy
             .archive(GuildId(guild), req.days_to_keep, &actor)
     })

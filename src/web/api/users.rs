@@ -5,7 +5,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{blocking, AccountView, TransactionView};
+use super::{blocking, blocking_once, AccountView, TransactionView};
 use crate::domain::{DomainError, GuildId, Money, Source, UserId};
 use crate::economy::{Adjustment, OpMeta};
 use crate::web::auth::{Auth, IdempotencyKey};
@@ -265,12 +265,14 @@ pub struct CleanupResponse {
     responses((status = 200, body = CleanupResponse), (status = 422, body = ErrorBody)))]
 pub async fn cleanup_users(
     State(s): State<WebState>,
-    _auth: Auth,
+    auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
     Path(guild): Path<u64>,
     Json(req): Json<CleanupRequest>,
 ) -> ApiResult<Json<CleanupResponse>> {
-    let users = blocking(&s, move |svc| {
-        svc.economy.mark_inactive(GuildId(guild), req.days)
+    let actor = auth.actor();
+    let users = blocking_once(&s, GuildId(guild), key, "cleanup_users", move |svc| {
+        svc.economy.mark_inactive(GuildId(guild), req.days, &actor)
     })
     .await?;
     Ok(Json(CleanupResponse {
@@ -286,15 +288,17 @@ pub async fn cleanup_users(
     responses((status = 200, body = AccountView), (status = 404, body = ErrorBody)))]
 pub async fn reactivate_user(
     State(s): State<WebState>,
-    _auth: Auth,
+    auth: Auth,
+    IdempotencyKey(key): IdempotencyKey,
     Path((guild, user)): Path<(u64, u64)>,
 ) -> ApiResult<Json<AccountView>> {
+    let actor = auth.actor();
     let (guild, user) = (GuildId(guild), UserId(user));
-    let a = blocking(&s, move |svc| {
+    let a = blocking_once(&s, guild, key, "reactivate_user", move |svc| {
         if svc.store.read(guild, |r| r.account(user))?.is_none() {
             return Err(DomainError::NotFound(format!("User {user} in this server")).into());
         }
-        svc.economy.set_active(guild, user, true)
+        svc.economy.set_active(guild, user, true, &actor)
     })
     .await?;
     Ok(Json(a.into()))

@@ -47,7 +47,7 @@ async fn users_are_paged_sorted_searched_and_inactive_ones_hidden() {
     }
     app.services
         .economy
-        .set_active(G, UserId(204), false)
+        .set_active(G, UserId(204), false, &crate::domain::Actor::System)
         .unwrap();
     let tok = app.login("viewer").await;
     let a = app.get(&format!("/api/{}/users", G.0), &tok).await;
@@ -235,6 +235,9 @@ async fn inactive_cleanup_and_reactivate() {
         )
         .await;
     assert_eq!(a.body["deactivated"], json!(["1"]));
+    let audit = app.last_audit(G);
+    assert_eq!(audit.action, "users.cleanup");
+    assert_eq!(audit.actor.to_string(), "dashboard:admin");
     assert!(
         !app.ts
             .store
@@ -265,6 +268,7 @@ async fn inactive_cleanup_and_reactivate() {
         .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     assert_eq!(a.body["active"], true);
+    assert_eq!(app.last_audit(G).action, "user.activate");
     let a = app
         .send(
             Method::POST,
