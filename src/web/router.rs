@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::routing::get;
 use axum::{middleware, Router};
@@ -78,6 +79,29 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     documented().1
 }
 
+/// `/`: what is running and where the API is (the dashboard pages hang off this later).
+async fn landing(State(s): State<WebState>) -> maud::Markup {
+    let bot = s.services.bot.get();
+    maud::html! {
+        (maud::DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { "Coffer" }
+            }
+            body {
+                h1 { "Coffer " (env!("CARGO_PKG_VERSION")) }
+                p { "The economy bot is running. Discord: " strong { (format!("{:?}", bot.connection).to_lowercase()) } "." }
+                ul {
+                    li { a href="/api/status" { "/api/status" } " — status as JSON" }
+                    li { a href="/api/openapi.json" { "/api/openapi.json" } " — the API description (OpenAPI 3.1)" }
+                    li { "Log in with " code { "POST /api/auth/login" } " to use the API." }
+                }
+            }
+        }
+    }
+}
+
 /// The whole HTTP app. Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so
 /// login throttling can see client addresses.
 pub fn router(services: Services, settings: WebSettings) -> Router {
@@ -99,7 +123,8 @@ pub fn router(services: Services, settings: WebSettings) -> Router {
         throttle: Arc::new(throttle::LoginThrottle::default()),
         started: Instant::now(),
     };
-    api.route("/healthz", get(|| async { "ok" }))
+    api.route("/", get(landing))
+        .route("/healthz", get(|| async { "ok" }))
         .route(
             "/api/openapi.json",
             get(move || {

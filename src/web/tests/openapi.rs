@@ -6,7 +6,7 @@ use axum::http::{Method, StatusCode};
 use super::TestApp;
 
 /// Routes deliberately outside the document.
-const UNDOCUMENTED: [&str; 2] = ["/healthz", "/api/openapi.json"];
+const UNDOCUMENTED: [&str; 3] = ["/", "/healthz", "/api/openapi.json"];
 
 #[tokio::test]
 async fn the_document_is_served_with_schemas_and_security_schemes() {
@@ -242,4 +242,22 @@ fn writes_reference_request_and_response_schemas() {
         listed["items"]["$ref"], "#/components/schemas/Item",
         "{listed}"
     );
+}
+
+#[tokio::test]
+async fn the_root_page_says_what_is_running_and_links_the_api() {
+    let app = TestApp::new();
+    let a = app
+        .send(axum::http::Method::GET, "/", None, None, &[])
+        .await;
+    assert_eq!(a.status, axum::http::StatusCode::OK);
+    let html = a.body.as_str().unwrap_or_default().to_owned();
+    assert!(html.contains("Coffer 0.1.0"), "{html}");
+    assert!(html.contains("href=\"/api/openapi.json\""), "{html}");
+    assert!(html.contains("Discord: <strong>off</strong>"), "{html}");
+    assert!(!html.contains("<script"));
+    assert!(a.headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
 }
