@@ -142,14 +142,14 @@ async fn scenario_5_claim_submit_accept_pays_once_and_reject_with_a_reason_reope
     create_task(&fake, "Write a guide", "500", &[int("spots", 3)]).await;
 
     // Autocomplete offers the open task.
-    let tok = fake.autocomplete_request(
+    let tok = fake.autocomplete(
         &alice(),
         "claim",
         json!([{"name": "task", "type": 3, "value": "wri", "focused": true}]),
     );
     assert_eq!(
-        fake.choice_pairs(&tok).await,
-        [("Write a guide (#1)".to_owned(), "1".to_owned())]
+        fake.choices(&tok).await,
+        [json!({"name": "Write a guide (#1)", "value": "1"})]
     );
 
     // Alice claims with the button, Bob with the command.
@@ -174,12 +174,12 @@ async fn scenario_5_claim_submit_accept_pays_once_and_reject_with_a_reason_reope
     assert!(again.text().contains("already claimed"), "{}", again.text());
 
     // Submit with an attachment: the proof goes to the task channel with review buttons.
-    let tok = fake.autocomplete_request(
+    let tok = fake.autocomplete(
         &alice(),
         "task_submit",
         json!([{"name": "task", "type": 3, "value": "", "focused": true}]),
     );
-    assert_eq!(fake.choice_pairs(&tok).await.len(), 1);
+    assert_eq!(fake.choices(&tok).await.len(), 1);
     let sub = submit(
         &fake,
         &alice(),

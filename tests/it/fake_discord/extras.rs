@@ -161,12 +161,6 @@ impl FakeDiscord {
         self.send_interaction(who, 2, data, None)
     }
 
-    /// An autocomplete request (type 4); one option should have `"focused": true`.
-    pub fn autocomplete_request(&self, who: &Invoker, name: &str, options: Value) -> String {
-        let data = json!({"id": "600000000000000001", "name": name, "type": 1, "options": options});
-        self.send_interaction(who, 4, data, None)
-    }
-
     /// Submits the modal `custom_id` with text inputs `fields`, opened from a bot message.
     pub fn submit_modal(&self, who: &Invoker, custom_id: &str, fields: &[(&str, &str)]) -> String {
         let rows: Vec<Value> = fields
@@ -192,26 +186,6 @@ impl FakeDiscord {
         )
         .await;
         find(self).expect("callback present")
-    }
-
-    /// The choices of an autocomplete answer, as (name, value).
-    pub async fn choice_pairs(&self, token: &str) -> Vec<(String, String)> {
-        let c = self.callback(token).await;
-        assert_eq!(c.body["type"], json!(8), "an autocomplete answer: {c:#?}");
-        c.body["data"]["choices"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|ch| {
-                (
-                    ch["name"].as_str().unwrap_or_default().to_owned(),
-                    ch["value"]
-                        .as_str()
-                        .map(str::to_owned)
-                        .unwrap_or_else(|| ch["value"].to_string()),
-                )
-            })
-            .collect()
     }
 
     /// Messages Coffer posted in `channel` (successful or not), oldest first.
