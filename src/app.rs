@@ -7,47 +7,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::announce::Announce;
 use crate::clock::SharedClock;
 use crate::config::Config;
-use crate::custom::CustomCommands;
-use crate::economy::Economy;
-use crate::guild::Guilds;
-use crate::shop::Shop;
+use crate::services::Services;
 use crate::store::{Store, StoreOptions};
-use crate::tasks::Tasks;
-
-/// Every service, cheap to clone; the doors (web, Discord) hold one.
-#[derive(Clone)]
-pub struct Services {
-    pub store: Store,
-    pub economy: Economy,
-    pub shop: Shop,
-    pub tasks: Tasks,
-    pub announce: Announce,
-    pub custom: CustomCommands,
-    pub guilds: Guilds,
-    pub discord_enabled: bool,
-    /// The Discord connection's live state (the Discord side updates it, the web reports it).
-    pub bot: crate::bot_state::BotStatus,
-}
-
-impl Services {
-    pub fn new(store: Store, discord_enabled: bool) -> Services {
-        let economy = Economy::new(store.clone());
-        Services {
-            shop: Shop::new(store.clone(), economy.clone()),
-            tasks: Tasks::new(store.clone()),
-            announce: Announce::new(store.clone()),
-            custom: CustomCommands::new(store.clone()),
-            guilds: Guilds::new(store.clone()),
-            economy,
-            store,
-            discord_enabled,
-            bot: crate::bot_state::BotStatus::new(discord_enabled),
-        }
-    }
-}
 
 pub fn open_store(config: &Config, clock: SharedClock) -> anyhow::Result<Store> {
     let store = Store::open(
@@ -68,7 +31,7 @@ pub fn bootstrap_admin(config: &Config, store: &Store) -> anyhow::Result<()> {
     use rand::distributions::{Alphanumeric, DistString};
     match (&config.auth.admin_username, &config.auth.admin_password) {
         (Some(user), Some(pw)) => {
-            crate::admins::set_password(store, user, pw.expose(), None).map_err(|e| {
+            crate::accounts::set_password(store, user, pw.expose(), None).map_err(|e| {
                 anyhow::anyhow!("ADMIN_USERNAME/ADMIN_PASSWORD: {}", e.user_message())
             })?;
             tracing::info!(username = %user, "dashboard account set from ADMIN_USERNAME/ADMIN_PASSWORD");
@@ -79,7 +42,7 @@ pub fn bootstrap_admin(config: &Config, store: &Store) -> anyhow::Result<()> {
         (None, None) => {
             if store.admins()?.is_empty() {
                 let pw = Alphanumeric.sample_string(&mut rand::rngs::OsRng, 20);
-                crate::admins::set_password(store, "admin", &pw, None).map_err(|e| {
+                crate::accounts::set_password(store, "admin", &pw, None).map_err(|e| {
                     anyhow::anyhow!("creating the first admin: {}", e.user_message())
                 })?;
                 println!(

@@ -1,10 +1,9 @@
 //! Coffer: a Discord economy bot with an embedded redb store and an admin dashboard.
 //! Modules follow DESIGN.md; `tests/` builds the real app through this crate.
 
-pub mod admins;
+pub mod accounts;
 pub mod announce;
 pub mod app;
-pub mod bot_state;
 pub mod clock;
 pub mod config;
 pub mod custom;
@@ -15,14 +14,13 @@ pub mod error;
 pub mod events;
 pub mod guild;
 pub mod instance;
-#[cfg(test)]
-mod invariants;
-pub mod logbuf;
+pub mod services;
 pub mod shop;
 pub mod store;
 pub mod tasks;
+pub mod telemetry;
 #[cfg(test)]
-pub mod testutil;
+pub mod testing;
 pub mod web;
 
 pub use error::{Error, Result};

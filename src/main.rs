@@ -91,7 +91,7 @@ fn main() -> ExitCode {
         }
         config.log_level = level;
     }
-    init_logging(&config.log_level);
+    coffer::telemetry::init(&config.log_level);
     let result = match cli.command.unwrap_or(Command::Run) {
         Command::Run => run(config),
         Command::Verify { guild, json } => verify(&config, guild.map(GuildId), json),
@@ -106,24 +106,6 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-fn init_logging(level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // stderr as before, plus the in-memory buffer the dashboard reads (`GET /api/logs`).
-    use tracing_subscriber::layer::SubscriberExt;
-    use tracing_subscriber::util::SubscriberInitExt;
-    tracing_subscriber::registry()
-        .with(filter)
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
-        )
-        .with(coffer::logbuf::global().layer())
-        .init();
 }
 
 fn run(config: Config) -> anyhow::Result<ExitCode> {
@@ -225,7 +207,7 @@ fn set_password(
     role: Option<RoleArg>,
 ) -> anyhow::Result<ExitCode> {
     use std::io::IsTerminal;
-    coffer::admins::validate_username(username).map_err(|e| anyhow::anyhow!("{e}"))?;
+    coffer::accounts::validate_username(username).map_err(|e| anyhow::anyhow!("{e}"))?;
     let password = if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password(format!("New password for {username}: "))?;
         let again = rpassword::prompt_password("Repeat it: ")?;
@@ -243,7 +225,7 @@ fn set_password(
         RoleArg::Admin => AdminRole::Admin,
         RoleArg::Viewer => AdminRole::Viewer,
     });
-    let account = coffer::admins::set_password(&store, username, &password, role)
+    let account = coffer::accounts::set_password(&store, username, &password, role)
         .map_err(|e| anyhow::anyhow!("{}", e.user_message()))?;
     println!(
         "Password set for `{}` (role: {:?}).",

@@ -12,7 +12,7 @@ use crate::events::{EventFilter, EventKind, Replay};
 use crate::store::audit::AuditEntry;
 use crate::store::outbox::{SyncKind, SyncRecord};
 use crate::store::StoreError;
-use crate::testutil::{self, TestStore};
+use crate::testing::{self, TestStore};
 
 const G: GuildId = GuildId(10);
 const CH: ChannelId = ChannelId(500);
@@ -22,7 +22,7 @@ fn admin() -> Actor {
 }
 
 fn setup() -> (TestStore, Announce) {
-    let ts = testutil::store();
+    let ts = testing::store();
     let svc = Announce::new(ts.store.clone());
     (ts, svc)
 }
@@ -233,7 +233,7 @@ fn delete_marks_the_record_with_or_without_deleting_the_message() {
 #[test]
 fn a_scheduled_announcement_waits_for_its_time() {
     let (ts, svc) = setup();
-    let at = testutil::t0() + Duration::hours(2);
+    let at = testing::t0() + Duration::hours(2);
     let mut new = text("Later", "soon");
     new.scheduled_at = Some(at);
     let a = svc.create(G, new, &admin()).unwrap();

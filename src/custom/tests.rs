@@ -6,7 +6,7 @@ use crate::events::{EventFilter, Replay};
 use crate::store::accounts::NewEntry;
 use crate::store::audit::AuditEntry;
 use crate::store::StoreError;
-use crate::testutil::{self, TestStore};
+use crate::testing::{self, TestStore};
 
 const G: GuildId = GuildId(10);
 
@@ -15,7 +15,7 @@ fn admin() -> Actor {
 }
 
 fn setup() -> (TestStore, CustomCommands) {
-    let ts = testutil::store();
+    let ts = testing::store();
     let svc = CustomCommands::new(ts.store.clone());
     (ts, svc)
 }

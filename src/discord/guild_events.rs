@@ -68,7 +68,7 @@ pub fn guild_profile(g: &serenity::Guild) -> GuildProfile {
 /// Runs `f` with the services off the async workers; logs instead of failing.
 async fn store_work<F>(data: &BotData, what: &'static str, guild: GuildId, f: F)
 where
-    F: FnOnce(crate::app::Services) -> Result<(), crate::Error> + Send + 'static,
+    F: FnOnce(crate::services::Services) -> Result<(), crate::Error> + Send + 'static,
 {
     let Ok(services) = data.services() else {
         return;
@@ -198,7 +198,7 @@ pub async fn handle(ctx: &serenity::Context, event: &serenity::FullEvent, data: 
 /// Moves an existing account on or off the leaderboard; members without an account are left
 /// alone (no account is created for someone who never used Coffer).
 fn set_active(
-    s: &crate::app::Services,
+    s: &crate::services::Services,
     guild: GuildId,
     user: UserId,
     active: bool,

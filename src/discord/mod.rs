@@ -24,9 +24,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use poise::serenity_prelude as serenity;
 
-use crate::app::Services;
 use crate::config::DiscordConfig;
 use crate::domain::{GuildId, UserId};
+use crate::services::Services;
 
 pub use error::BotError;
 pub use rest::{Rest, RestError};
@@ -76,7 +76,7 @@ pub struct Bot {
     custom_listener: tokio::task::JoinHandle<()>,
     /// Applies presence changes and restart requests.
     presence_listener: tokio::task::JoinHandle<()>,
-    status: crate::bot_state::BotStatus,
+    status: crate::instance::BotStatus,
 }
 
 /// Checks the token, registers the commands (only when they changed), connects the gateway and
@@ -199,8 +199,7 @@ impl Bot {
         self.shard_manager.shutdown_all().await;
         self.custom_listener.abort();
         let _ = self.custom_listener.await;
-        self.status
-            .set_connection(crate::bot_state::Connection::Off);
+        self.status.set_connection(crate::instance::Connection::Off);
         self.data.release();
         let Some(task) = self.task else {
             return Ok(());

@@ -8,9 +8,9 @@ use poise::serenity_prelude as serenity;
 
 use super::error::chain;
 use super::BotData;
-use crate::bot_state::{BotStatus, Connection};
 use crate::events::{EventFilter, EventKind, RecvError, Subscription};
 use crate::instance::{BotPresence, Instance, INSTANCE};
+use crate::instance::{BotStatus, Connection};
 use crate::store::blocking;
 
 /// The serenity form of a stored presence: no activity when its text is empty.

@@ -561,7 +561,7 @@ mod tests {
         let mut item = Item::new(
             1,
             ItemInput::new("A", 5).validate().unwrap(),
-            crate::testutil::t0(),
+            crate::testing::t0(),
         );
         item.role_id = Some(RoleId(9));
         item.emoji = Some("🎁".into());

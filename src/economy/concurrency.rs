@@ -7,7 +7,7 @@ use super::*;
 use crate::clock::ManualClock;
 use crate::domain::{GuildConfig, Money, Source, TxKind, UserId};
 use crate::store::{Store, StoreOptions};
-use crate::testutil;
+use crate::testing;
 
 const G: GuildId = GuildId(5);
 const ACCOUNTS: u64 = 100;
@@ -27,7 +27,7 @@ fn sixteen_threads_of_random_transfers_keep_the_books_exact() {
         },
         event_buffer: 64,
     };
-    let clock = ManualClock::new(testutil::t0());
+    let clock = ManualClock::new(testing::t0());
     let store = Store::open(&path, clock.clone(), opts.clone()).unwrap();
     let eco = Economy::new(store.clone());
     for u in 0..ACCOUNTS {

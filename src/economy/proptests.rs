@@ -8,7 +8,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::domain::{GuildConfig, Money, Source, TxKind, UserId};
-use crate::testutil;
+use crate::testing;
 
 const G: GuildId = GuildId(42);
 const USERS: u64 = 20;
@@ -91,7 +91,7 @@ fn check_invariants(eco: &Economy, model: &Model) -> Result<(), TestCaseError> {
 }
 
 fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
-    let ts = testutil::store_with(GuildConfig {
+    let ts = testing::store_with(GuildConfig {
         rate_limit_per_minute: 0,
         transfer_tax_percent: 3,
         ..GuildConfig::default()

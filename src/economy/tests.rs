@@ -6,14 +6,14 @@ use super::*;
 use crate::domain::{DailyReset, DomainError, GuildConfig, Money, Source, TxKind, UserId};
 use crate::events::{EventFilter, EventKind};
 use crate::store::accounts::NewEntry;
-use crate::testutil::{self, TestStore};
+use crate::testing::{self, TestStore};
 
 const G: GuildId = GuildId(1);
 const A: UserId = UserId(10);
 const B: UserId = UserId(20);
 
 fn setup(cfg: GuildConfig) -> (TestStore, Economy) {
-    let ts = testutil::store_with(cfg);
+    let ts = testing::store_with(cfg);
     let eco = Economy::new(ts.store.clone());
     (ts, eco)
 }
@@ -61,13 +61,13 @@ fn daily_pays_once_and_names_the_next_claim_time() {
     let out = eco.daily(G, A, &meta(A)).unwrap();
     assert_eq!(out.amount.get(), 100);
     assert_eq!(out.balance.get(), 100);
-    assert_eq!(out.next_claim_at, testutil::t0() + Duration::hours(24));
+    assert_eq!(out.next_claim_at, testing::t0() + Duration::hours(24));
     let err = domain(eco.daily(G, A, &meta(A)).unwrap_err());
     assert_eq!(
         err,
         DomainError::OnCooldown {
-            until: testutil::t0() + Duration::hours(24),
-            now: testutil::t0()
+            until: testing::t0() + Duration::hours(24),
+            now: testing::t0()
         }
     );
     assert!(err.to_string().contains("2026-03-02 12:00:00 UTC"), "{err}");

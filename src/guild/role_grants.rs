@@ -35,7 +35,7 @@ mod tests {
 
     #[test]
     fn finishing_a_grant_records_success_or_the_failure_reason() {
-        let ts = crate::testutil::store();
+        let ts = crate::testing::store();
         let guilds = Guilds::new(ts.store.clone());
         let g = GuildId(1);
         let (a, b) = ts

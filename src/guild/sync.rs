@@ -94,11 +94,11 @@ impl Guilds {
 mod tests {
     use super::*;
     use crate::store::outbox::SyncKind;
-    use crate::testutil;
+    use crate::testing;
 
     const G: GuildId = GuildId(3);
 
-    fn record_in(ts: &testutil::TestStore, state: SyncState) {
+    fn record_in(ts: &testing::TestStore, state: SyncState) {
         ts.store
             .write(G, |w| -> Result<(), Error> {
                 let mut r = w.sync_touch(SyncKind::Task, 1, None)?;
@@ -114,7 +114,7 @@ mod tests {
 
     #[test]
     fn retry_resets_backoff_keeps_versions_and_refuses_a_synced_record() {
-        let ts = testutil::store();
+        let ts = testing::store();
         let g = Guilds::new(ts.store.clone());
         record_in(&ts, SyncState::Failed);
         let r = g.retry_sync(G, SyncKind::Task, 1, &Actor::Cli).unwrap();
@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn repost_forgets_the_message_and_asks_for_a_new_version() {
-        let ts = testutil::store();
+        let ts = testing::store();
         let g = Guilds::new(ts.store.clone());
         record_in(&ts, SyncState::Pending);
         assert!(g.repost_sync(G, SyncKind::Task, 1, &Actor::Cli).is_err());

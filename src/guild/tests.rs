@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::events::{EventFilter, EventKind, Replay};
 use crate::store::directory::{ChannelInfo, ChannelKind, RoleInfo};
 use crate::store::StoreError;
-use crate::testutil::{self, TestStore};
+use crate::testing::{self, TestStore};
 
 const G: GuildId = GuildId(10);
 
@@ -19,7 +19,7 @@ fn admin() -> Actor {
 }
 
 fn setup() -> (TestStore, Guilds) {
-    let ts = testutil::store();
+    let ts = testing::store();
     let svc = Guilds::new(ts.store.clone());
     (ts, svc)
 }

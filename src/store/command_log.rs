@@ -153,7 +153,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::domain::GuildId;
-    use crate::testutil;
+    use crate::testing;
 
     fn row(user: u64, command: &str, outcome: &str) -> NewCommandLog {
         NewCommandLog {
@@ -167,7 +167,7 @@ mod tests {
 
     #[test]
     fn appended_rows_come_back_newest_first_and_stay_in_their_guild() {
-        let ts = testutil::store();
+        let ts = testing::store();
         let g = GuildId(1);
         ts.store
             .write(g, |w| {
@@ -191,7 +191,7 @@ mod tests {
 
     #[test]
     fn filters_by_user_command_outcome_and_dates_and_pages() {
-        let ts = testutil::store();
+        let ts = testing::store();
         let g = GuildId(1);
         let start = ts.store.now();
         for i in 0..6u64 {
@@ -245,7 +245,7 @@ mod tests {
 
     #[test]
     fn command_set_hash_is_stored_per_scope() {
-        let ts = testutil::store();
+        let ts = testing::store();
         assert_eq!(ts.store.command_set_hash("global:1").unwrap(), None);
         ts.store.set_command_set_hash("global:1", 42).unwrap();
         ts.store.set_command_set_hash("guild:1:5", 7).unwrap();

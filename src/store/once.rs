@@ -141,13 +141,13 @@ mod tests {
     use crate::domain::{GuildId, Money, TxKind, UserId};
     use crate::error::Error;
     use crate::store::accounts::NewEntry;
-    use crate::testutil;
+    use crate::testing;
 
     const G: GuildId = GuildId(9);
 
     #[test]
     fn a_repeated_key_replays_the_first_answer_and_applies_once() {
-        let ts = testutil::store();
+        let ts = testing::store();
         let add = || {
             ts.store.write(G, |w| {
                 w.append_entry(NewEntry::new(
@@ -202,7 +202,7 @@ mod tests {
 
     #[test]
     fn a_failed_call_leaves_the_key_unused() {
-        let ts = testutil::store();
+        let ts = testing::store();
         let fail = || -> Result<u64, Error> {
             ts.store.write(G, |w| {
                 w.append_entry(NewEntry::new(

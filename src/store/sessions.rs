@@ -203,11 +203,11 @@ fn prune(tx: &redb::WriteTransaction, now: DateTime<Utc>) -> Result<(), StoreErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil;
+    use crate::testing;
 
     #[test]
     fn rotation_replaces_the_token_and_reuse_revokes_the_family() {
-        let ts = testutil::store();
+        let ts = testing::store();
         let s = &ts.store;
         s.create_session("ann", "fam1", "h1", Duration::days(7))
             .unwrap();
@@ -241,7 +241,7 @@ mod tests {
 
     #[test]
     fn expired_and_unknown_tokens_are_invalid_and_revocation_ends_the_session() {
-        let ts = testutil::store();
+        let ts = testing::store();
         let s = &ts.store;
         s.create_session("ann", "f", "h1", Duration::days(1))
             .unwrap();

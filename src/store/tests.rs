@@ -5,21 +5,21 @@ use crate::domain::{DomainError, GuildId, Money, TxKind, UserId};
 use crate::error::Error;
 use crate::store::accounts::NewEntry;
 use crate::store::{migrations, Store, StoreError, StoreOptions};
-use crate::testutil;
+use crate::testing;
 
 const G: GuildId = GuildId(7);
 
 fn open(path: &std::path::Path) -> Result<Store, StoreError> {
     Store::open(
         path,
-        ManualClock::new(testutil::t0()),
+        ManualClock::new(testing::t0()),
         StoreOptions::default(),
     )
 }
 
 #[test]
 fn a_second_open_of_the_same_file_is_refused_with_a_clear_message() {
-    let ts = testutil::store();
+    let ts = testing::store();
     let err = open(ts.store.path()).unwrap_err();
     assert!(matches!(err, StoreError::AlreadyOpen { .. }), "{err:?}");
     assert!(
@@ -81,7 +81,7 @@ fn a_fresh_database_is_stamped_with_the_current_schema_and_reopens() {
 
 #[test]
 fn an_error_inside_a_write_rolls_back_everything_it_wrote() {
-    let ts = testutil::store();
+    let ts = testing::store();
     let res: Result<(), Error> = ts.store.write(G, |w| {
         w.append_entry(NewEntry::new(
             UserId(1),
@@ -123,7 +123,7 @@ fn an_error_inside_a_write_rolls_back_everything_it_wrote() {
 
 #[test]
 fn append_entry_refuses_negative_balances_and_update_account_cannot_touch_money() {
-    let ts = testutil::store();
+    let ts = testing::store();
     let err = ts
         .store
         .write(G, |w| {
@@ -158,7 +158,7 @@ fn append_entry_refuses_negative_balances_and_update_account_cannot_touch_money(
 
 #[test]
 fn guild_ids_lists_every_guild_with_state() {
-    let ts = testutil::store();
+    let ts = testing::store();
     for g in [3u64, 1, 2, u64::MAX] {
         ts.store
             .write(GuildId(g), |w| w.ensure_account(UserId(1)))
@@ -172,7 +172,7 @@ fn guild_ids_lists_every_guild_with_state() {
 
 #[test]
 fn idempotency_keys_are_bounded_in_length() {
-    let ts = testutil::store();
+    let ts = testing::store();
     let long = "k".repeat(201);
     let err = ts
         .store

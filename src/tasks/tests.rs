@@ -10,7 +10,7 @@ use crate::economy::{Economy, OpMeta, Page};
 use crate::events::{Event, EventFilter, EventKind, Replay};
 use crate::store::audit::AuditEntry;
 use crate::store::outbox::SyncRecord;
-use crate::testutil::{self, TestStore};
+use crate::testing::{self, TestStore};
 
 pub(super) const G: GuildId = GuildId(1);
 
@@ -29,7 +29,7 @@ pub(super) fn fx() -> Fx {
 }
 
 pub(super) fn fx_with(cfg: GuildConfig) -> Fx {
-    let ts = testutil::store_with(cfg);
+    let ts = testing::store_with(cfg);
     Fx {
         tasks: Tasks::new(ts.store.clone()),
         economy: Economy::new(ts.store.clone()),

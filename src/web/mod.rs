@@ -17,7 +17,7 @@ mod tests;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::app::Services;
+use crate::services::Services;
 
 pub use router::{openapi, router};
 
@@ -30,7 +30,7 @@ pub struct WebSettings {
     /// Mark cookies `Secure` (the public URL is https).
     pub secure_cookies: bool,
     /// The recent log lines `GET /api/logs` serves (the process-wide buffer in production).
-    pub logs: Arc<crate::logbuf::LogBuffer>,
+    pub logs: Arc<crate::telemetry::logbuf::LogBuffer>,
 }
 
 impl std::fmt::Debug for WebSettings {
@@ -60,7 +60,7 @@ impl WebSettings {
                 .public_url
                 .as_deref()
                 .is_some_and(|u| u.starts_with("https://")),
-            logs: crate::logbuf::global(),
+            logs: crate::telemetry::logbuf::global(),
         })
     }
 }

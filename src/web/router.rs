@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use super::error::{not_found_fallback, ApiError, ErrorBody, ErrorDetail};
 use super::{api, auth, headers, throttle, WebSettings, WebState};
-use crate::app::Services;
+use crate::services::Services;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -68,7 +68,7 @@ impl LoginThrottle {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::t0;
+    use crate::testing::t0;
 
     #[test]
     fn five_failures_lock_the_key_until_the_window_passes() {

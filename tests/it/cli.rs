@@ -220,7 +220,7 @@ fn admin_set_password_reads_stdin_and_refuses_short_passwords() {
     )
     .unwrap();
     let acct = store.admin("alice").unwrap().unwrap();
-    assert!(coffer::admins::verify_password(
+    assert!(coffer::accounts::verify_password(
         &acct.password_hash,
         "a long enough passphrase"
     ));

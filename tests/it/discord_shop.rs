@@ -23,7 +23,7 @@ fn manager(id: u64) -> Invoker {
     }
 }
 
-fn give(s: &coffer::app::Services, guild: u64, user: u64, amount: i64) {
+fn give(s: &coffer::services::Services, guild: u64, user: u64, amount: i64) {
     s.economy
         .adjust(
             GuildId(guild),
@@ -161,7 +161,7 @@ async fn scenario_4_buying_by_button_and_command_changes_stock_and_balance_once(
     let (config, _dir) = (app.config.clone(), app.dir.clone());
     app.stop().await.expect("clean stop");
     let store = TestApp::open_store(&config);
-    let services = coffer::app::Services::new(store, false);
+    let services = coffer::services::Services::new(store, false);
     let g = GuildId(GUILD_ID);
     let account = services.economy.account(g, UserId(alice.id)).unwrap();
     assert_eq!(account.balance.get(), 750);
@@ -227,7 +227,7 @@ async fn scenario_8_forged_or_stale_buy_buttons_change_nothing() {
     let (config, _dir) = (app.config.clone(), app.dir.clone());
     app.stop().await.expect("clean stop");
     let store = TestApp::open_store(&config);
-    let services = coffer::app::Services::new(store, false);
+    let services = coffer::services::Services::new(store, false);
     for g in [GUILD_ID, OTHER_GUILD] {
         let g = GuildId(g);
         assert_eq!(
@@ -382,7 +382,7 @@ async fn gateway_events_keep_the_guild_its_channels_roles_and_members_in_the_sto
     let (config, _dir) = (app.config.clone(), app.dir.clone());
     app.stop().await.expect("clean stop");
     let store = TestApp::open_store(&config);
-    let services = coffer::app::Services::new(store, false);
+    let services = coffer::services::Services::new(store, false);
     let guild = GuildId(g);
     let info = services.guilds.info(guild).unwrap().expect("guild info");
     assert_eq!(info.name, "Bakery & Co");
@@ -723,7 +723,7 @@ async fn admins_manage_items_from_discord_and_members_cannot() {
     let (config, _dir) = (app.config.clone(), app.dir.clone());
     app.stop().await.expect("clean stop");
     let store = TestApp::open_store(&config);
-    let services = coffer::app::Services::new(store, false);
+    let services = coffer::services::Services::new(store, false);
     let g = GuildId(GUILD_ID);
     assert!(services.shop.get_item(g, 1).is_err(), "deleted");
     assert_eq!(

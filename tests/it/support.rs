@@ -238,14 +238,14 @@ impl Drop for TestApp {
 
 /// Runs `f` on the services of the store in `dir` before (or between) app runs, to set up data
 /// the scenario starts from. The app must not be running on `dir`.
-pub fn seed(dir: &tempfile::TempDir, f: impl FnOnce(&coffer::app::Services)) {
+pub fn seed(dir: &tempfile::TempDir, f: impl FnOnce(&coffer::services::Services)) {
     let text = format!(
         "[storage]\ndata_dir = {:?}\n",
         dir.path().display().to_string()
     );
     let config = Config::parse("seed.toml", &text, &BTreeMap::new()).expect("valid config");
     let store = TestApp::open_store(&config);
-    f(&coffer::app::Services::new(store, false));
+    f(&coffer::services::Services::new(store, false));
 }
 
 /// Waits until some captured log line satisfies `pred` (the app reports gateway events only in

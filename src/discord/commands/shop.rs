@@ -250,7 +250,7 @@ mod tests {
     use super::*;
     use crate::domain::shop::ItemInput;
     use crate::economy::{Economy, OpMeta};
-    use crate::testutil;
+    use crate::testing;
 
     #[test]
     fn item_options_read_chosen_ids_and_typed_text() {
@@ -266,7 +266,7 @@ mod tests {
 
     #[test]
     fn resolving_prefers_the_chosen_id_then_the_exact_name_and_stays_in_the_guild() {
-        let ts = testutil::store();
+        let ts = testing::store();
         let shop = Shop::new(ts.store.clone(), Economy::new(ts.store.clone()));
         let (g, other) = (GuildId(1), GuildId(2));
         let sys = OpMeta::system();

@@ -7,7 +7,7 @@ use crate::domain::{Actor, DomainError, GuildId, Money, Source, UserId};
 use crate::economy::{Adjustment, Economy, OpMeta, TxFilter, TxSort};
 use crate::store::archive::ArchiveCheckpoint;
 use crate::store::Store;
-use crate::testutil::{self, TestStore};
+use crate::testing::{self, TestStore};
 
 const G: GuildId = GuildId(1);
 const A: UserId = UserId(10);
@@ -57,7 +57,7 @@ fn all(eco: &Economy, include_archived: bool) -> Vec<u64> {
 
 #[test]
 fn archiving_moves_old_entries_and_keeps_balances_and_validation() {
-    let ts = testutil::store();
+    let ts = testing::store();
     let eco = Economy::new(ts.store.clone());
     history(&ts, &eco);
     let report = eco.archive(G, 5, &Actor::Cli).unwrap();
@@ -108,7 +108,7 @@ fn archiving_moves_old_entries_and_keeps_balances_and_validation() {
 
 #[test]
 fn archived_entries_cannot_be_reversed_and_bad_retention_is_refused() {
-    let ts = testutil::store();
+    let ts = testing::store();
     let eco = Economy::new(ts.store.clone());
     history(&ts, &eco);
     eco.archive(G, 1, &Actor::Cli).unwrap();
@@ -125,7 +125,7 @@ fn archived_entries_cannot_be_reversed_and_bad_retention_is_refused() {
 
 #[test]
 fn the_archive_run_is_audited_and_leaves_the_last_day_live() {
-    let ts = testutil::store();
+    let ts = testing::store();
     let eco = Economy::new(ts.store.clone());
     give(&eco, A, 1);
     ts.clock.advance(Duration::hours(23));
@@ -186,7 +186,7 @@ fn tamper(
 
 #[test]
 fn tampering_with_a_checkpoint_or_a_balance_after_archiving_is_detected() {
-    let ts = testutil::store();
+    let ts = testing::store();
     let eco = Economy::new(ts.store.clone());
     history(&ts, &eco);
     eco.archive(G, 5, &Actor::Cli).unwrap();

@@ -15,7 +15,7 @@ use crate::shop::Shop;
 use crate::store::audit::AuditEntry;
 use crate::store::outbox::SyncRecord;
 use crate::store::roles::RoleGrant;
-use crate::testutil::{self, TestStore};
+use crate::testing::{self, TestStore};
 
 pub(super) const G: GuildId = GuildId(1);
 pub(super) const ALICE: UserId = UserId(10);
@@ -35,7 +35,7 @@ pub(super) fn fixture() -> Fixture {
 }
 
 pub(super) fn fixture_with(cfg: GuildConfig) -> Fixture {
-    let ts = testutil::store_with(cfg);
+    let ts = testing::store_with(cfg);
     let economy = Economy::new(ts.store.clone());
     let shop = Shop::new(ts.store.clone(), economy.clone());
     Fixture { ts, economy, shop }

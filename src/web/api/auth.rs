@@ -60,7 +60,7 @@ pub struct LogoutResponse {
 /// A fixed hash to verify against when the username is unknown, so the answer takes as long.
 fn dummy_hash() -> &'static str {
     static H: OnceLock<String> = OnceLock::new();
-    H.get_or_init(|| crate::admins::hash_password("coffer-dummy-password").unwrap_or_default())
+    H.get_or_init(|| crate::accounts::hash_password("coffer-dummy-password").unwrap_or_default())
 }
 
 /// The peer address (from `into_make_service_with_connect_info`); "unknown" without it.
@@ -197,7 +197,7 @@ pub async fn login(
             let hash = account
                 .as_ref()
                 .map_or(dummy_hash(), |a| a.password_hash.as_str());
-            let ok = crate::admins::verify_password(hash, &req.password);
+            let ok = crate::accounts::verify_password(hash, &req.password);
             Ok(account.filter(|_| ok))
         })
         .await?

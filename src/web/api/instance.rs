@@ -11,9 +11,9 @@ use std::io::Write;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, blocking_once};
-use crate::app::Services;
 use crate::instance::{BotPresence, Instance, RuntimeSettings};
-use crate::logbuf::{rank, LogLine};
+use crate::services::Services;
+use crate::telemetry::logbuf::{rank, LogLine};
 use crate::web::auth::{Auth, IdempotencyKey};
 use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Query};
 use crate::web::WebState;

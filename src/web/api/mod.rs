@@ -25,10 +25,10 @@ use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
 use super::WebState;
-use crate::app::Services;
 use crate::domain::{Account, GuildId, Source, Transaction, UserId};
 use crate::economy::OpMeta;
 use crate::error::Error;
+use crate::services::Services;
 use crate::web::auth::Auth;
 
 /// Every documented API route.

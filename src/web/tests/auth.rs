@@ -286,7 +286,7 @@ async fn a_viewer_reads_but_every_write_is_403() {
 async fn a_demoted_account_loses_write_access_at_once() {
     let app = TestApp::new();
     let tok = app.login("admin").await;
-    crate::admins::set_password(&app.ts.store, "admin", PW, Some(AdminRole::Viewer)).unwrap();
+    crate::accounts::set_password(&app.ts.store, "admin", PW, Some(AdminRole::Viewer)).unwrap();
     let a = app
         .put(
             &format!("/api/{}/users/5/balance", G.0),

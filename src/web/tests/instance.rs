@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{TestApp, G, G2};
 use crate::instance::INSTANCE;
-use crate::logbuf::LogLine;
+use crate::telemetry::logbuf::LogLine;
 
 #[tokio::test]
 async fn settings_show_the_defaults_and_patch_runtime_values() {
@@ -188,7 +188,7 @@ async fn bot_presence_is_stored_validated_and_restart_is_requested() {
 
 #[tokio::test]
 async fn status_endpoints_report_the_live_discord_connection() {
-    use crate::bot_state::Connection;
+    use crate::instance::Connection;
     let app = TestApp::new();
     let a = app.get("/api/status", "").await;
     assert_eq!(

@@ -22,11 +22,11 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
 
-use crate::app::Services;
 use crate::domain::{GuildId, Money, Source, UserId};
 use crate::economy::{Adjustment, OpMeta};
+use crate::services::Services;
 use crate::store::admins::AdminRole;
-use crate::testutil::{self, TestStore};
+use crate::testing::{self, TestStore};
 use crate::web::{router, WebSettings};
 
 pub const SECRET: &[u8] = b"test-secret-0123456789-0123456789-abcdef";
@@ -39,7 +39,7 @@ pub struct TestApp {
     pub services: Services,
     pub app: Router,
     /// The log buffer behind `/api/logs`.
-    pub logs: std::sync::Arc<crate::logbuf::LogBuffer>,
+    pub logs: std::sync::Arc<crate::telemetry::logbuf::LogBuffer>,
 }
 
 pub struct Answer {
@@ -87,7 +87,7 @@ pub fn settings() -> WebSettings {
         access_ttl: chrono::Duration::minutes(15),
         refresh_ttl: chrono::Duration::days(7),
         secure_cookies: false,
-        logs: std::sync::Arc::new(crate::logbuf::LogBuffer::new(100)),
+        logs: std::sync::Arc::new(crate::telemetry::logbuf::LogBuffer::new(100)),
     }
 }
 
@@ -98,9 +98,9 @@ impl TestApp {
     }
 
     pub fn with_settings(settings: WebSettings) -> TestApp {
-        let ts = testutil::store();
-        crate::admins::set_password(&ts.store, "admin", PW, Some(AdminRole::Admin)).unwrap();
-        crate::admins::set_password(&ts.store, "viewer", PW, Some(AdminRole::Viewer)).unwrap();
+        let ts = testing::store();
+        crate::accounts::set_password(&ts.store, "admin", PW, Some(AdminRole::Admin)).unwrap();
+        crate::accounts::set_password(&ts.store, "viewer", PW, Some(AdminRole::Viewer)).unwrap();
         let services = Services::new(ts.store.clone(), false);
         let logs = settings.logs.clone();
         let app = router(services.clone(), settings);

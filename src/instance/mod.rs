@@ -6,6 +6,10 @@
 //! Discord side (`discord/presence.rs`, when it runs) restarts its shards on that event. Nothing
 //! in the process exits.
 
+mod bot_state;
+
+pub use bot_state::{BotState, BotStatus, Connection};
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -234,7 +238,7 @@ impl Instance {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil;
+    use crate::testing;
 
     #[test]
     fn settings_patches_refuse_unknown_keys_and_bad_values_by_name() {
@@ -266,7 +270,7 @@ mod tests {
 
     #[test]
     fn presence_and_restart_are_stored_audited_and_announced() {
-        let ts = testutil::store();
+        let ts = testing::store();
         let inst = Instance::new(ts.store.clone());
         assert_eq!(inst.presence().unwrap(), BotPresence::default());
         let p = BotPresence {

@@ -10,7 +10,7 @@ use crate::domain::{GuildConfig, GuildId, Money, Source, UserId};
 use crate::economy::{Adjustment, Economy, OpMeta, TxFilter};
 use crate::shop::Shop;
 use crate::tasks::Tasks;
-use crate::testutil;
+use crate::testing;
 
 const G: GuildId = GuildId(77);
 const USERS: u64 = 8;
@@ -50,7 +50,7 @@ fn user(u: u64) -> UserId {
 }
 
 fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
-    let ts = testutil::store_with(GuildConfig {
+    let ts = testing::store_with(GuildConfig {
         rate_limit_per_minute: 0,
         starting_balance: 40,
         ..GuildConfig::default()

@@ -42,3 +42,5 @@ pub fn store() -> TestStore {
         ..GuildConfig::default()
     })
 }
+
+mod invariants;
