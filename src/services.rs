@@ -2,9 +2,12 @@
 //! is a method of one of these services; `app.rs` builds it, nothing here does I/O by itself.
 
 use crate::announce::Announce;
+use crate::clock::SharedClock;
 use crate::custom::CustomCommands;
 use crate::economy::Economy;
-use crate::guild::Guilds;
+use crate::events::EventBus;
+use crate::guild::{CommandLog, Guilds};
+use crate::instance::{BotStatus, Instance};
 use crate::shop::Shop;
 use crate::store::Store;
 use crate::tasks::Tasks;
@@ -12,6 +15,7 @@ use crate::tasks::Tasks;
 /// Every service, cheap to clone; the doors (web, Discord) hold one.
 #[derive(Clone)]
 pub struct Services {
+    /// Being removed: doors must not reach the store (issue 8). Use a service method.
     pub store: Store,
     pub economy: Economy,
     pub shop: Shop,
@@ -19,9 +23,15 @@ pub struct Services {
     pub announce: Announce,
     pub custom: CustomCommands,
     pub guilds: Guilds,
+    pub command_log: CommandLog,
+    pub instance: Instance,
+    /// Change events, for subscribers (SSE, the Discord side's listeners).
+    pub bus: EventBus,
+    /// The clock every rule reads (settable in tests).
+    pub clock: SharedClock,
     pub discord_enabled: bool,
     /// The Discord connection's live state (the Discord side updates it, the web reports it).
-    pub bot: crate::instance::BotStatus,
+    pub bot: BotStatus,
 }
 
 impl Services {
@@ -33,10 +43,19 @@ impl Services {
             announce: Announce::new(store.clone()),
             custom: CustomCommands::new(store.clone()),
             guilds: Guilds::new(store.clone()),
+            command_log: CommandLog::new(store.clone()),
+            instance: Instance::new(store.clone()),
+            bus: store.bus().clone(),
+            clock: store.clock().clone(),
             economy,
             store,
             discord_enabled,
-            bot: crate::instance::BotStatus::new(discord_enabled),
+            bot: BotStatus::new(discord_enabled),
         }
+    }
+
+    /// The clock's current reading.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 }

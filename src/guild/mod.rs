@@ -3,6 +3,7 @@
 //! log queries. Settings changes are one store write with an audit entry and `ConfigUpdated`.
 
 mod audit;
+mod command_log;
 mod config;
 mod info;
 mod role_grants;
@@ -13,6 +14,7 @@ mod tests;
 use crate::store::Store;
 
 pub use audit::AuditFilter;
+pub use command_log::CommandLog;
 pub use config::{apply_patch, ChannelSlot, RoleChange, RoleSlot};
 pub use info::{GuildProfile, MemberProfile};
 
