@@ -9,7 +9,17 @@ pub enum Error {
     #[error(transparent)]
     Domain(#[from] DomainError),
     #[error("internal storage error")]
-    Store(#[from] StoreError),
+    Store(StoreError),
+}
+
+/// A refusal raised inside the store is the user's to see; every other store error is internal.
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Refused(d) => Error::Domain(d),
+            other => Error::Store(other),
+        }
+    }
 }
 
 impl Error {

@@ -6,6 +6,7 @@ use super::{touch_announcement, Announce};
 use crate::domain::announce::{
     validate_announcement, Announcement, AnnouncementPatch, NewAnnouncement, TaskAnnouncement,
 };
+use crate::domain::OpMeta;
 use crate::domain::{Actor, ChannelId, DomainError, GuildId};
 use crate::economy::Page;
 use crate::error::Error;
@@ -29,8 +30,9 @@ impl Announce {
         &self,
         guild: GuildId,
         new: NewAnnouncement,
-        actor: &Actor,
+        meta: &OpMeta,
     ) -> Result<Announcement, Error> {
+        let actor = &meta.actor;
         if let Some(o) = &new.origin {
             if o.chars().count() > 100 {
                 return Err(
@@ -38,51 +40,52 @@ impl Announce {
                 );
             }
         }
-        self.store.write(guild, |w| {
-            let embed = match (new.embed, new.embed_template) {
-                (Some(e), _) => Some(e),
-                (None, Some(t)) => Some(
-                    w.embed_template(t)?
-                        .ok_or_else(|| DomainError::NotFound(format!("Embed template {t}")))?
-                        .embed,
-                ),
-                (None, None) => None,
-            };
-            validate_announcement(&new.title, &new.content, embed.as_ref())?;
-            let channel = match new.channel {
-                Some(c) => c,
-                None => w.guild_config()?.announcement_channel_id.ok_or_else(|| {
-                    DomainError::invalid(
-                        "channel",
-                        "choose a channel (no announcement channel is configured)",
-                    )
-                })?,
-            };
-            let a = Announcement {
-                id: w.next_id("announcement")?,
-                title: new.title.trim().to_owned(),
-                content: new.content,
-                embed,
-                channel,
-                pinned: new.pinned,
-                scheduled_at: new.scheduled_at,
-                origin: new.origin,
-                created_by: actor.clone(),
-                created_at: w.now,
-                updated_at: w.now,
-            };
-            w.put_announcement(&a)?;
-            touch_announcement(w, &a)?;
-            w.audit(
-                actor,
-                "announcement.create",
-                format!("announcement:{}", a.id),
-                None,
-                snapshot(&a),
-            )?;
-            w.emit(EventKind::AnnouncementCreated, vec![a.id.to_string()]);
-            Ok(a)
-        })
+        self.store
+            .write_once(guild, meta.key(), "announcement.create", |w| {
+                let embed = match (new.embed, new.embed_template) {
+                    (Some(e), _) => Some(e),
+                    (None, Some(t)) => Some(
+                        w.embed_template(t)?
+                            .ok_or_else(|| DomainError::NotFound(format!("Embed template {t}")))?
+                            .embed,
+                    ),
+                    (None, None) => None,
+                };
+                validate_announcement(&new.title, &new.content, embed.as_ref())?;
+                let channel = match new.channel {
+                    Some(c) => c,
+                    None => w.guild_config()?.announcement_channel_id.ok_or_else(|| {
+                        DomainError::invalid(
+                            "channel",
+                            "choose a channel (no announcement channel is configured)",
+                        )
+                    })?,
+                };
+                let a = Announcement {
+                    id: w.next_id("announcement")?,
+                    title: new.title.trim().to_owned(),
+                    content: new.content,
+                    embed,
+                    channel,
+                    pinned: new.pinned,
+                    scheduled_at: new.scheduled_at,
+                    origin: new.origin,
+                    created_by: actor.clone(),
+                    created_at: w.now,
+                    updated_at: w.now,
+                };
+                w.put_announcement(&a)?;
+                touch_announcement(w, &a)?;
+                w.audit(
+                    actor,
+                    "announcement.create",
+                    format!("announcement:{}", a.id),
+                    None,
+                    snapshot(&a),
+                )?;
+                w.emit(EventKind::AnnouncementCreated, vec![a.id.to_string()]);
+                Ok(a)
+            })
     }
 
     /// Builds a formatted announcement (embed with reward, time limit...) for a task and
@@ -92,9 +95,9 @@ impl Announce {
         guild: GuildId,
         task: &TaskAnnouncement,
         channel: Option<ChannelId>,
-        actor: &Actor,
+        meta: &OpMeta,
     ) -> Result<Announcement, Error> {
-        self.create(guild, task.to_announcement(channel), actor)
+        self.create(guild, task.to_announcement(channel), meta)
     }
 
     /// "Announce this task": builds the announcement from the stored task and the guild's
@@ -104,7 +107,7 @@ impl Announce {
         guild: GuildId,
         task_id: u64,
         channel: Option<ChannelId>,
-        actor: &Actor,
+        meta: &OpMeta,
     ) -> Result<Announcement, Error> {
         let (task, cfg) = self.store.read(guild, |r| -> Result<_, Error> {
             let task = r
@@ -125,7 +128,7 @@ impl Announce {
             category: (!task.category.trim().is_empty()).then_some(task.category),
             role_reward: task.role_id,
         };
-        self.announce_task(guild, &info, channel, actor)
+        self.announce_task(guild, &info, channel, meta)
     }
 
     /// Applies an edit; the Discord message is edited (not reposted) by the reconciler.
@@ -134,31 +137,33 @@ impl Announce {
         guild: GuildId,
         id: u64,
         patch: AnnouncementPatch,
-        actor: &Actor,
+        meta: &OpMeta,
     ) -> Result<Announcement, Error> {
-        self.store.write(guild, |w| {
-            let before = load(w, id)?;
-            let mut a = before.clone();
-            if let Some(t) = patch.title {
-                a.title = t.trim().to_owned();
-            }
-            if let Some(c) = patch.content {
-                a.content = c;
-            }
-            if let Some(e) = patch.embed {
-                a.embed = e;
-            }
-            if let Some(c) = patch.channel {
-                a.channel = c;
-            }
-            if let Some(s) = patch.scheduled_at {
-                a.scheduled_at = s;
-            }
-            validate_announcement(&a.title, &a.content, a.embed.as_ref())?;
-            a.updated_at = w.now;
-            self.save_change(w, &before, &a, actor, "announcement.update")?;
-            Ok(a)
-        })
+        let actor = &meta.actor;
+        self.store
+            .write_once(guild, meta.key(), "announcement.edit", |w| {
+                let before = load(w, id)?;
+                let mut a = before.clone();
+                if let Some(t) = patch.title {
+                    a.title = t.trim().to_owned();
+                }
+                if let Some(c) = patch.content {
+                    a.content = c;
+                }
+                if let Some(e) = patch.embed {
+                    a.embed = e;
+                }
+                if let Some(c) = patch.channel {
+                    a.channel = c;
+                }
+                if let Some(s) = patch.scheduled_at {
+                    a.scheduled_at = s;
+                }
+                validate_announcement(&a.title, &a.content, a.embed.as_ref())?;
+                a.updated_at = w.now;
+                self.save_change(w, &before, &a, actor, "announcement.update")?;
+                Ok(a)
+            })
     }
 
     /// Pins (true) or unpins (false); the reconciler makes the message's pin state match.
@@ -167,29 +172,31 @@ impl Announce {
         guild: GuildId,
         id: u64,
         pinned: bool,
-        actor: &Actor,
+        meta: &OpMeta,
     ) -> Result<Announcement, Error> {
-        self.store.write(guild, |w| {
-            let before = load(w, id)?;
-            let mut a = before.clone();
-            a.pinned = pinned;
-            a.updated_at = w.now;
-            let action = if pinned {
-                "announcement.pin"
-            } else {
-                "announcement.unpin"
-            };
-            self.save_change(w, &before, &a, actor, action)?;
-            Ok(a)
-        })
+        let actor = &meta.actor;
+        self.store
+            .write_once(guild, meta.key(), "announcement.set_pinned", |w| {
+                let before = load(w, id)?;
+                let mut a = before.clone();
+                a.pinned = pinned;
+                a.updated_at = w.now;
+                let action = if pinned {
+                    "announcement.pin"
+                } else {
+                    "announcement.unpin"
+                };
+                self.save_change(w, &before, &a, actor, action)?;
+                Ok(a)
+            })
     }
 
-    pub fn pin(&self, guild: GuildId, id: u64, actor: &Actor) -> Result<Announcement, Error> {
-        self.set_pinned(guild, id, true, actor)
+    pub fn pin(&self, guild: GuildId, id: u64, meta: &OpMeta) -> Result<Announcement, Error> {
+        self.set_pinned(guild, id, true, meta)
     }
 
-    pub fn unpin(&self, guild: GuildId, id: u64, actor: &Actor) -> Result<Announcement, Error> {
-        self.set_pinned(guild, id, false, actor)
+    pub fn unpin(&self, guild: GuildId, id: u64, meta: &OpMeta) -> Result<Announcement, Error> {
+        self.set_pinned(guild, id, false, meta)
     }
 
     fn save_change(
@@ -220,22 +227,24 @@ impl Announce {
         guild: GuildId,
         id: u64,
         delete_message: bool,
-        actor: &Actor,
+        meta: &OpMeta,
     ) -> Result<Announcement, Error> {
-        self.store.write(guild, |w| {
-            let a = load(w, id)?;
-            w.remove_announcement(id)?;
-            w.sync_delete(SyncKind::Announcement, id, delete_message)?;
-            w.audit(
-                actor,
-                "announcement.delete",
-                format!("announcement:{id}"),
-                snapshot(&a),
-                Some(serde_json::json!({ "delete_message": delete_message })),
-            )?;
-            w.emit(EventKind::AnnouncementDeleted, vec![id.to_string()]);
-            Ok(a)
-        })
+        let actor = &meta.actor;
+        self.store
+            .write_once(guild, meta.key(), "announcement.delete", |w| {
+                let a = load(w, id)?;
+                w.remove_announcement(id)?;
+                w.sync_delete(SyncKind::Announcement, id, delete_message)?;
+                w.audit(
+                    actor,
+                    "announcement.delete",
+                    format!("announcement:{id}"),
+                    snapshot(&a),
+                    Some(serde_json::json!({ "delete_message": delete_message })),
+                )?;
+                w.emit(EventKind::AnnouncementDeleted, vec![id.to_string()]);
+                Ok(a)
+            })
     }
 
     pub fn get(&self, guild: GuildId, id: u64) -> Result<Announcement, Error> {

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::Announce;
 use crate::domain::embed::{validate_template_name, Embed, EmbedTemplate};
-use crate::domain::{Actor, ChannelId, DomainError, GuildId};
+use crate::domain::OpMeta;
+use crate::domain::{ChannelId, DomainError, GuildId};
 use crate::error::Error;
 use crate::events::EventKind;
 use crate::store::audit::snapshot;
@@ -74,33 +75,35 @@ impl Announce {
         &self,
         guild: GuildId,
         new: NewEmbedTemplate,
-        actor: &Actor,
+        meta: &OpMeta,
     ) -> Result<EmbedTemplate, Error> {
+        let actor = &meta.actor;
         let name = validate_template_name(&new.name)?;
         new.embed.validate("embed.")?;
-        self.store.write(guild, |w| {
-            check_unique(w, &name, None)?;
-            let t = EmbedTemplate {
-                id: w.next_id("embed")?,
-                name,
-                embed: new.embed,
-                channel: new.channel,
-                created_by: actor.clone(),
-                created_at: w.now,
-                updated_at: w.now,
-            };
-            w.put_embed_template(&t)?;
-            touch_embed(w, &t)?;
-            w.audit(
-                actor,
-                "embed.create",
-                format!("embed:{}", t.id),
-                None,
-                snapshot(&t),
-            )?;
-            w.emit(EventKind::EmbedChanged, vec![t.id.to_string()]);
-            Ok(t)
-        })
+        self.store
+            .write_once(guild, meta.key(), "embed.create_embed", |w| {
+                check_unique(w, &name, None)?;
+                let t = EmbedTemplate {
+                    id: w.next_id("embed")?,
+                    name,
+                    embed: new.embed,
+                    channel: new.channel,
+                    created_by: actor.clone(),
+                    created_at: w.now,
+                    updated_at: w.now,
+                };
+                w.put_embed_template(&t)?;
+                touch_embed(w, &t)?;
+                w.audit(
+                    actor,
+                    "embed.create",
+                    format!("embed:{}", t.id),
+                    None,
+                    snapshot(&t),
+                )?;
+                w.emit(EventKind::EmbedChanged, vec![t.id.to_string()]);
+                Ok(t)
+            })
     }
 
     pub fn edit_embed(
@@ -108,8 +111,9 @@ impl Announce {
         guild: GuildId,
         id: u64,
         patch: EmbedTemplatePatch,
-        actor: &Actor,
+        meta: &OpMeta,
     ) -> Result<EmbedTemplate, Error> {
+        let actor = &meta.actor;
         let name = patch
             .name
             .as_deref()
@@ -118,32 +122,33 @@ impl Announce {
         if let Some(e) = &patch.embed {
             e.validate("embed.")?;
         }
-        self.store.write(guild, |w| {
-            let before = w.embed_template(id)?.ok_or_else(|| not_found(id))?;
-            let mut t = before.clone();
-            if let Some(n) = name {
-                check_unique(w, &n, Some(id))?;
-                t.name = n;
-            }
-            if let Some(e) = patch.embed {
-                t.embed = e;
-            }
-            if let Some(c) = patch.channel {
-                t.channel = c;
-            }
-            t.updated_at = w.now;
-            w.put_embed_template(&t)?;
-            touch_embed(w, &t)?;
-            w.audit(
-                actor,
-                "embed.update",
-                format!("embed:{id}"),
-                snapshot(&before),
-                snapshot(&t),
-            )?;
-            w.emit(EventKind::EmbedChanged, vec![id.to_string()]);
-            Ok(t)
-        })
+        self.store
+            .write_once(guild, meta.key(), "embed.edit_embed", |w| {
+                let before = w.embed_template(id)?.ok_or_else(|| not_found(id))?;
+                let mut t = before.clone();
+                if let Some(n) = name {
+                    check_unique(w, &n, Some(id))?;
+                    t.name = n;
+                }
+                if let Some(e) = patch.embed {
+                    t.embed = e;
+                }
+                if let Some(c) = patch.channel {
+                    t.channel = c;
+                }
+                t.updated_at = w.now;
+                w.put_embed_template(&t)?;
+                touch_embed(w, &t)?;
+                w.audit(
+                    actor,
+                    "embed.update",
+                    format!("embed:{id}"),
+                    snapshot(&before),
+                    snapshot(&t),
+                )?;
+                w.emit(EventKind::EmbedChanged, vec![id.to_string()]);
+                Ok(t)
+            })
     }
 
     /// Deletes a template; with `delete_message` a posted copy is deleted from Discord too.
@@ -152,22 +157,24 @@ impl Announce {
         guild: GuildId,
         id: u64,
         delete_message: bool,
-        actor: &Actor,
+        meta: &OpMeta,
     ) -> Result<EmbedTemplate, Error> {
-        self.store.write(guild, |w| {
-            let t = w.embed_template(id)?.ok_or_else(|| not_found(id))?;
-            w.remove_embed_template(id)?;
-            w.sync_delete(SyncKind::Embed, id, delete_message)?;
-            w.audit(
-                actor,
-                "embed.delete",
-                format!("embed:{id}"),
-                snapshot(&t),
-                None,
-            )?;
-            w.emit(EventKind::EmbedChanged, vec![id.to_string()]);
-            Ok(t)
-        })
+        let actor = &meta.actor;
+        self.store
+            .write_once(guild, meta.key(), "embed.delete_embed", |w| {
+                let t = w.embed_template(id)?.ok_or_else(|| not_found(id))?;
+                w.remove_embed_template(id)?;
+                w.sync_delete(SyncKind::Embed, id, delete_message)?;
+                w.audit(
+                    actor,
+                    "embed.delete",
+                    format!("embed:{id}"),
+                    snapshot(&t),
+                    None,
+                )?;
+                w.emit(EventKind::EmbedChanged, vec![id.to_string()]);
+                Ok(t)
+            })
     }
 
     pub fn embed(&self, guild: GuildId, id: u64) -> Result<EmbedTemplate, Error> {

@@ -77,7 +77,7 @@ fn create_saves_queues_audits_and_emits() {
     let (ts, svc) = setup();
     let seq = ts.store.bus().next_seq();
     let a = svc
-        .create(G, text("Hello", "Welcome all"), &admin())
+        .create(G, text("Hello", "Welcome all"), &admin().into())
         .unwrap();
     assert_eq!(svc.get(G, a.id).unwrap(), a);
     let rec = record(&ts, SyncKind::Announcement, a.id).unwrap();
@@ -98,7 +98,7 @@ fn create_falls_back_to_the_configured_channel_or_names_the_field() {
     let mut new = text("Hi", "there");
     new.channel = None;
     assert_eq!(
-        invalid_field(svc.create(G, new.clone(), &admin()).unwrap_err()),
+        invalid_field(svc.create(G, new.clone(), &admin().into()).unwrap_err()),
         "channel"
     );
     assert!(ts.store.read(G, |r| r.announcements()).unwrap().is_empty());
@@ -109,7 +109,10 @@ fn create_falls_back_to_the_configured_channel_or_names_the_field() {
             w.put_guild_config(&c)
         })
         .unwrap();
-    assert_eq!(svc.create(G, new, &admin()).unwrap().channel, ChannelId(77));
+    assert_eq!(
+        svc.create(G, new, &admin().into()).unwrap().channel,
+        ChannelId(77)
+    );
 }
 
 #[test]
@@ -121,7 +124,7 @@ fn an_invalid_announcement_writes_nothing() {
         ..Embed::default()
     });
     assert_eq!(
-        invalid_field(svc.create(G, new, &admin()).unwrap_err()),
+        invalid_field(svc.create(G, new, &admin().into()).unwrap_err()),
         "embed.title"
     );
     assert!(ts.store.read(G, |r| r.sync_records()).unwrap().is_empty());
@@ -131,12 +134,14 @@ fn an_invalid_announcement_writes_nothing() {
 #[test]
 fn edit_bumps_the_version_and_audits_before_and_after() {
     let (ts, svc) = setup();
-    let a = svc.create(G, text("Old", "old text"), &admin()).unwrap();
+    let a = svc
+        .create(G, text("Old", "old text"), &admin().into())
+        .unwrap();
     let patch = AnnouncementPatch {
         title: Some("New".into()),
         ..AnnouncementPatch::default()
     };
-    let b = svc.edit(G, a.id, patch, &admin()).unwrap();
+    let b = svc.edit(G, a.id, patch, &admin().into()).unwrap();
     assert_eq!((b.title.as_str(), b.content.as_str()), ("New", "old text"));
     assert_eq!(
         record(&ts, SyncKind::Announcement, a.id)
@@ -154,7 +159,7 @@ fn edit_bumps_the_version_and_audits_before_and_after() {
         ..AnnouncementPatch::default()
     };
     assert_eq!(
-        invalid_field(svc.edit(G, a.id, bad, &admin()).unwrap_err()),
+        invalid_field(svc.edit(G, a.id, bad, &admin().into()).unwrap_err()),
         "content"
     );
     assert_eq!(
@@ -169,16 +174,18 @@ fn edit_bumps_the_version_and_audits_before_and_after() {
 #[test]
 fn pin_and_unpin_are_made_true_by_the_reconciler() {
     let (ts, svc) = setup();
-    let a = svc.create(G, text("Rules", "Be nice"), &admin()).unwrap();
+    let a = svc
+        .create(G, text("Rules", "Be nice"), &admin().into())
+        .unwrap();
     let seq = ts.store.bus().next_seq();
-    assert!(svc.pin(G, a.id, &admin()).unwrap().pinned);
+    assert!(svc.pin(G, a.id, &admin().into()).unwrap().pinned);
     assert_eq!(
         record(&ts, SyncKind::Announcement, a.id)
             .unwrap()
             .desired_version,
         2
     );
-    assert!(!svc.unpin(G, a.id, &admin()).unwrap().pinned);
+    assert!(!svc.unpin(G, a.id, &admin().into()).unwrap().pinned);
     assert_eq!(
         record(&ts, SyncKind::Announcement, a.id)
             .unwrap()
@@ -199,11 +206,11 @@ fn pin_and_unpin_are_made_true_by_the_reconciler() {
 #[test]
 fn delete_marks_the_record_with_or_without_deleting_the_message() {
     let (ts, svc) = setup();
-    let a = svc.create(G, text("A", "a"), &admin()).unwrap();
-    let b = svc.create(G, text("B", "b"), &admin()).unwrap();
+    let a = svc.create(G, text("A", "a"), &admin().into()).unwrap();
+    let b = svc.create(G, text("B", "b"), &admin().into()).unwrap();
     let seq = ts.store.bus().next_seq();
-    svc.delete(G, a.id, true, &admin()).unwrap();
-    svc.delete(G, b.id, false, &admin()).unwrap();
+    svc.delete(G, a.id, true, &admin().into()).unwrap();
+    svc.delete(G, b.id, false, &admin().into()).unwrap();
     let ra = record(&ts, SyncKind::Announcement, a.id).unwrap();
     let rb = record(&ts, SyncKind::Announcement, b.id).unwrap();
     assert_eq!(
@@ -225,7 +232,7 @@ fn delete_marks_the_record_with_or_without_deleting_the_message() {
         ]
     );
     assert!(matches!(
-        svc.delete(G, a.id, true, &admin()),
+        svc.delete(G, a.id, true, &admin().into()),
         Err(Error::Domain(DomainError::NotFound(_)))
     ));
 }
@@ -236,8 +243,8 @@ fn a_scheduled_announcement_waits_for_its_time() {
     let at = testing::t0() + Duration::hours(2);
     let mut new = text("Later", "soon");
     new.scheduled_at = Some(at);
-    let a = svc.create(G, new, &admin()).unwrap();
-    let now_one = svc.create(G, text("Now", "now"), &admin()).unwrap();
+    let a = svc.create(G, new, &admin().into()).unwrap();
+    let now_one = svc.create(G, text("Now", "now"), &admin().into()).unwrap();
     assert_eq!(
         record(&ts, SyncKind::Announcement, a.id)
             .unwrap()
@@ -265,7 +272,7 @@ fn a_scheduled_announcement_waits_for_its_time() {
 fn list_is_newest_first_and_paged() {
     let (_ts, svc) = setup();
     for i in 1..=5 {
-        svc.create(G, text(&format!("A{i}"), "x"), &admin())
+        svc.create(G, text(&format!("A{i}"), "x"), &admin().into())
             .unwrap();
     }
     let p = svc.list(G, 1, 2).unwrap();
@@ -287,7 +294,7 @@ fn announce_task_posts_a_formatted_embed() {
         currency_symbol: "💎".into(),
         ..TaskAnnouncement::default()
     };
-    let a = svc.announce_task(G, &t, Some(CH), &admin()).unwrap();
+    let a = svc.announce_task(G, &t, Some(CH), &admin().into()).unwrap();
     assert_eq!(a.origin.as_deref(), Some("task:3"));
     let e = a.embed.unwrap();
     assert_eq!(e.fields[0].value, "💎 500 gems");
@@ -325,7 +332,7 @@ fn embed_templates_bump_the_embed_outbox_and_emit() {
     let (ts, svc) = setup();
     let seq = ts.store.bus().next_seq();
     let t = svc
-        .create_embed(G, new_template("Rules", Some(CH)), &admin())
+        .create_embed(G, new_template("Rules", Some(CH)), &admin().into())
         .unwrap();
     let rec = record(&ts, SyncKind::Embed, t.id).unwrap();
     assert_eq!((rec.desired_version, rec.channel), (1, Some(CH)));
@@ -333,7 +340,7 @@ fn embed_templates_bump_the_embed_outbox_and_emit() {
         embed: Some(embed("Rules v2")),
         ..EmbedTemplatePatch::default()
     };
-    svc.edit_embed(G, t.id, patch, &admin()).unwrap();
+    svc.edit_embed(G, t.id, patch, &admin().into()).unwrap();
     assert_eq!(
         record(&ts, SyncKind::Embed, t.id).unwrap().desired_version,
         2
@@ -355,22 +362,26 @@ fn embed_templates_bump_the_embed_outbox_and_emit() {
 fn template_names_are_unique_ignoring_case() {
     let (_ts, svc) = setup();
     let a = svc
-        .create_embed(G, new_template("Rules", None), &admin())
+        .create_embed(G, new_template("Rules", None), &admin().into())
         .unwrap();
     let b = svc
-        .create_embed(G, new_template("Faq", None), &admin())
+        .create_embed(G, new_template("Faq", None), &admin().into())
         .unwrap();
     assert!(matches!(
-        svc.create_embed(G, new_template(" rules ", None), &admin()),
+        svc.create_embed(G, new_template(" rules ", None), &admin().into()),
         Err(Error::Domain(DomainError::Conflict(_)))
     ));
     let rename = EmbedTemplatePatch {
         name: Some("RULES".into()),
         ..EmbedTemplatePatch::default()
     };
-    assert!(svc.edit_embed(G, b.id, rename.clone(), &admin()).is_err());
+    assert!(svc
+        .edit_embed(G, b.id, rename.clone(), &admin().into())
+        .is_err());
     assert_eq!(
-        svc.edit_embed(G, a.id, rename, &admin()).unwrap().name,
+        svc.edit_embed(G, a.id, rename, &admin().into())
+            .unwrap()
+            .name,
         "RULES"
     );
     let names: Vec<String> = svc.embeds(G).unwrap().into_iter().map(|t| t.name).collect();
@@ -381,7 +392,7 @@ fn template_names_are_unique_ignoring_case() {
 fn an_invalid_template_edit_names_the_field_and_writes_nothing() {
     let (ts, svc) = setup();
     let t = svc
-        .create_embed(G, new_template("Rules", Some(CH)), &admin())
+        .create_embed(G, new_template("Rules", Some(CH)), &admin().into())
         .unwrap();
     let mut bad = embed("ok");
     bad.fields[0].value = "v".repeat(1025);
@@ -389,7 +400,7 @@ fn an_invalid_template_edit_names_the_field_and_writes_nothing() {
         embed: Some(bad),
         ..EmbedTemplatePatch::default()
     };
-    let err = svc.edit_embed(G, t.id, patch, &admin()).unwrap_err();
+    let err = svc.edit_embed(G, t.id, patch, &admin().into()).unwrap_err();
     assert_eq!(invalid_field(err), "embed.fields[0].value");
     assert_eq!(
         record(&ts, SyncKind::Embed, t.id).unwrap().desired_version,
@@ -401,10 +412,10 @@ fn an_invalid_template_edit_names_the_field_and_writes_nothing() {
 fn clearing_a_templates_channel_takes_its_message_down() {
     let (ts, svc) = setup();
     let t = svc
-        .create_embed(G, new_template("Rules", Some(CH)), &admin())
+        .create_embed(G, new_template("Rules", Some(CH)), &admin().into())
         .unwrap();
     let patch: EmbedTemplatePatch = serde_json::from_str(r#"{"channel": null}"#).unwrap();
-    let t = svc.edit_embed(G, t.id, patch, &admin()).unwrap();
+    let t = svc.edit_embed(G, t.id, patch, &admin().into()).unwrap();
     assert_eq!(t.channel, None);
     let rec = record(&ts, SyncKind::Embed, t.id).unwrap();
     assert!(rec.delete && rec.delete_message);
@@ -415,7 +426,7 @@ fn clearing_a_templates_channel_takes_its_message_down() {
 fn deleting_a_template_marks_its_record_and_announcements_can_use_templates() {
     let (ts, svc) = setup();
     let t = svc
-        .create_embed(G, new_template("Rules", Some(CH)), &admin())
+        .create_embed(G, new_template("Rules", Some(CH)), &admin().into())
         .unwrap();
     let new = NewAnnouncement {
         title: "From template".into(),
@@ -423,14 +434,14 @@ fn deleting_a_template_marks_its_record_and_announcements_can_use_templates() {
         channel: Some(CH),
         ..NewAnnouncement::default()
     };
-    let a = svc.create(G, new.clone(), &admin()).unwrap();
+    let a = svc.create(G, new.clone(), &admin().into()).unwrap();
     assert_eq!(a.embed.as_ref(), Some(&t.embed));
-    svc.delete_embed(G, t.id, false, &admin()).unwrap();
+    svc.delete_embed(G, t.id, false, &admin().into()).unwrap();
     let rec = record(&ts, SyncKind::Embed, t.id).unwrap();
     assert_eq!((rec.delete, rec.delete_message), (true, false));
     assert_eq!(audit(&ts)[0].action, "embed.delete");
     assert!(matches!(
-        svc.create(G, new, &admin()),
+        svc.create(G, new, &admin().into()),
         Err(Error::Domain(DomainError::NotFound(_)))
     ));
 }
@@ -453,7 +464,7 @@ fn announcing_a_stored_task_uses_its_fields_and_the_guild_currency() {
         )
         .unwrap();
     let a = svc
-        .announce_task_by_id(G, task.id, Some(CH), &admin())
+        .announce_task_by_id(G, task.id, Some(CH), &admin().into())
         .unwrap();
     let rendered = serde_json::to_string(&a).unwrap();
     assert!(rendered.contains("Welcome New Members"), "{rendered}");
@@ -462,7 +473,7 @@ fn announcing_a_stored_task_uses_its_fields_and_the_guild_currency() {
     assert_eq!(a.channel, CH);
     assert!(record(&ts, SyncKind::Announcement, a.id).is_some());
     let err = svc
-        .announce_task_by_id(G, 999, Some(CH), &admin())
+        .announce_task_by_id(G, 999, Some(CH), &admin().into())
         .unwrap_err();
     assert!(
         matches!(err, Error::Domain(DomainError::NotFound(_))),

@@ -6,7 +6,8 @@ use crate::domain::custom_command::{
     parse_command_name, render, validate_response, CustomCommand, RenderContext,
 };
 use crate::domain::money::group_thousands;
-use crate::domain::{Actor, DomainError, GuildId, UserId};
+use crate::domain::OpMeta;
+use crate::domain::{DomainError, GuildId, UserId};
 use crate::error::Error;
 use crate::events::EventKind;
 use crate::store::audit::snapshot;
@@ -35,11 +36,12 @@ impl CustomCommands {
         name: &str,
         response: &str,
         overwrite: bool,
-        actor: &Actor,
+        meta: &OpMeta,
     ) -> Result<CustomCommand, Error> {
+        let actor = &meta.actor;
         let name = parse_command_name(name)?;
         validate_response(response)?;
-        self.store.write(guild, |w| {
+        self.store.write_once(guild, meta.key(), "command.create", |w| {
             let before = w.custom_command(&name)?;
             let cmd = match &before {
                 Some(_) if !overwrite => {
@@ -91,24 +93,26 @@ impl CustomCommands {
         &self,
         guild: GuildId,
         name: &str,
-        actor: &Actor,
+        meta: &OpMeta,
     ) -> Result<CustomCommand, Error> {
+        let actor = &meta.actor;
         let name = name.trim().to_lowercase();
-        self.store.write(guild, |w| {
-            let cmd = w
-                .custom_command(&name)?
-                .ok_or_else(|| DomainError::NotFound(format!("Custom command `{name}`")))?;
-            w.remove_custom_command(&name)?;
-            w.audit(
-                actor,
-                "custom_command.delete",
-                format!("command:{name}"),
-                snapshot(&cmd),
-                None,
-            )?;
-            w.emit(EventKind::CustomCommandChanged, vec![name.clone()]);
-            Ok(cmd)
-        })
+        self.store
+            .write_once(guild, meta.key(), "command.delete", |w| {
+                let cmd = w
+                    .custom_command(&name)?
+                    .ok_or_else(|| DomainError::NotFound(format!("Custom command `{name}`")))?;
+                w.remove_custom_command(&name)?;
+                w.audit(
+                    actor,
+                    "custom_command.delete",
+                    format!("command:{name}"),
+                    snapshot(&cmd),
+                    None,
+                )?;
+                w.emit(EventKind::CustomCommandChanged, vec![name.clone()]);
+                Ok(cmd)
+            })
     }
 
     pub fn get(&self, guild: GuildId, name: &str) -> Result<Option<CustomCommand>, Error> {

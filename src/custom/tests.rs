@@ -1,6 +1,7 @@
 //! Custom command service tests: names, overwrite, built-ins, audit, events, rendering.
 
 use super::*;
+use crate::domain::Actor;
 use crate::domain::{Money, TxKind};
 use crate::events::{EventFilter, Replay};
 use crate::store::accounts::NewEntry;
@@ -49,7 +50,7 @@ fn create_stores_audits_and_emits() {
     let (ts, svc) = setup();
     let seq = ts.store.bus().next_seq();
     let c = svc
-        .create(G, "Rules", "Be nice, {user}", false, &admin())
+        .create(G, "Rules", "Be nice, {user}", false, &admin().into())
         .unwrap();
     assert_eq!(c.name, "rules");
     assert_eq!(svc.get(G, "rules").unwrap(), Some(c));
@@ -65,15 +66,21 @@ fn create_stores_audits_and_emits() {
 #[test]
 fn a_taken_name_is_refused_unless_overwrite() {
     let (ts, svc) = setup();
-    svc.create(G, "faq", "one", false, &admin()).unwrap();
+    svc.create(G, "faq", "one", false, &admin().into()).unwrap();
     assert!(matches!(
-        svc.create(G, "FAQ", "two", false, &admin()),
+        svc.create(G, "FAQ", "two", false, &admin().into()),
         Err(Error::Domain(DomainError::Conflict(_)))
     ));
     assert_eq!(svc.get(G, "faq").unwrap().unwrap().response, "one");
     ts.clock.advance(chrono::Duration::minutes(1));
     let c = svc
-        .create(G, "faq", "two", true, &Actor::Dashboard("ops".into()))
+        .create(
+            G,
+            "faq",
+            "two",
+            true,
+            &Actor::Dashboard("ops".into()).into(),
+        )
         .unwrap();
     assert_eq!(c.response, "two");
     assert_eq!(c.created_by, admin());
@@ -88,11 +95,11 @@ fn a_taken_name_is_refused_unless_overwrite() {
 fn built_in_and_malformed_names_and_bad_responses_are_refused() {
     let (ts, svc) = setup();
     for name in ["balance", "admin", "task_submit", "bad name", ""] {
-        let e = svc.create(G, name, "x", true, &admin()).unwrap_err();
+        let e = svc.create(G, name, "x", true, &admin().into()).unwrap_err();
         assert!(e.to_string().starts_with("name:"), "{name}: {e}");
     }
     let e = svc
-        .create(G, "ok", &"x".repeat(2001), false, &admin())
+        .create(G, "ok", &"x".repeat(2001), false, &admin().into())
         .unwrap_err();
     assert!(e.to_string().starts_with("response:"), "{e}");
     assert!(svc.list(G).unwrap().is_empty());
@@ -102,14 +109,14 @@ fn built_in_and_malformed_names_and_bad_responses_are_refused() {
 #[test]
 fn delete_removes_audits_and_refuses_unknown_names() {
     let (ts, svc) = setup();
-    svc.create(G, "faq", "one", false, &admin()).unwrap();
+    svc.create(G, "faq", "one", false, &admin().into()).unwrap();
     let seq = ts.store.bus().next_seq();
-    svc.delete(G, "FAQ", &admin()).unwrap();
+    svc.delete(G, "FAQ", &admin().into()).unwrap();
     assert_eq!(svc.get(G, "faq").unwrap(), None);
     assert_eq!(audit(&ts)[0].action, "custom_command.delete");
     assert_eq!(changed_events(&ts, seq).len(), 1);
     assert!(matches!(
-        svc.delete(G, "faq", &admin()),
+        svc.delete(G, "faq", &admin().into()),
         Err(Error::Domain(DomainError::NotFound(_)))
     ));
 }
@@ -118,9 +125,9 @@ fn delete_removes_audits_and_refuses_unknown_names() {
 fn list_is_by_name_and_scoped_to_the_guild() {
     let (_ts, svc) = setup();
     for n in ["zeta", "alpha", "mid"] {
-        svc.create(G, n, "x", false, &admin()).unwrap();
+        svc.create(G, n, "x", false, &admin().into()).unwrap();
     }
-    svc.create(GuildId(11), "other", "x", false, &admin())
+    svc.create(GuildId(11), "other", "x", false, &admin().into())
         .unwrap();
     let names: Vec<String> = svc.list(G).unwrap().into_iter().map(|c| c.name).collect();
     assert_eq!(names, ["alpha", "mid", "zeta"]);
@@ -130,15 +137,15 @@ fn list_is_by_name_and_scoped_to_the_guild() {
 fn a_guild_can_hold_at_most_100_commands() {
     let (_ts, svc) = setup();
     for i in 0..MAX_COMMANDS {
-        svc.create(G, &format!("c{i}"), "x", false, &admin())
+        svc.create(G, &format!("c{i}"), "x", false, &admin().into())
             .unwrap();
     }
     assert!(matches!(
-        svc.create(G, "one-more", "x", false, &admin()),
+        svc.create(G, "one-more", "x", false, &admin().into()),
         Err(Error::Domain(DomainError::LimitExceeded(_)))
     ));
     // Replacing an existing one is still allowed at the limit.
-    svc.create(G, "c0", "y", true, &admin()).unwrap();
+    svc.create(G, "c0", "y", true, &admin().into()).unwrap();
 }
 
 #[test]
@@ -149,7 +156,7 @@ fn respond_fills_in_the_members_balance_and_currency() {
         "bal",
         "{user} has {balance} {currency} on {server}",
         false,
-        &admin(),
+        &admin().into(),
     )
     .unwrap();
     ts.store

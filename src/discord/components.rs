@@ -10,7 +10,7 @@ use poise::serenity_prelude as serenity;
 use super::error::chain;
 use super::reply::{Reply, DEFER_AFTER};
 use super::{BotData, BotError};
-use crate::domain::{GuildId, Source, UserId};
+use crate::domain::{GuildId, IdemKey, Source, UserId};
 use crate::economy::OpMeta;
 use crate::store::command_log::{NewCommandLog, OUTCOME_OK};
 
@@ -28,8 +28,10 @@ impl ComponentCtx<'_> {
     /// The clicking user, through a button, keyed by the interaction id (a click delivered
     /// twice applies once).
     pub fn op_meta(&self) -> OpMeta {
-        OpMeta::user(self.user, Source::DiscordButton)
-            .with_key(format!("interaction:{}", self.interaction.id))
+        OpMeta::user(self.user, Source::DiscordButton).with_key(IdemKey::interaction(
+            self.interaction.id.get(),
+            format!("component:{}", self.interaction.data.custom_id),
+        ))
     }
 }
 

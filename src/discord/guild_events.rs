@@ -206,7 +206,7 @@ fn set_active(
     match s.economy.find_account(guild, user)? {
         Some(a) if a.active != active => {
             s.economy
-                .set_active(guild, user, active, &crate::domain::Actor::System)?;
+                .set_active(guild, user, active, &crate::domain::OpMeta::system())?;
             tracing::info!(%guild, %user, active, "member account activity changed");
         }
         Some(_) => tracing::debug!(%guild, %user, active, "member account already so"),

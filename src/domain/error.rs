@@ -34,8 +34,9 @@ pub enum DomainError {
     AlreadyReversed { original: u64, by: u64 },
     #[error("{0}")]
     WouldGoNegative(String),
-    #[error("This request's idempotency key was already used for a different operation.")]
-    IdempotencyConflict,
+    /// The key was first used with another operation or another input: nothing was applied.
+    #[error("This idempotency key was already used for a different request; nothing was changed. Use a new key for a new request.")]
+    IdempotencyKeyReused,
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
     #[error("{0}")]
@@ -65,7 +66,7 @@ impl DomainError {
             DomainError::NotFound(_) => "not_found",
             DomainError::AlreadyReversed { .. } => "already_reversed",
             DomainError::WouldGoNegative(_) => "would_go_negative",
-            DomainError::IdempotencyConflict => "idempotency_conflict",
+            DomainError::IdempotencyKeyReused => "idempotency_key_reused",
             DomainError::Invalid { .. } => "invalid",
             DomainError::Conflict(_) => "conflict",
             DomainError::Refused(_) => "refused",

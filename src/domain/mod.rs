@@ -9,6 +9,7 @@ pub mod guild_config;
 pub mod ids;
 pub mod ledger;
 pub mod money;
+pub mod op;
 pub mod shop;
 pub mod tasks;
 
@@ -17,3 +18,4 @@ pub use guild_config::{DailyReset, GuildConfig};
 pub use ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
 pub use ledger::{Account, Actor, Source, Transaction, TxKind};
 pub use money::{Money, MAX_AMOUNT};
+pub use op::{IdemKey, OpMeta};

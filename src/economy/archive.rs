@@ -5,7 +5,8 @@
 use chrono::Duration;
 
 use super::Economy;
-use crate::domain::{Actor, DomainError, GuildId};
+use crate::domain::OpMeta;
+use crate::domain::{DomainError, GuildId};
 use crate::error::Error;
 use crate::store::archive::ArchiveReport;
 
@@ -19,8 +20,9 @@ impl Economy {
         &self,
         guild: GuildId,
         days_to_keep: u32,
-        actor: &Actor,
+        meta: &OpMeta,
     ) -> Result<ArchiveReport, Error> {
+        let actor = &meta.actor;
         if !(1..=MAX_DAYS_TO_KEEP).contains(&days_to_keep) {
             return Err(DomainError::invalid(
                 "days_to_keep",
@@ -28,20 +30,21 @@ impl Economy {
             )
             .into());
         }
-        self.store.write(guild, |w| {
-            let cutoff = w.now - Duration::days(days_to_keep.into());
-            let report = w.archive_ledger_before(cutoff)?;
-            if report.archived > 0 {
-                w.audit(
-                    actor,
-                    "transactions.archive",
-                    "ledger",
-                    None,
-                    serde_json::to_value(&report).ok(),
-                )?;
-            }
-            Ok(report)
-        })
+        self.store
+            .write_once(guild, meta.key(), "ledger.archive", |w| {
+                let cutoff = w.now - Duration::days(days_to_keep.into());
+                let report = w.archive_ledger_before(cutoff)?;
+                if report.archived > 0 {
+                    w.audit(
+                        actor,
+                        "transactions.archive",
+                        "ledger",
+                        None,
+                        serde_json::to_value(&report).ok(),
+                    )?;
+                }
+                Ok(report)
+            })
     }
 }
 

@@ -10,47 +10,14 @@ pub mod ratelimit;
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-
-use crate::domain::{Actor, GuildId, Source, UserId};
+pub use crate::domain::OpMeta;
+use crate::domain::{GuildId, UserId};
 use crate::error::Error;
 use crate::store::Store;
 
 pub use integrity::{GuildIntegrity, UserIntegrity};
 pub use ops::{AdjustOutcome, Adjustment, DailyOutcome, ReverseOutcome, TransferOutcome};
 pub use queries::{next_daily_at, LeaderboardEntry, Page, Period, Statistics, TxFilter, TxSort};
-
-/// Who asks, through which door, and the optional idempotency key (a Discord interaction id,
-/// an HTTP `Idempotency-Key`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OpMeta {
-    pub actor: Actor,
-    pub source: Source,
-    pub idempotency_key: Option<String>,
-}
-
-impl OpMeta {
-    pub fn user(user: UserId, source: Source) -> OpMeta {
-        OpMeta {
-            actor: Actor::User(user),
-            source,
-            idempotency_key: None,
-        }
-    }
-
-    pub fn system() -> OpMeta {
-        OpMeta {
-            actor: Actor::System,
-            source: Source::System,
-            idempotency_key: None,
-        }
-    }
-
-    pub fn with_key(mut self, key: impl Into<String>) -> OpMeta {
-        self.idempotency_key = Some(key.into());
-        self
-    }
-}
 
 #[derive(Clone)]
 pub struct Economy {
@@ -79,10 +46,10 @@ impl Economy {
         meta: &OpMeta,
         op: impl FnOnce() -> Result<T, Error>,
     ) -> Result<T, Error> {
-        if let Some(key) = meta.idempotency_key.as_deref() {
+        if let Some(key) = meta.key() {
             if self
                 .store
-                .read(guild, |r| r.idempotency_record(key))?
+                .read(guild, |r| r.idempotency_record(key.key()))?
                 .is_some()
             {
                 return op();

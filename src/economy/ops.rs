@@ -70,44 +70,43 @@ impl Economy {
         meta: &OpMeta,
     ) -> Result<DailyOutcome, Error> {
         self.limited(guild, user, meta, || {
-            self.store
-                .write_idempotent(guild, meta.idempotency_key.as_deref(), "daily", |w| {
-                    let cfg = require_currency(w)?;
-                    if cfg.daily_amount <= 0 {
-                        return Err(DomainError::Refused(
-                            "Daily rewards are turned off on this server.".into(),
-                        )
-                        .into());
+            self.store.write_once(guild, meta.key(), "daily", |w| {
+                let cfg = require_currency(w)?;
+                if cfg.daily_amount <= 0 {
+                    return Err(DomainError::Refused(
+                        "Daily rewards are turned off on this server.".into(),
+                    )
+                    .into());
+                }
+                let account = w.ensure_account(user)?;
+                if let Some(last) = account.last_daily {
+                    let until = next_daily_at(last, &cfg);
+                    if w.now < until {
+                        return Err(DomainError::OnCooldown { until, now: w.now }.into());
                     }
-                    let account = w.ensure_account(user)?;
-                    if let Some(last) = account.last_daily {
-                        let until = next_daily_at(last, &cfg);
-                        if w.now < until {
-                            return Err(DomainError::OnCooldown { until, now: w.now }.into());
-                        }
-                    }
-                    let tx = w.append_entry(
-                        NewEntry::new(
-                            user,
-                            Money::new(cfg.daily_amount),
-                            TxKind::Daily,
-                            "Daily reward",
-                        )
-                        .by(meta.actor.clone(), meta.source),
-                    )?;
-                    let now = w.now;
-                    w.update_account(user, |a| a.last_daily = Some(now))?;
-                    w.emit(
-                        EventKind::DailyClaimed,
-                        vec![user.to_string(), tx.id.to_string()],
-                    );
-                    Ok(DailyOutcome {
-                        amount: tx.amount,
-                        balance: tx.balance_after,
-                        transaction_id: tx.id,
-                        next_claim_at: next_daily_at(now, &cfg),
-                    })
+                }
+                let tx = w.append_entry(
+                    NewEntry::new(
+                        user,
+                        Money::new(cfg.daily_amount),
+                        TxKind::Daily,
+                        "Daily reward",
+                    )
+                    .by(meta.actor.clone(), meta.source),
+                )?;
+                let now = w.now;
+                w.update_account(user, |a| a.last_daily = Some(now))?;
+                w.emit(
+                    EventKind::DailyClaimed,
+                    vec![user.to_string(), tx.id.to_string()],
+                );
+                Ok(DailyOutcome {
+                    amount: tx.amount,
+                    balance: tx.balance_after,
+                    transaction_id: tx.id,
+                    next_claim_at: next_daily_at(now, &cfg),
                 })
+            })
         })
     }
 
@@ -125,10 +124,9 @@ impl Economy {
             return Err(DomainError::SelfTransfer.into());
         }
         self.limited(guild, from, meta, || {
-            self.store
-                .write_idempotent(guild, meta.idempotency_key.as_deref(), "transfer", |w| {
-                    transfer_in(w, from, to, amount, meta)
-                })
+            self.store.write_once(guild, meta.key(), "transfer", |w| {
+                transfer_in(w, from, to, amount, meta)
+            })
         })
     }
 
@@ -150,67 +148,66 @@ impl Economy {
                 Money::non_negative(m.get(), MAX_AMOUNT)?;
             }
         }
-        self.store
-            .write_idempotent(guild, meta.idempotency_key.as_deref(), "adjust", |w| {
-                let cfg = w.guild_config()?;
-                let account = w.ensure_account(user)?;
-                let before = account.balance;
-                let (kind, delta, verb) = match adjustment {
-                    Adjustment::Add(m) => (TxKind::AdminAdd, m, "Added"),
-                    Adjustment::Remove(m) => {
-                        if m > before {
-                            return Err(DomainError::WouldGoNegative(format!(
-                                "<@{user}> has only {} {}; you can remove at most that.",
-                                before, cfg.currency_name
-                            ))
-                            .into());
-                        }
-                        (TxKind::AdminRemove, Money::new(-m.get()), "Removed")
+        self.store.write_once(guild, meta.key(), "adjust", |w| {
+            let cfg = w.guild_config()?;
+            let account = w.ensure_account(user)?;
+            let before = account.balance;
+            let (kind, delta, verb) = match adjustment {
+                Adjustment::Add(m) => (TxKind::AdminAdd, m, "Added"),
+                Adjustment::Remove(m) => {
+                    if m > before {
+                        return Err(DomainError::WouldGoNegative(format!(
+                            "<@{user}> has only {} {}; you can remove at most that.",
+                            before, cfg.currency_name
+                        ))
+                        .into());
                     }
-                    Adjustment::Set(m) => {
-                        let delta = m.checked_sub(before).ok_or(DomainError::BalanceOverflow)?;
-                        (TxKind::AdminSet, delta, "Set")
-                    }
-                };
-                if delta == Money::ZERO {
-                    return Ok(AdjustOutcome {
-                        balance_before: before,
-                        balance: before,
-                        transaction: None,
-                    });
+                    (TxKind::AdminRemove, Money::new(-m.get()), "Removed")
                 }
-                let description = match reason.as_deref() {
-                    Some(r) => format!("{verb} by an admin: {r}"),
-                    None => format!("{verb} by an admin"),
-                };
-                let mut entry = NewEntry::new(user, delta, kind, description)
-                    .by(meta.actor.clone(), meta.source);
-                if let Some(r) = &reason {
-                    entry = entry.meta("reason", r.clone());
+                Adjustment::Set(m) => {
+                    let delta = m.checked_sub(before).ok_or(DomainError::BalanceOverflow)?;
+                    (TxKind::AdminSet, delta, "Set")
                 }
-                let tx = w.append_entry(entry)?;
-                let action = match adjustment {
-                    Adjustment::Add(_) => "balance.add",
-                    Adjustment::Remove(_) => "balance.remove",
-                    Adjustment::Set(_) => "balance.set",
-                };
-                w.audit(
-                    &meta.actor,
-                    action,
-                    format!("user:{user}"),
-                    Some(serde_json::json!({ "balance": before })),
-                    Some(serde_json::json!({
-                        "balance": tx.balance_after,
-                        "transaction": tx.id,
-                        "reason": reason,
-                    })),
-                )?;
-                Ok(AdjustOutcome {
+            };
+            if delta == Money::ZERO {
+                return Ok(AdjustOutcome {
                     balance_before: before,
-                    balance: tx.balance_after,
-                    transaction: Some(tx),
-                })
+                    balance: before,
+                    transaction: None,
+                });
+            }
+            let description = match reason.as_deref() {
+                Some(r) => format!("{verb} by an admin: {r}"),
+                None => format!("{verb} by an admin"),
+            };
+            let mut entry =
+                NewEntry::new(user, delta, kind, description).by(meta.actor.clone(), meta.source);
+            if let Some(r) = &reason {
+                entry = entry.meta("reason", r.clone());
+            }
+            let tx = w.append_entry(entry)?;
+            let action = match adjustment {
+                Adjustment::Add(_) => "balance.add",
+                Adjustment::Remove(_) => "balance.remove",
+                Adjustment::Set(_) => "balance.set",
+            };
+            w.audit(
+                &meta.actor,
+                action,
+                format!("user:{user}"),
+                Some(serde_json::json!({ "balance": before })),
+                Some(serde_json::json!({
+                    "balance": tx.balance_after,
+                    "transaction": tx.id,
+                    "reason": reason,
+                })),
+            )?;
+            Ok(AdjustOutcome {
+                balance_before: before,
+                balance: tx.balance_after,
+                transaction: Some(tx),
             })
+        })
     }
 
     /// Undoes a past entry with compensating `refund` entries (a transfer: all its legs).
@@ -224,7 +221,7 @@ impl Economy {
     ) -> Result<ReverseOutcome, Error> {
         let reason = clean_reason(reason)?;
         self.store
-            .write_idempotent(guild, meta.idempotency_key.as_deref(), "reverse", |w| {
+            .write_once(guild, meta.key(), "reverse", |w| {
                 let Some(original) = w.transaction(transaction_id)? else {
                     if w.archived_transaction(transaction_id)?.is_some() {
                         return Err(DomainError::Refused(format!(
@@ -260,7 +257,7 @@ impl Economy {
                         .by(meta.actor.clone(), meta.source)
                         .in_group(group);
                     entry.reverses = Some(leg.id);
-                    let refund = w.append_entry(entry).map_err(|e| match e {
+                    let refund = w.append_entry(entry).map_err(|e| match Error::from(e) {
                         Error::Domain(DomainError::WouldGoNegative(_)) => {
                             DomainError::WouldGoNegative(format!(
                                 "Reversing transaction {} would leave <@{}> with a negative balance.",

@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Economy;
+use crate::domain::OpMeta;
 use crate::domain::{
     Account, Actor, DailyReset, DomainError, GuildConfig, GuildId, Transaction, TxKind, UserId,
 };
@@ -142,7 +143,7 @@ impl Economy {
         if let Some(a) = self.store.read(guild, |r| r.account(user))? {
             return Ok(a);
         }
-        self.store.write(guild, |w| w.ensure_account(user))
+        Ok(self.store.write(guild, |w| w.ensure_account(user))?)
     }
 
     /// An existing account, without creating one.
@@ -380,37 +381,39 @@ impl Economy {
         &self,
         guild: GuildId,
         days: u32,
-        actor: &Actor,
+        meta: &OpMeta,
     ) -> Result<Vec<UserId>, Error> {
+        let actor = &meta.actor;
         if days == 0 {
             return Err(DomainError::invalid("days", "must be at least 1").into());
         }
-        self.store.write(guild, |w| {
-            let cutoff = w.now - Duration::days(days.into());
-            let idle: Vec<UserId> = w
-                .accounts()?
-                .into_iter()
-                .filter(|a| a.active && a.last_active < cutoff)
-                .map(|a| a.user)
-                .collect();
-            for u in &idle {
-                w.update_account(*u, |a| a.active = false)?;
-            }
-            if !idle.is_empty() {
-                w.audit(
-                    actor,
-                    "users.cleanup",
-                    format!("inactive_days:{days}"),
-                    None,
-                    Some(serde_json::json!({ "deactivated": idle })),
-                )?;
-                w.emit(
-                    EventKind::AccountsDeactivated,
-                    idle.iter().map(UserId::to_string).collect(),
-                );
-            }
-            Ok(idle)
-        })
+        self.store
+            .write_once(guild, meta.key(), "users.mark_inactive", |w| {
+                let cutoff = w.now - Duration::days(days.into());
+                let idle: Vec<UserId> = w
+                    .accounts()?
+                    .into_iter()
+                    .filter(|a| a.active && a.last_active < cutoff)
+                    .map(|a| a.user)
+                    .collect();
+                for u in &idle {
+                    w.update_account(*u, |a| a.active = false)?;
+                }
+                if !idle.is_empty() {
+                    w.audit(
+                        actor,
+                        "users.cleanup",
+                        format!("inactive_days:{days}"),
+                        None,
+                        Some(serde_json::json!({ "deactivated": idle })),
+                    )?;
+                    w.emit(
+                        EventKind::AccountsDeactivated,
+                        idle.iter().map(UserId::to_string).collect(),
+                    );
+                }
+                Ok(idle)
+            })
     }
 
     /// Turns an account on or off the leaderboard (member left / came back, or an admin's call).
@@ -420,39 +423,41 @@ impl Economy {
         guild: GuildId,
         user: UserId,
         active: bool,
-        actor: &Actor,
+        meta: &OpMeta,
     ) -> Result<Account, Error> {
-        self.store.write(guild, |w| {
-            let now = w.now;
-            let before = w.account(user)?.map(|a| a.active);
-            let a = w.update_account(user, |a| {
-                a.active = active;
-                if active {
-                    a.last_active = now;
+        let actor = &meta.actor;
+        self.store
+            .write_once(guild, meta.key(), "users.set_active", |w| {
+                let now = w.now;
+                let before = w.account(user)?.map(|a| a.active);
+                let a = w.update_account(user, |a| {
+                    a.active = active;
+                    if active {
+                        a.last_active = now;
+                    }
+                })?;
+                if *actor != Actor::System {
+                    let action = if active {
+                        "user.activate"
+                    } else {
+                        "user.deactivate"
+                    };
+                    w.audit(
+                        actor,
+                        action,
+                        format!("user:{user}"),
+                        Some(serde_json::json!({ "active": before })),
+                        Some(serde_json::json!({ "active": active })),
+                    )?;
                 }
-            })?;
-            if *actor != Actor::System {
-                let action = if active {
-                    "user.activate"
+                let kind = if active {
+                    EventKind::AccountReactivated
                 } else {
-                    "user.deactivate"
+                    EventKind::AccountsDeactivated
                 };
-                w.audit(
-                    actor,
-                    action,
-                    format!("user:{user}"),
-                    Some(serde_json::json!({ "active": before })),
-                    Some(serde_json::json!({ "active": active })),
-                )?;
-            }
-            let kind = if active {
-                EventKind::AccountReactivated
-            } else {
-                EventKind::AccountsDeactivated
-            };
-            w.emit(kind, vec![user.to_string()]);
-            Ok(a)
-        })
+                w.emit(kind, vec![user.to_string()]);
+                Ok(a)
+            })
     }
 }
 

@@ -285,20 +285,36 @@ fn transfer_limits_per_transfer_per_day_and_account_age() {
 fn an_idempotency_key_is_applied_once_and_replays_the_first_result() {
     let (_ts, eco) = setup(no_limit());
     give(&eco, A, 500);
-    let m = meta(A).with_key("interaction-1");
+    let m = meta(A).with_key(crate::testing::key("interaction-1"));
     let first = eco.transfer(G, A, B, Money::new(100), &m).unwrap();
     let again = eco.transfer(G, A, B, Money::new(100), &m).unwrap();
     assert_eq!(first, again);
     assert_eq!((balance(&eco, A), balance(&eco, B)), (400, 100));
-    let d1 = eco.daily(G, A, &meta(A).with_key("interaction-2")).unwrap();
-    let d2 = eco.daily(G, A, &meta(A).with_key("interaction-2")).unwrap();
+    let d1 = eco
+        .daily(
+            G,
+            A,
+            &meta(A).with_key(crate::testing::key("interaction-2")),
+        )
+        .unwrap();
+    let d2 = eco
+        .daily(
+            G,
+            A,
+            &meta(A).with_key(crate::testing::key("interaction-2")),
+        )
+        .unwrap();
     assert_eq!(d1, d2);
     // The same key for another operation is refused.
     let err = domain(
-        eco.daily(G, A, &meta(A).with_key("interaction-1"))
-            .unwrap_err(),
+        eco.daily(
+            G,
+            A,
+            &meta(A).with_key(crate::testing::key("interaction-1")),
+        )
+        .unwrap_err(),
     );
-    assert_eq!(err, DomainError::IdempotencyConflict);
+    assert_eq!(err, DomainError::IdempotencyKeyReused);
     // Keys are per guild.
     let other = GuildId(2);
     eco.adjust(other, A, Adjustment::Add(Money::new(5)), "", &admin())
@@ -313,7 +329,7 @@ fn an_idempotency_key_is_applied_once_and_replays_the_first_result() {
 #[test]
 fn a_failed_operation_does_not_burn_its_idempotency_key() {
     let (_ts, eco) = setup(no_limit());
-    let m = meta(A).with_key("k");
+    let m = meta(A).with_key(crate::testing::key("k"));
     assert!(eco.transfer(G, A, B, Money::new(100), &m).is_err());
     give(&eco, A, 100);
     eco.transfer(G, A, B, Money::new(100), &m).unwrap();
@@ -354,7 +370,7 @@ fn refused_operations_and_replays_do_not_use_up_the_rate_limit() {
         assert!(eco.transfer(G, A, B, Money::new(1000), &meta(A)).is_err());
     }
     give(&eco, A, 10);
-    let m = meta(A).with_key("same");
+    let m = meta(A).with_key(crate::testing::key("same"));
     for _ in 0..5 {
         eco.transfer(G, A, B, Money::new(1), &m).unwrap();
     }
@@ -493,7 +509,7 @@ fn leaderboard_ranks_active_accounts_and_pages() {
     for (u, amt) in [(1, 50), (2, 300), (3, 300), (4, 10), (5, 999)] {
         give(&eco, UserId(u), amt);
     }
-    eco.set_active(G, UserId(5), false, &crate::domain::Actor::System)
+    eco.set_active(G, UserId(5), false, &crate::domain::Actor::System.into())
         .unwrap();
     let p1 = eco.leaderboard(G, 1, 2).unwrap();
     assert_eq!(p1.total, 4);
@@ -509,7 +525,7 @@ fn leaderboard_ranks_active_accounts_and_pages() {
         vec![(3, 1), (4, 4)]
     );
     assert!(eco.leaderboard(G, 3, 2).unwrap().items.is_empty());
-    eco.set_active(G, UserId(5), true, &crate::domain::Actor::System)
+    eco.set_active(G, UserId(5), true, &crate::domain::Actor::System.into())
         .unwrap();
     assert_eq!(eco.leaderboard(G, 1, 1).unwrap().items[0].user, UserId(5));
 }
@@ -676,18 +692,18 @@ fn inactive_members_are_listed_marked_and_reactivated() {
     let idle = eco.inactive(G, 14).unwrap();
     assert_eq!(idle.iter().map(|a| a.user).collect::<Vec<_>>(), vec![A]);
     assert_eq!(
-        eco.mark_inactive(G, 14, &crate::domain::Actor::System)
+        eco.mark_inactive(G, 14, &crate::domain::Actor::System.into())
             .unwrap(),
         vec![A]
     );
     assert!(!eco.find_account(G, A).unwrap().unwrap().active);
     assert_eq!(eco.leaderboard(G, 1, 10).unwrap().total, 1);
     assert_eq!(eco.find_account(G, A).unwrap().unwrap().balance.get(), 10);
-    eco.set_active(G, A, true, &crate::domain::Actor::System)
+    eco.set_active(G, A, true, &crate::domain::Actor::System.into())
         .unwrap();
     assert_eq!(eco.leaderboard(G, 1, 10).unwrap().total, 2);
     assert!(eco
-        .mark_inactive(G, 0, &crate::domain::Actor::System)
+        .mark_inactive(G, 0, &crate::domain::Actor::System.into())
         .is_err());
 }
 

@@ -5,7 +5,8 @@ use serde_json::{Map, Value};
 
 use super::Guilds;
 use crate::domain::guild_config::Features;
-use crate::domain::{Actor, ChannelId, DomainError, GuildConfig, GuildId, RoleId};
+use crate::domain::OpMeta;
+use crate::domain::{ChannelId, DomainError, GuildConfig, GuildId, RoleId};
 use crate::error::Error;
 use crate::events::EventKind;
 use crate::store::StoreError;
@@ -165,9 +166,9 @@ impl Guilds {
         &self,
         guild: GuildId,
         patch: &Value,
-        actor: &Actor,
+        meta: &OpMeta,
     ) -> Result<GuildConfig, Error> {
-        self.update_with(guild, actor, |_| Ok(patch.clone()))
+        self.update_with(guild, meta, "config.update", |_| Ok(patch.clone()))
     }
 
     /// `/admin config channel <slot> <channel>`; `None` clears it.
@@ -176,10 +177,10 @@ impl Guilds {
         guild: GuildId,
         slot: ChannelSlot,
         channel: Option<ChannelId>,
-        actor: &Actor,
+        meta: &OpMeta,
     ) -> Result<GuildConfig, Error> {
         let patch = serde_json::json!({ slot.field(): channel });
-        self.update_config(guild, &patch, actor)
+        self.update_with(guild, meta, "config.set_channel", |_| Ok(patch))
     }
 
     /// `/admin config role <admin|moderator> add|remove <role>`. Adding a role already in the
@@ -190,9 +191,9 @@ impl Guilds {
         slot: RoleSlot,
         change: RoleChange,
         role: RoleId,
-        actor: &Actor,
+        meta: &OpMeta,
     ) -> Result<GuildConfig, Error> {
-        self.update_with(guild, actor, |cfg| {
+        self.update_with(guild, meta, "config.set_role", |cfg| {
             let mut roles = match slot {
                 RoleSlot::Admin => cfg.admin_roles.clone(),
                 RoleSlot::Moderator => cfg.moderator_roles.clone(),
@@ -220,10 +221,12 @@ impl Guilds {
     fn update_with(
         &self,
         guild: GuildId,
-        actor: &Actor,
+        meta: &OpMeta,
+        op: &str,
         make_patch: impl FnOnce(&GuildConfig) -> Result<Value, Error>,
     ) -> Result<GuildConfig, Error> {
-        self.store.write(guild, |w| {
+        let actor = &meta.actor;
+        self.store.write_once(guild, meta.key(), op, |w| {
             let before = w.guild_config()?;
             let patch = make_patch(&before)?;
             let after = apply_patch(&before, &patch)?;

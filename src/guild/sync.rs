@@ -2,7 +2,8 @@
 //! the admin's "retry now" and "post it again" (audited). The reconciler acts on the result.
 
 use super::Guilds;
-use crate::domain::{Actor, DomainError, GuildId};
+use crate::domain::OpMeta;
+use crate::domain::{DomainError, GuildId};
 use crate::error::Error;
 use crate::store::audit::snapshot;
 use crate::store::outbox::{SyncKind, SyncRecord, SyncState};
@@ -23,30 +24,32 @@ impl Guilds {
         guild: GuildId,
         kind: SyncKind,
         object: u64,
-        actor: &Actor,
+        meta: &OpMeta,
     ) -> Result<SyncRecord, Error> {
-        self.store.write(guild, |w| {
-            let before = w
-                .sync_record(kind, object)?
-                .ok_or_else(|| not_found(kind, object))?;
-            if before.state == SyncState::Synced {
-                return Err(DomainError::Conflict(
-                    "This message is already in sync; there is nothing to retry.".into(),
-                )
-                .into());
-            }
-            let after = w
-                .sync_retry(kind, object)?
-                .ok_or_else(|| not_found(kind, object))?;
-            w.audit(
-                actor,
-                "sync.retry",
-                format!("{}:{object}", kind.as_str()),
-                snapshot(&before),
-                snapshot(&after),
-            )?;
-            Ok(after)
-        })
+        let actor = &meta.actor;
+        self.store
+            .write_once(guild, meta.key(), "sync.retry_sync", |w| {
+                let before = w
+                    .sync_record(kind, object)?
+                    .ok_or_else(|| not_found(kind, object))?;
+                if before.state == SyncState::Synced {
+                    return Err(DomainError::Conflict(
+                        "This message is already in sync; there is nothing to retry.".into(),
+                    )
+                    .into());
+                }
+                let after = w
+                    .sync_retry(kind, object)?
+                    .ok_or_else(|| not_found(kind, object))?;
+                w.audit(
+                    actor,
+                    "sync.retry",
+                    format!("{}:{object}", kind.as_str()),
+                    snapshot(&before),
+                    snapshot(&after),
+                )?;
+                Ok(after)
+            })
     }
 
     /// Posts a new message for an orphaned (deleted on Discord) or failed record. Refused for
@@ -56,9 +59,10 @@ impl Guilds {
         guild: GuildId,
         kind: SyncKind,
         object: u64,
-        actor: &Actor,
+        meta: &OpMeta,
     ) -> Result<SyncRecord, Error> {
-        self.store.write(guild, |w| {
+        let actor = &meta.actor;
+        self.store.write_once(guild, meta.key(), "sync.repost_sync", |w| {
             let before = w
                 .sync_record(kind, object)?
                 .ok_or_else(|| not_found(kind, object))?;
@@ -93,6 +97,7 @@ impl Guilds {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Actor;
     use crate::store::outbox::SyncKind;
     use crate::testing;
 
@@ -117,15 +122,21 @@ mod tests {
         let ts = testing::store();
         let g = Guilds::new(ts.store.clone());
         record_in(&ts, SyncState::Failed);
-        let r = g.retry_sync(G, SyncKind::Task, 1, &Actor::Cli).unwrap();
+        let r = g
+            .retry_sync(G, SyncKind::Task, 1, &Actor::Cli.into())
+            .unwrap();
         assert_eq!(
             (r.state, r.attempts, r.desired_version, r.synced_version),
             (SyncState::Pending, 0, 1, 1)
         );
         assert_eq!(r.message_id, Some(crate::domain::MessageId(9)));
         record_in(&ts, SyncState::Synced);
-        assert!(g.retry_sync(G, SyncKind::Task, 1, &Actor::Cli).is_err());
-        assert!(g.retry_sync(G, SyncKind::Task, 2, &Actor::Cli).is_err());
+        assert!(g
+            .retry_sync(G, SyncKind::Task, 1, &Actor::Cli.into())
+            .is_err());
+        assert!(g
+            .retry_sync(G, SyncKind::Task, 2, &Actor::Cli.into())
+            .is_err());
     }
 
     #[test]
@@ -133,9 +144,13 @@ mod tests {
         let ts = testing::store();
         let g = Guilds::new(ts.store.clone());
         record_in(&ts, SyncState::Pending);
-        assert!(g.repost_sync(G, SyncKind::Task, 1, &Actor::Cli).is_err());
+        assert!(g
+            .repost_sync(G, SyncKind::Task, 1, &Actor::Cli.into())
+            .is_err());
         record_in(&ts, SyncState::Orphaned);
-        let r = g.repost_sync(G, SyncKind::Task, 1, &Actor::Cli).unwrap();
+        let r = g
+            .repost_sync(G, SyncKind::Task, 1, &Actor::Cli.into())
+            .unwrap();
         assert_eq!(r.message_id, None);
         assert!(r.desired_version > r.synced_version);
         assert_eq!(r.state, SyncState::Pending);

@@ -127,7 +127,7 @@ fn update_writes_audits_the_changed_keys_and_emits() {
         .update_config(
             G,
             &json!({"daily_amount": 250, "currency_name": "coins"}),
-            &admin(),
+            &admin().into(),
         )
         .unwrap();
     assert_eq!(svc.config(G).unwrap(), cfg);
@@ -152,9 +152,9 @@ fn a_refused_or_empty_update_writes_nothing() {
     let (ts, svc) = setup();
     let seq = ts.store.bus().next_seq();
     assert!(svc
-        .update_config(G, &json!({"daily_amount": -5}), &admin())
+        .update_config(G, &json!({"daily_amount": -5}), &admin().into())
         .is_err());
-    svc.update_config(G, &json!({"daily_amount": 100}), &admin())
+    svc.update_config(G, &json!({"daily_amount": 100}), &admin().into())
         .unwrap();
     assert_eq!(audit_count(&ts), 0);
     assert!(events_after(&ts, seq).is_empty());
@@ -172,15 +172,15 @@ fn channel_setter_sets_and_clears_the_named_slot() {
     let (_ts, svc) = setup();
     let slot = ChannelSlot::parse("Announcements").unwrap();
     let cfg = svc
-        .set_channel(G, slot, Some(ChannelId(9)), &admin())
+        .set_channel(G, slot, Some(ChannelId(9)), &admin().into())
         .unwrap();
     assert_eq!(cfg.announcement_channel_id, Some(ChannelId(9)));
     let cfg = svc
-        .set_channel(G, ChannelSlot::Log, Some(ChannelId(8)), &admin())
+        .set_channel(G, ChannelSlot::Log, Some(ChannelId(8)), &admin().into())
         .unwrap();
     assert_eq!(cfg.log_channel, Some(ChannelId(8)));
     let cfg = svc
-        .set_channel(G, ChannelSlot::Log, None, &admin())
+        .set_channel(G, ChannelSlot::Log, None, &admin().into())
         .unwrap();
     assert_eq!(cfg.log_channel, None);
     assert_eq!(cfg.announcement_channel_id, Some(ChannelId(9)));
@@ -201,10 +201,22 @@ fn channel_setter_sets_and_clears_the_named_slot() {
 #[test]
 fn role_setter_adds_once_and_refuses_removing_a_missing_role() {
     let (ts, svc) = setup();
-    svc.set_role(G, RoleSlot::Admin, RoleChange::Add, RoleId(3), &admin())
-        .unwrap();
+    svc.set_role(
+        G,
+        RoleSlot::Admin,
+        RoleChange::Add,
+        RoleId(3),
+        &admin().into(),
+    )
+    .unwrap();
     let cfg = svc
-        .set_role(G, RoleSlot::Admin, RoleChange::Add, RoleId(3), &admin())
+        .set_role(
+            G,
+            RoleSlot::Admin,
+            RoleChange::Add,
+            RoleId(3),
+            &admin().into(),
+        )
         .unwrap();
     assert_eq!(cfg.admin_roles, vec![RoleId(3)]);
     assert_eq!(
@@ -213,15 +225,33 @@ fn role_setter_adds_once_and_refuses_removing_a_missing_role() {
         "adding a role already present changes nothing"
     );
     let cfg = svc
-        .set_role(G, RoleSlot::Moderator, RoleChange::Add, RoleId(4), &admin())
+        .set_role(
+            G,
+            RoleSlot::Moderator,
+            RoleChange::Add,
+            RoleId(4),
+            &admin().into(),
+        )
         .unwrap();
     assert_eq!(cfg.moderator_roles, vec![RoleId(4)]);
     let cfg = svc
-        .set_role(G, RoleSlot::Admin, RoleChange::Remove, RoleId(3), &admin())
+        .set_role(
+            G,
+            RoleSlot::Admin,
+            RoleChange::Remove,
+            RoleId(3),
+            &admin().into(),
+        )
         .unwrap();
     assert!(cfg.admin_roles.is_empty());
     assert!(matches!(
-        svc.set_role(G, RoleSlot::Admin, RoleChange::Remove, RoleId(3), &admin()),
+        svc.set_role(
+            G,
+            RoleSlot::Admin,
+            RoleChange::Remove,
+            RoleId(3),
+            &admin().into()
+        ),
         Err(Error::Domain(DomainError::NotFound(_)))
     ));
 }

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::domain::OpMeta;
 use crate::domain::{Actor, DomainError, GuildId};
 use crate::error::Error;
 use crate::events::EventKind;
@@ -166,23 +167,25 @@ impl Instance {
     }
 
     /// Applies a settings patch (see `apply_settings_patch`); audited as `settings.update`.
-    pub fn update_settings(&self, patch: &Value, actor: &Actor) -> Result<RuntimeSettings, Error> {
-        self.store.write(INSTANCE, |w| {
-            let before: RuntimeSettings = w.instance_value(SETTINGS_KEY)?.unwrap_or_default();
-            let after = apply_settings_patch(&before, patch)?;
-            if after != before {
-                w.put_instance_value(SETTINGS_KEY, &after)?;
-                w.audit(
-                    actor,
-                    "settings.update",
-                    "instance",
-                    snapshot(&before),
-                    snapshot(&after),
-                )?;
-                w.emit(EventKind::ConfigUpdated, vec!["instance".into()]);
-            }
-            Ok(after)
-        })
+    pub fn update_settings(&self, patch: &Value, meta: &OpMeta) -> Result<RuntimeSettings, Error> {
+        let actor = &meta.actor;
+        self.store
+            .write_once(INSTANCE, meta.key(), "instance.update_settings", |w| {
+                let before: RuntimeSettings = w.instance_value(SETTINGS_KEY)?.unwrap_or_default();
+                let after = apply_settings_patch(&before, patch)?;
+                if after != before {
+                    w.put_instance_value(SETTINGS_KEY, &after)?;
+                    w.audit(
+                        actor,
+                        "settings.update",
+                        "instance",
+                        snapshot(&before),
+                        snapshot(&after),
+                    )?;
+                    w.emit(EventKind::ConfigUpdated, vec!["instance".into()]);
+                }
+                Ok(after)
+            })
     }
 
     pub fn presence(&self) -> Result<BotPresence, Error> {
@@ -190,21 +193,23 @@ impl Instance {
     }
 
     /// Stores a new presence; audited as `bot.status`, announced with `BotStatusChanged`.
-    pub fn set_presence(&self, presence: BotPresence, actor: &Actor) -> Result<BotPresence, Error> {
+    pub fn set_presence(&self, presence: BotPresence, meta: &OpMeta) -> Result<BotPresence, Error> {
+        let actor = &meta.actor;
         presence.validate()?;
-        self.store.write(INSTANCE, |w| {
-            let before: BotPresence = w.instance_value(PRESENCE_KEY)?.unwrap_or_default();
-            w.put_instance_value(PRESENCE_KEY, &presence)?;
-            w.audit(
-                actor,
-                "bot.status",
-                "instance",
-                snapshot(&before),
-                snapshot(&presence),
-            )?;
-            w.emit(EventKind::BotStatusChanged, vec![]);
-            Ok(presence)
-        })
+        self.store
+            .write_once(INSTANCE, meta.key(), "instance.set_presence", |w| {
+                let before: BotPresence = w.instance_value(PRESENCE_KEY)?.unwrap_or_default();
+                w.put_instance_value(PRESENCE_KEY, &presence)?;
+                w.audit(
+                    actor,
+                    "bot.status",
+                    "instance",
+                    snapshot(&before),
+                    snapshot(&presence),
+                )?;
+                w.emit(EventKind::BotStatusChanged, vec![]);
+                Ok(presence)
+            })
     }
 
     /// Records an instance-level action that changes no stored value (e.g. clearing logs).
@@ -221,17 +226,19 @@ impl Instance {
     }
 
     /// Records a restart request and publishes `RestartRequested` (see the module docs).
-    pub fn request_restart(&self, actor: &Actor) -> Result<RestartRequest, Error> {
-        self.store.write(INSTANCE, |w| {
-            let req = RestartRequest {
-                requested_at: w.now,
-                requested_by: actor.clone(),
-            };
-            w.put_instance_value(RESTART_KEY, &req)?;
-            w.audit(actor, "bot.restart", "instance", None, snapshot(&req))?;
-            w.emit(EventKind::RestartRequested, vec![]);
-            Ok(req)
-        })
+    pub fn request_restart(&self, meta: &OpMeta) -> Result<RestartRequest, Error> {
+        let actor = &meta.actor;
+        self.store
+            .write_once(INSTANCE, meta.key(), "instance.request_restart", |w| {
+                let req = RestartRequest {
+                    requested_at: w.now,
+                    requested_by: actor.clone(),
+                };
+                w.put_instance_value(RESTART_KEY, &req)?;
+                w.audit(actor, "bot.restart", "instance", None, snapshot(&req))?;
+                w.emit(EventKind::RestartRequested, vec![]);
+                Ok(req)
+            })
     }
 }
 
@@ -278,14 +285,14 @@ mod tests {
             activity_type: "watching".into(),
             text: "the shop".into(),
         };
-        inst.set_presence(p.clone(), &Actor::Cli).unwrap();
+        inst.set_presence(p.clone(), &Actor::Cli.into()).unwrap();
         assert_eq!(inst.presence().unwrap(), p);
         let bad = BotPresence {
             status: "asleep".into(),
             ..p.clone()
         };
-        assert!(inst.set_presence(bad, &Actor::Cli).is_err());
-        let r = inst.request_restart(&Actor::Cli).unwrap();
+        assert!(inst.set_presence(bad, &Actor::Cli.into()).is_err());
+        let r = inst.request_restart(&Actor::Cli.into()).unwrap();
         assert_eq!(inst.restart_request().unwrap(), Some(r));
         let actions = ts
             .store

@@ -118,11 +118,8 @@ impl Shop {
         meta: &OpMeta,
     ) -> Result<Item, Error> {
         let spec = input.validate()?;
-        self.store.write_idempotent(
-            guild,
-            meta.idempotency_key.as_deref(),
-            "shop.item.create",
-            |w| {
+        self.store
+            .write_once(guild, meta.key(), "shop.item.create", |w| {
                 ensure_unique_name(w, spec.name.as_str(), None)?;
                 let id = w.next_id("shop_item")?;
                 let item = Item::new(id, spec, w.now);
@@ -137,8 +134,7 @@ impl Shop {
                 sync_item(w, &item)?;
                 w.emit(EventKind::ItemCreated, vec![id.to_string()]);
                 Ok(item)
-            },
-        )
+            })
     }
 
     /// Edits an item; absent patch fields stay. An edit that changes nothing writes nothing.
@@ -149,11 +145,8 @@ impl Shop {
         patch: ItemPatch,
         meta: &OpMeta,
     ) -> Result<Item, Error> {
-        self.store.write_idempotent(
-            guild,
-            meta.idempotency_key.as_deref(),
-            "shop.item.edit",
-            |w| {
+        self.store
+            .write_once(guild, meta.key(), "shop.item.edit", |w| {
                 let before = item_or_not_found(w, id)?;
                 let spec = patch.apply_to(&before).validate()?;
                 let mut after = before.clone();
@@ -165,18 +158,14 @@ impl Shop {
                     ensure_unique_name(w, &after.name, Some(id))?;
                 }
                 save_change(w, meta, "shop.item.update", &before, after)
-            },
-        )
+            })
     }
 
     /// Deletes an item, its inventory rows and purchase counters, and queues its Discord message
     /// for deletion. Past ledger entries keep the item's id and name in their own fields.
     pub fn delete_item(&self, guild: GuildId, id: u64, meta: &OpMeta) -> Result<Item, Error> {
-        self.store.write_idempotent(
-            guild,
-            meta.idempotency_key.as_deref(),
-            "shop.item.delete",
-            |w| {
+        self.store
+            .write_once(guild, meta.key(), "shop.item.delete", |w| {
                 let item = item_or_not_found(w, id)?;
                 let holders = w.item_holders(id)?;
                 w.remove_shop_item(id)?;
@@ -200,8 +189,7 @@ impl Shop {
                     w.emit(EventKind::InventoryChanged, vec![id.to_string()]);
                 }
                 Ok(item)
-            },
-        )
+            })
     }
 
     /// Sets, adds to or subtracts from an item's stock. Stock never goes below 0, and unlimited
@@ -216,11 +204,8 @@ impl Shop {
         if let StockOp::Add(0) | StockOp::Subtract(0) = op {
             return Err(DomainError::invalid("amount", "must be at least 1").into());
         }
-        self.store.write_idempotent(
-            guild,
-            meta.idempotency_key.as_deref(),
-            "shop.item.stock",
-            |w| {
+        self.store
+            .write_once(guild, meta.key(), "shop.item.stock", |w| {
                 let before = item_or_not_found(w, id)?;
                 let stock = next_stock(&before, op)?;
                 if stock == before.stock {
@@ -229,8 +214,7 @@ impl Shop {
                 let mut after = before.clone();
                 after.stock = stock;
                 save_change(w, meta, "shop.item.stock", &before, after)
-            },
-        )
+            })
     }
 
     /// Applies one toggle to many items in one transaction. An unknown id refuses them all.
@@ -252,11 +236,8 @@ impl Shop {
         let mut ids = ids.to_vec();
         ids.sort_unstable();
         ids.dedup();
-        self.store.write_idempotent(
-            guild,
-            meta.idempotency_key.as_deref(),
-            "shop.item.bulk",
-            |w| {
+        self.store
+            .write_once(guild, meta.key(), "shop.item.bulk", |w| {
                 let mut items = Vec::with_capacity(ids.len());
                 for &id in &ids {
                     items.push(item_or_not_found(w, id)?);
@@ -272,8 +253,7 @@ impl Shop {
                     out.push(save_change(w, meta, action.audit_action(), &before, after)?);
                 }
                 Ok(out)
-            },
-        )
+            })
     }
 }
 

@@ -75,9 +75,9 @@ impl Shop {
         meta: &OpMeta,
     ) -> Result<u64, Error> {
         check_admin_quantity(quantity)?;
-        let key = meta.idempotency_key.as_deref();
+        let key = meta.key();
         self.store
-            .write_idempotent(guild, key, "shop.inventory.add", |w| {
+            .write_once(guild, key, "shop.inventory.add", |w| {
                 let item = item_or_not_found(w, item)?;
                 let before = w.inventory_quantity(user, item.id)?;
                 let after = before
@@ -105,9 +105,9 @@ impl Shop {
         meta: &OpMeta,
     ) -> Result<u64, Error> {
         check_admin_quantity(quantity)?;
-        let key = meta.idempotency_key.as_deref();
+        let key = meta.key();
         self.store
-            .write_idempotent(guild, key, "shop.inventory.remove", |w| {
+            .write_once(guild, key, "shop.inventory.remove", |w| {
                 let item = item_or_not_found(w, item)?;
                 let before = w.inventory_quantity(user, item.id)?;
                 let after = before.checked_sub(quantity).ok_or_else(|| {
@@ -138,8 +138,8 @@ impl Shop {
         item: u64,
         meta: &OpMeta,
     ) -> Result<UseOutcome, Error> {
-        let key = meta.idempotency_key.as_deref();
-        self.store.write_idempotent(guild, key, "shop.use", |w| {
+        let key = meta.key();
+        self.store.write_once(guild, key, "shop.use", |w| {
             let item = item_or_not_found(w, item)?;
             let held = w.inventory_quantity(user, item.id)?;
             let Some(remaining) = held.checked_sub(1) else {

@@ -45,12 +45,10 @@ impl Shop {
     ) -> Result<PurchaseOutcome, Error> {
         let quantity = parse_quantity(quantity)?;
         self.economy.limited(guild, user, meta, || {
-            self.store.write_idempotent(
-                guild,
-                meta.idempotency_key.as_deref(),
-                "shop.purchase",
-                |w| purchase_in(w, user, item, quantity, meta),
-            )
+            self.store
+                .write_once(guild, meta.key(), "shop.purchase", |w| {
+                    purchase_in(w, user, item, quantity, meta)
+                })
         })
     }
 }

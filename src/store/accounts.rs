@@ -8,7 +8,6 @@ use redb::ReadableTable;
 
 use super::{decode, encode, tables, StoreError, Tables, View, WriteCtx};
 use crate::domain::{Account, Actor, DomainError, Money, Source, Transaction, TxKind, UserId};
-use crate::error::Error;
 use crate::events::EventKind;
 
 /// A balance change to append. `group` defaults to the entry's own id.
@@ -161,7 +160,7 @@ impl<T: Tables> View<'_, T> {
 impl WriteCtx<'_> {
     /// The account, created on first touch with the guild's starting balance (written as an
     /// `initial` entry so the ledger explains every coin from the first moment).
-    pub fn ensure_account(&mut self, user: UserId) -> Result<Account, Error> {
+    pub fn ensure_account(&mut self, user: UserId) -> Result<Account, StoreError> {
         if let Some(a) = self.account(user)? {
             return Ok(a);
         }
@@ -177,7 +176,7 @@ impl WriteCtx<'_> {
                 "Starting balance",
             ))?;
             return self.account(user)?.ok_or_else(|| {
-                StoreError::Invariant(format!("account vanished after entry {}", tx.id)).into()
+                StoreError::Invariant(format!("account vanished after entry {}", tx.id))
             });
         }
         Ok(account)
@@ -195,7 +194,7 @@ impl WriteCtx<'_> {
         &mut self,
         user: UserId,
         f: impl FnOnce(&mut Account),
-    ) -> Result<Account, Error> {
+    ) -> Result<Account, StoreError> {
         let before = self.ensure_account(user)?;
         let mut after = before.clone();
         f(&mut after);
@@ -212,9 +211,9 @@ impl WriteCtx<'_> {
             before.user,
             before.guild,
         ) {
-            return Err(
-                StoreError::Invariant("update_account may not change balances".into()).into(),
-            );
+            return Err(StoreError::Invariant(
+                "update_account may not change balances".into(),
+            ));
         }
         self.put_account(&after)?;
         Ok(after)
@@ -222,7 +221,7 @@ impl WriteCtx<'_> {
 
     /// Appends one ledger entry and applies it to the account. Refuses (writing nothing) an
     /// entry that would overflow or make the balance negative.
-    pub fn append_entry(&mut self, e: NewEntry) -> Result<Transaction, Error> {
+    pub fn append_entry(&mut self, e: NewEntry) -> Result<Transaction, StoreError> {
         let mut account = self.ensure_account(e.user)?;
         let before = account.balance;
         let after = before

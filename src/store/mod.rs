@@ -14,7 +14,6 @@ pub mod directory;
 pub mod guilds;
 pub mod instance;
 pub mod migrations;
-mod once;
 pub mod outbox;
 pub mod roles;
 pub mod sessions;
@@ -35,7 +34,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::SharedClock;
-use crate::domain::{DomainError, GuildConfig, GuildId};
+use crate::domain::{DomainError, GuildConfig, GuildId, IdemKey};
 use crate::error::Error;
 use crate::events::{Event, EventBus, EventKind, PendingEvent};
 
@@ -69,9 +68,16 @@ pub enum StoreError {
     Invariant(String),
     #[error("background task failed: {0}")]
     Join(String),
-    /// A concurrent repeat of the same idempotency key committed first (`Store::once`).
-    #[error("this request was already applied")]
-    IdempotencyReplay,
+    /// A rule refused the operation (a domain refusal raised inside the store, such as a
+    /// balance that would go negative); the service error turns it back into `Domain`.
+    #[error(transparent)]
+    Refused(DomainError),
+}
+
+impl From<DomainError> for StoreError {
+    fn from(e: DomainError) -> Self {
+        StoreError::Refused(e)
+    }
 }
 
 macro_rules! via_redb_error {
@@ -253,7 +259,6 @@ impl Store {
             now,
             events: Vec::new(),
         };
-        once::claim_ambient(&ctx)?;
         let out = f(&mut ctx)?;
         let events = std::mem::take(&mut ctx.events);
         drop(ctx);
@@ -264,37 +269,28 @@ impl Store {
         Ok(out)
     }
 
-    /// Like `write`, but with an optional idempotency key: the first successful result is stored
-    /// with the key in the same transaction, and a repeat returns it without applying anything.
-    pub fn write_idempotent<T>(
+    /// Like `write`, under an optional idempotency key (`OpMeta::key`). The record (operation,
+    /// input fingerprint, answer) is written in the same transaction as the change, so the key is
+    /// used exactly when the change commits. A repeat of the key with the same operation and
+    /// fingerprint returns the stored answer and applies nothing; with anything else it is
+    /// refused (`IdempotencyKeyReused`) and applies nothing. A refused call does not use the key.
+    pub fn write_once<T, E>(
         &self,
         guild: GuildId,
-        key: Option<&str>,
+        key: Option<&IdemKey>,
         op: &str,
-        f: impl FnOnce(&mut WriteCtx<'_>) -> Result<T, Error>,
-    ) -> Result<T, Error>
+        f: impl FnOnce(&mut WriteCtx<'_>) -> Result<T, E>,
+    ) -> Result<T, E>
     where
         T: Serialize + DeserializeOwned,
+        E: From<StoreError>,
     {
         let Some(key) = key else {
             return self.write(guild, f);
         };
-        if key.is_empty() || key.len() > 200 {
-            return Err(
-                DomainError::invalid("idempotency_key", "must be 1 to 200 characters").into(),
-            );
-        }
         self.write(guild, |w| {
-            if let Some(rec) = w.idempotency_record(key)? {
-                if rec.op != op {
-                    return Err(DomainError::IdempotencyConflict.into());
-                }
-                return Ok(serde_json::from_value(rec.result).map_err(|e| {
-                    StoreError::Corrupt {
-                        table: "idempotency",
-                        detail: e.to_string(),
-                    }
-                })?);
+            if let Some(rec) = w.idempotency_record(key.key())? {
+                return Ok(rec.replay(op, key.fingerprint())?);
             }
             let out = f(w)?;
             let result = serde_json::to_value(&out).map_err(|e| StoreError::Corrupt {
@@ -302,14 +298,35 @@ impl Store {
                 detail: e.to_string(),
             })?;
             w.put_idempotency_record(
-                key,
+                key.key(),
                 &IdempotencyRecord {
                     op: op.to_owned(),
+                    fingerprint: key.fingerprint().to_owned(),
                     result,
                     at: w.now,
                 },
             )?;
             Ok(out)
+        })
+    }
+
+    /// Deletes idempotency records older than `before` in every guild; returns how many.
+    pub fn prune_idempotency(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.write_global(|tx| {
+            let mut t = tx.open_table(tables::IDEMPOTENCY)?;
+            let mut old = Vec::new();
+            for row in t.iter()? {
+                let (k, v) = row?;
+                let rec: IdempotencyRecord = decode("idempotency", v.value())?;
+                if rec.at < before {
+                    let (g, key) = k.value();
+                    old.push((g, key.to_owned()));
+                }
+            }
+            for (g, key) in &old {
+                t.remove((*g, key.as_str()))?;
+            }
+            Ok(old.len() as u64)
         })
     }
 
@@ -373,11 +390,31 @@ pub async fn blocking<T: Send + 'static>(
         .map_err(|e| Error::Store(StoreError::Join(e.to_string())))?
 }
 
+/// What an idempotency key was used for, and the answer it got.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IdempotencyRecord {
     pub op: String,
+    /// The fingerprint of the first request's input; empty in records written before
+    /// fingerprints existed (those match on the operation alone).
+    #[serde(default)]
+    pub fingerprint: String,
     pub result: serde_json::Value,
     pub at: DateTime<Utc>,
+}
+
+impl IdempotencyRecord {
+    /// The stored answer if `op` and `fingerprint` match the first request; otherwise the key
+    /// was reused for something else.
+    pub fn replay<T: DeserializeOwned>(self, op: &str, fingerprint: &str) -> Result<T, StoreError> {
+        let same_input = self.fingerprint.is_empty() || self.fingerprint == fingerprint;
+        if self.op != op || !same_input {
+            return Err(StoreError::Refused(DomainError::IdempotencyKeyReused));
+        }
+        serde_json::from_value(self.result).map_err(|e| StoreError::Corrupt {
+            table: "idempotency",
+            detail: e.to_string(),
+        })
+    }
 }
 
 /// Reads within one guild, in a read or a write transaction.

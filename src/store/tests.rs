@@ -1,10 +1,10 @@
 //! Store-level tests: opening, locking, schema versions, atomicity and guild scoping.
 
 use crate::clock::ManualClock;
-use crate::domain::{DomainError, GuildId, Money, TxKind, UserId};
+use crate::domain::{DomainError, GuildId, IdemKey, Money, TxKind, UserId};
 use crate::error::Error;
 use crate::store::accounts::NewEntry;
-use crate::store::{migrations, Store, StoreError, StoreOptions};
+use crate::store::{migrations, Store, StoreError, StoreOptions, WriteCtx};
 use crate::testing;
 
 const G: GuildId = GuildId(7);
@@ -126,13 +126,13 @@ fn append_entry_refuses_negative_balances_and_update_account_cannot_touch_money(
     let ts = testing::store();
     let err = ts
         .store
-        .write(G, |w| {
-            w.append_entry(NewEntry::new(
+        .write(G, |w| -> Result<_, Error> {
+            Ok(w.append_entry(NewEntry::new(
                 UserId(1),
                 Money::new(-1),
                 TxKind::AdminRemove,
                 "x",
-            ))
+            ))?)
         })
         .unwrap_err();
     assert!(
@@ -141,8 +141,8 @@ fn append_entry_refuses_negative_balances_and_update_account_cannot_touch_money(
     );
     let err = ts
         .store
-        .write(G, |w| {
-            w.update_account(UserId(1), |a| a.balance = Money::new(1_000_000))
+        .write(G, |w| -> Result<_, Error> {
+            Ok(w.update_account(UserId(1), |a| a.balance = Money::new(1_000_000))?)
         })
         .unwrap_err();
     assert!(
@@ -170,13 +170,90 @@ fn guild_ids_lists_every_guild_with_state() {
     );
 }
 
+fn add(w: &mut WriteCtx<'_>, user: u64, amount: i64) -> Result<u64, Error> {
+    Ok(w.append_entry(NewEntry::new(
+        UserId(user),
+        Money::new(amount),
+        TxKind::AdminAdd,
+        "x",
+    ))?
+    .id)
+}
+
+fn balance_of(ts: &testing::TestStore, user: u64) -> i64 {
+    ts.store
+        .read(G, |r| r.account(UserId(user)))
+        .unwrap()
+        .map_or(0, |a| a.balance.get())
+}
+
 #[test]
-fn idempotency_keys_are_bounded_in_length() {
+fn write_once_replays_the_same_request_and_refuses_a_different_one() {
     let ts = testing::store();
-    let long = "k".repeat(201);
+    let k = |fp: &str| IdemKey::new("K", fp).unwrap();
+    let first: u64 = ts
+        .store
+        .write_once(G, Some(&k("user 8 +100")), "adjust", |w| add(w, 8, 100))
+        .unwrap();
+    // Same key, same input: the first answer, nothing applied again.
+    let again: u64 = ts
+        .store
+        .write_once(G, Some(&k("user 8 +100")), "adjust", |w| add(w, 8, 100))
+        .unwrap();
+    assert_eq!(first, again);
+    // Same key, another input: refused, nothing applied.
     let err = ts
         .store
-        .write_idempotent(G, Some(&long), "op", |_| Ok(1u8))
+        .write_once(G, Some(&k("user 9 +999")), "adjust", |w| add(w, 9, 999))
         .unwrap_err();
-    assert!(err.to_string().contains("idempotency_key"), "{err}");
+    assert!(
+        matches!(err, Error::Domain(DomainError::IdempotencyKeyReused)),
+        "{err:?}"
+    );
+    // Same key, another operation: refused too.
+    let err = ts
+        .store
+        .write_once(G, Some(&k("user 8 +100")), "reverse", |w| add(w, 8, 100))
+        .unwrap_err();
+    assert_eq!(err.domain(), Some(&DomainError::IdempotencyKeyReused));
+    assert_eq!((balance_of(&ts, 8), balance_of(&ts, 9)), (100, 0));
+    // Keys are per guild.
+    let other: u64 = ts
+        .store
+        .write_once(GuildId(G.0 + 1), Some(&k("user 9 +999")), "adjust", |w| {
+            add(w, 9, 999)
+        })
+        .unwrap();
+    assert_eq!(other, 1);
+}
+
+#[test]
+fn a_refused_write_leaves_its_key_unused_and_old_records_are_pruned() {
+    let ts = testing::store();
+    let k = IdemKey::new("K", "fp").unwrap();
+    assert!(ts
+        .store
+        .write_once(G, Some(&k), "adjust", |w| add(w, 8, -5))
+        .is_err());
+    assert!(ts
+        .store
+        .read(G, |r| r.idempotency_record("K"))
+        .unwrap()
+        .is_none());
+    ts.store
+        .write_once(G, Some(&k), "adjust", |w| add(w, 8, 5))
+        .unwrap();
+    assert!(ts
+        .store
+        .read(G, |r| r.idempotency_record("K"))
+        .unwrap()
+        .is_some());
+    assert_eq!(ts.store.prune_idempotency(testing::t0()).unwrap(), 0);
+    let later = testing::t0() + chrono::Duration::seconds(1);
+    assert_eq!(ts.store.prune_idempotency(later).unwrap(), 1);
+    assert!(ts
+        .store
+        .read(G, |r| r.idempotency_record("K"))
+        .unwrap()
+        .is_none());
 }

@@ -15,7 +15,7 @@ impl Tasks {
     /// Creates an active task.
     pub fn create(&self, guild: GuildId, new: NewTask, meta: &OpMeta) -> Result<Task, Error> {
         self.store
-            .write_idempotent(guild, meta.idempotency_key.as_deref(), "task.create", |w| {
+            .write_once(guild, meta.key(), "task.create", |w| {
                 let cfg = w.guild_config()?;
                 require_tasks(&cfg)?;
                 let id = w.next_id("task")?;
@@ -110,7 +110,7 @@ impl Tasks {
     /// Discord message is scheduled for deletion.
     pub fn delete(&self, guild: GuildId, id: u64, meta: &OpMeta) -> Result<DeletedTask, Error> {
         self.store
-            .write_idempotent(guild, meta.idempotency_key.as_deref(), "task.delete", |w| {
+            .write_once(guild, meta.key(), "task.delete", |w| {
                 let task = load_task(w, id)?;
                 let claims = w.task_claims(id)?;
                 for c in &claims {
@@ -142,14 +142,13 @@ impl Tasks {
         action: &str,
         f: impl FnOnce(&Task, chrono::DateTime<chrono::Utc>) -> Result<Task, DomainError>,
     ) -> Result<Task, Error> {
-        self.store
-            .write_idempotent(guild, meta.idempotency_key.as_deref(), action, |w| {
-                let cfg = w.guild_config()?;
-                let before = load_task(w, id)?;
-                let after = f(&before, w.now)?;
-                save_changed(w, &cfg, &before, &after, meta, action)?;
-                Ok(after)
-            })
+        self.store.write_once(guild, meta.key(), action, |w| {
+            let cfg = w.guild_config()?;
+            let before = load_task(w, id)?;
+            let after = f(&before, w.now)?;
+            save_changed(w, &cfg, &before, &after, meta, action)?;
+            Ok(after)
+        })
     }
 }
 

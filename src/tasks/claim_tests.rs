@@ -227,7 +227,7 @@ fn accept_with_the_same_idempotency_key_returns_the_first_outcome() {
     let f = fx();
     let t = f.create("Key", 20, -1);
     f.claim_and_submit(t.id, 1);
-    let meta = admin().with_key("interaction-1");
+    let meta = admin().with_key(crate::testing::key("interaction-1"));
     let a = f.tasks.accept(G, t.id, UserId(1), &meta).unwrap();
     let b = f.tasks.accept(G, t.id, UserId(1), &meta).unwrap();
     assert_eq!(a, b);
@@ -360,12 +360,12 @@ fn reject_sends_the_claim_back_and_the_member_resubmits_until_accepted() {
 fn claim_and_submit_with_an_idempotency_key_apply_once() {
     let f = fx();
     let t = f.create("Keyed", 10, 5);
-    let meta = member(1).with_key("ix-claim");
+    let meta = member(1).with_key(crate::testing::key("ix-claim"));
     let a = f.tasks.claim(G, t.id, UserId(1), &meta).unwrap();
     let b = f.tasks.claim(G, t.id, UserId(1), &meta).unwrap();
     assert_eq!(a, b);
     assert_eq!(f.task(t.id).current_claims, 1);
-    let meta = member(1).with_key("ix-submit");
+    let meta = member(1).with_key(crate::testing::key("ix-submit"));
     let a = f.tasks.submit(G, t.id, UserId(1), proof(), &meta).unwrap();
     let b = f.tasks.submit(G, t.id, UserId(1), proof(), &meta).unwrap();
     assert_eq!(a, b);

@@ -23,8 +23,8 @@ impl Tasks {
         user: UserId,
         meta: &OpMeta,
     ) -> Result<Claim, Error> {
-        let key = meta.idempotency_key.as_deref();
-        self.store.write_idempotent(guild, key, "task.claim", |w| {
+        let key = meta.key();
+        self.store.write_once(guild, key, "task.claim", |w| {
             let cfg = w.guild_config()?;
             let now = w.now;
             let mut task = load_task(w, task_id)?;
@@ -81,8 +81,8 @@ impl Tasks {
         proof: Proof,
         meta: &OpMeta,
     ) -> Result<Claim, Error> {
-        let key = meta.idempotency_key.as_deref();
-        self.store.write_idempotent(guild, key, "task.submit", |w| {
+        let key = meta.key();
+        self.store.write_once(guild, key, "task.submit", |w| {
             let cfg = w.guild_config()?;
             require_tasks(&cfg)?;
             let proof = proof.validate(cfg.require_proof)?;
@@ -111,8 +111,8 @@ impl Tasks {
         user: UserId,
         meta: &OpMeta,
     ) -> Result<AcceptOutcome, Error> {
-        let key = meta.idempotency_key.as_deref();
-        self.store.write_idempotent(guild, key, "task.accept", |w| {
+        let key = meta.key();
+        self.store.write_once(guild, key, "task.accept", |w| {
             let cfg = w.guild_config()?;
             let mut task = load_task(w, task_id)?;
             let before = load_claim(w, &task, user)?;
@@ -173,8 +173,8 @@ impl Tasks {
         meta: &OpMeta,
     ) -> Result<Claim, Error> {
         let reason = clean_reason(reason)?;
-        let key = meta.idempotency_key.as_deref();
-        self.store.write_idempotent(guild, key, "task.reject", |w| {
+        let key = meta.key();
+        self.store.write_once(guild, key, "task.reject", |w| {
             let task = load_task(w, task_id)?;
             let before = load_claim(w, &task, user)?;
             refuse_self_review(meta, user)?;

@@ -44,3 +44,8 @@ pub fn store() -> TestStore {
 }
 
 mod invariants;
+
+/// An idempotency key for tests, its fingerprint derived from the key.
+pub fn key(k: &str) -> crate::domain::IdemKey {
+    crate::domain::IdemKey::new(k, format!("input of {k}")).expect("valid key")
+}

@@ -263,32 +263,7 @@ impl FromRequestParts<WebState> for Auth {
     }
 }
 
-/// The optional `Idempotency-Key` header of a write.
-#[derive(Debug, Clone, Default)]
-pub struct IdempotencyKey(pub Option<String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        match parts.headers.get("idempotency-key") {
-            None => Ok(IdempotencyKey(None)),
-            Some(v) => {
-                let s = v.to_str().map_err(|_| {
-                    ApiError::invalid_param("Idempotency-Key", "Idempotency-Key must be ASCII.")
-                })?;
-                let s = s.trim();
-                if s.is_empty() || s.len() > 200 {
-                    return Err(ApiError::invalid_param(
-                        "Idempotency-Key",
-                        "Idempotency-Key must be 1 to 200 characters.",
-                    ));
-                }
-                Ok(IdempotencyKey(Some(s.to_owned())))
-            }
-        }
-    }
-}
+pub use super::idempotency::IdempotencyKey;
 
 #[cfg(test)]
 mod tests {

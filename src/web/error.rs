@@ -104,14 +104,14 @@ impl From<DomainError> for ApiError {
             | D::WouldGoNegative(_)
             | D::AlreadyReversed { .. }
             | D::Conflict(_)
-            | D::IdempotencyConflict
             | D::Refused(_) => StatusCode::CONFLICT,
             D::RateLimited { .. } | D::OnCooldown { .. } => StatusCode::TOO_MANY_REQUESTS,
             D::Invalid { .. }
             | D::InvalidAmount(_)
             | D::SelfTransfer
             | D::BalanceOverflow
-            | D::LimitExceeded(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | D::LimitExceeded(_)
+            | D::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         };
         let (details, retry_after) = match &e {
             D::Invalid { field, .. } => (json!({ "field": field }), None),

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod export;
 mod headers;
+pub mod idempotency;
 pub mod router;
 pub mod sse;
 pub mod throttle;

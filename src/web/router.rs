@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
 use super::error::{not_found_fallback, ApiError, ErrorBody, ErrorDetail};
-use super::{api, auth, headers, throttle, WebSettings, WebState};
+use super::{api, auth, headers, idempotency, throttle, WebSettings, WebState};
 use crate::services::Services;
 
 #[derive(OpenApi)]
@@ -145,6 +145,7 @@ pub fn router(services: Services, settings: WebSettings) -> Router {
                 "This endpoint does not accept that method.",
             )
         })
+        .layer(middleware::from_fn(idempotency::fingerprint_requests))
         .layer(middleware::map_response(headers::security_headers))
         .with_state(state)
 }

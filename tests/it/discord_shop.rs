@@ -480,7 +480,7 @@ async fn custom_commands_are_registered_per_guild_answered_and_not_re_registered
                 "rules",
                 "Hi {user}, welcome to {server}! You have {balance} {currency}.",
                 false,
-                &Actor::System,
+                &Actor::System.into(),
             )
             .unwrap();
     });

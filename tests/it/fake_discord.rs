@@ -5,6 +5,9 @@
 //! silently drop fails the test here instead.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Where the next fake's block of snowflake ids starts.
+static ID_BLOCKS: AtomicU64 = AtomicU64::new(1_000_000_000_000_000_000);
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -151,7 +154,10 @@ impl Answer {
 impl FakeDiscord {
     pub async fn start() -> FakeDiscord {
         let state = Arc::new(State {
-            next_id: AtomicU64::new(1_000_000_000_000_000_000),
+            // Snowflakes are unique across Discord, not per connection: every fake in this
+            // process takes its ids from one counter, so a restarted app never sees an
+            // interaction id again (interaction ids are idempotency keys).
+            next_id: AtomicU64::new(ID_BLOCKS.fetch_add(1_000_000_000, Ordering::SeqCst)),
             ..State::default()
         });
         let rest = TcpListener::bind("127.0.0.1:0").await.expect("bind rest");

@@ -4,13 +4,13 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::{author, guild};
+use super::{guild, op_meta};
 use crate::announce::NewEmbedTemplate;
 use crate::discord::reply::{respond, Reply};
 use crate::discord::{BotError, Ctx};
 use crate::domain::announce::{Announcement, AnnouncementPatch, NewAnnouncement};
 use crate::domain::embed::Embed;
-use crate::domain::{Actor, ChannelId, DomainError};
+use crate::domain::{ChannelId, DomainError};
 use crate::store::blocking;
 
 /// Post, change, pin and remove announcements.
@@ -28,10 +28,6 @@ use crate::store::blocking;
 )]
 pub async fn announce(_ctx: Ctx<'_>) -> Result<(), BotError> {
     Ok(())
-}
-
-fn actor(ctx: Ctx<'_>) -> Actor {
-    Actor::User(author(ctx))
 }
 
 fn channel(c: Option<serenity::ChannelId>) -> Option<ChannelId> {
@@ -61,7 +57,7 @@ pub async fn announce_create(
     #[description = "Pin it once posted"] pinned: Option<bool>,
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
-    let actor = actor(ctx);
+    let actor = op_meta(ctx);
     let new = NewAnnouncement {
         embed: Some(Embed {
             title: Some(title.clone()),
@@ -92,7 +88,7 @@ pub async fn announce_edit(
     #[description = "New message"] content: Option<String>,
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
-    let actor = actor(ctx);
+    let actor = op_meta(ctx);
     let announce = ctx.data().services()?.announce;
     respond(ctx, true, async move {
         blocking(move || {
@@ -128,7 +124,7 @@ pub async fn announce_delete(
     #[description = "Leave the Discord message up"] keep_message: Option<bool>,
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
-    let actor = actor(ctx);
+    let actor = op_meta(ctx);
     let announce = ctx.data().services()?.announce;
     let delete_message = !keep_message.unwrap_or(false);
     respond(ctx, true, async move {
@@ -162,7 +158,7 @@ pub async fn announce_unpin(
 
 async fn set_pinned(ctx: Ctx<'_>, id: u64, pinned: bool) -> Result<(), BotError> {
     let guild = guild(ctx)?;
-    let actor = actor(ctx);
+    let actor = op_meta(ctx);
     let announce = ctx.data().services()?.announce;
     respond(ctx, true, async move {
         blocking(move || {
@@ -208,7 +204,7 @@ pub async fn embed_create(
     channel: Option<serenity::ChannelId>,
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
-    let actor = actor(ctx);
+    let actor = op_meta(ctx);
     let new = NewEmbedTemplate {
         name,
         embed: Embed {
@@ -245,7 +241,7 @@ pub async fn embed_delete(
     #[description = "Embed number"] id: u64,
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
-    let actor = actor(ctx);
+    let actor = op_meta(ctx);
     let announce = ctx.data().services()?.announce;
     respond(ctx, true, async move {
         blocking(move || {

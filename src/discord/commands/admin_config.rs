@@ -5,10 +5,10 @@
 use poise::serenity_prelude as serenity;
 use serde_json::{Map, Value};
 
-use super::{author, guild};
+use super::{guild, op_meta};
 use crate::discord::reply::{respond, Reply};
 use crate::discord::{BotError, Ctx};
-use crate::domain::{Actor, ChannelId, DomainError, GuildConfig, RoleId};
+use crate::domain::{ChannelId, DomainError, GuildConfig, RoleId};
 use crate::guild::{ChannelSlot, RoleChange, RoleSlot};
 use crate::store::blocking;
 
@@ -125,7 +125,7 @@ pub async fn config_set(
     #[description = "New value (none to clear)"] value: String,
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
-    let actor = Actor::User(author(ctx));
+    let actor = op_meta(ctx);
     let guilds = ctx.data().services()?.guilds;
     respond(ctx, true, async move {
         blocking(move || {
@@ -176,7 +176,7 @@ pub async fn config_channel(
     channel: serenity::ChannelId,
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
-    let actor = Actor::User(author(ctx));
+    let actor = op_meta(ctx);
     let guilds = ctx.data().services()?.guilds;
     let slot = ChannelSlot::from(purpose);
     let id = ChannelId(channel.get());
@@ -221,7 +221,7 @@ pub async fn config_role(
     #[description = "The role"] role: serenity::Role,
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
-    let actor = Actor::User(author(ctx));
+    let actor = op_meta(ctx);
     let guilds = ctx.data().services()?.guilds;
     let slot = match level {
         LevelChoice::Admin => RoleSlot::Admin,

@@ -4,10 +4,9 @@
 use poise::serenity_prelude as serenity;
 
 use super::admin_shop::ensure_admin;
-use super::{author, guild};
+use super::{guild, op_meta};
 use crate::discord::reply::{respond, Reply};
 use crate::discord::{BotError, Ctx};
-use crate::domain::Actor;
 use crate::store::blocking;
 
 async fn custom_choices(ctx: Ctx<'_>, partial: &str) -> Vec<serenity::AutocompleteChoice> {
@@ -52,7 +51,7 @@ pub async fn command_create(
 ) -> Result<(), BotError> {
     ensure_admin(ctx).await?;
     let guild = guild(ctx)?;
-    let actor = Actor::User(author(ctx));
+    let actor = op_meta(ctx);
     let custom = ctx.data().services()?.custom;
     respond(ctx, true, async move {
         blocking(move || {
@@ -78,7 +77,7 @@ pub async fn command_delete(
 ) -> Result<(), BotError> {
     ensure_admin(ctx).await?;
     let guild = guild(ctx)?;
-    let actor = Actor::User(author(ctx));
+    let actor = op_meta(ctx);
     let custom = ctx.data().services()?.custom;
     respond(ctx, true, async move {
         blocking(move || {

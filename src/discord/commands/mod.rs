@@ -13,7 +13,7 @@ pub mod shop;
 pub mod tasks;
 
 use super::{BotError, Command, Ctx};
-use crate::domain::{GuildConfig, GuildId, Source, UserId};
+use crate::domain::{GuildConfig, GuildId, IdemKey, Source, UserId};
 use crate::economy::OpMeta;
 
 /// The full command set, in registration order.
@@ -47,14 +47,16 @@ pub fn author(ctx: Ctx<'_>) -> UserId {
     super::user_id(ctx.author().id)
 }
 
-/// Who is acting, through Discord, with the interaction id as the idempotency key: Discord
-/// may deliver an interaction twice, and it must not pay twice.
+/// Who is acting, through Discord, with the interaction id as the idempotency key (and the
+/// command line as its input): Discord may deliver an interaction twice, and it must not pay
+/// twice.
 pub fn op_meta(ctx: Ctx<'_>) -> OpMeta {
     let meta = OpMeta::user(author(ctx), Source::DiscordCommand);
     match ctx {
-        poise::Context::Application(a) => {
-            meta.with_key(format!("interaction:{}", a.interaction.id))
-        }
+        poise::Context::Application(a) => meta.with_key(IdemKey::interaction(
+            a.interaction.id.get(),
+            format!("command:{}", ctx.invocation_string()),
+        )),
         poise::Context::Prefix(_) => meta,
     }
 }

@@ -13,7 +13,7 @@ use crate::discord::error::chain;
 use crate::discord::render::tasks::{review_dm, review_outcome, Verdict};
 use crate::discord::reply::{Reply, DEFER_AFTER};
 use crate::discord::{guild_id, user_id, BotData, BotError};
-use crate::domain::{DomainError, GuildId, Source};
+use crate::domain::{DomainError, GuildId, IdemKey, Source};
 use crate::economy::OpMeta;
 use crate::store::blocking;
 use crate::store::command_log::{NewCommandLog, OUTCOME_OK};
@@ -80,8 +80,10 @@ async fn run(
     require_reviewer(data, guild, m.member.as_ref()).await?;
     let reason = field(m, "reason").unwrap_or_default();
     let reviewer = user_id(m.user.id);
-    let meta =
-        OpMeta::user(reviewer, Source::DiscordButton).with_key(format!("interaction:{}", m.id));
+    let meta = OpMeta::user(reviewer, Source::DiscordButton).with_key(IdemKey::interaction(
+        m.id.get(),
+        format!("modal:{} reason:{reason}", m.data.custom_id),
+    ));
     let tasks = data.services()?.tasks;
     let (claim, t, cfg) = blocking(move || {
         let claim = tasks.reject(guild, task, user, &reason, &meta)?;

@@ -60,7 +60,7 @@ fn archiving_moves_old_entries_and_keeps_balances_and_validation() {
     let ts = testing::store();
     let eco = Economy::new(ts.store.clone());
     history(&ts, &eco);
-    let report = eco.archive(G, 5, &Actor::Cli).unwrap();
+    let report = eco.archive(G, 5, &Actor::Cli.into()).unwrap();
     assert_eq!(
         (report.archived, report.users, report.last_id),
         (3, 2, Some(3))
@@ -97,8 +97,8 @@ fn archiving_moves_old_entries_and_keeps_balances_and_validation() {
     .unwrap();
     assert!(eco.validate_guild(G).unwrap().ok);
     ts.clock.advance(Duration::days(10));
-    assert_eq!(eco.archive(G, 5, &Actor::Cli).unwrap().archived, 3);
-    assert_eq!(eco.archive(G, 5, &Actor::Cli).unwrap().archived, 0);
+    assert_eq!(eco.archive(G, 5, &Actor::Cli.into()).unwrap().archived, 3);
+    assert_eq!(eco.archive(G, 5, &Actor::Cli.into()).unwrap().archived, 0);
     let guild = eco.validate_guild(G).unwrap();
     assert!(guild.ok, "{guild:?}");
     assert_eq!((guild.entries, guild.archived_entries), (0, 6));
@@ -111,12 +111,12 @@ fn archived_entries_cannot_be_reversed_and_bad_retention_is_refused() {
     let ts = testing::store();
     let eco = Economy::new(ts.store.clone());
     history(&ts, &eco);
-    eco.archive(G, 1, &Actor::Cli).unwrap();
+    eco.archive(G, 1, &Actor::Cli.into()).unwrap();
     let e = eco.reverse(G, 1, "oops", &admin()).unwrap_err();
     assert!(matches!(e.domain(), Some(DomainError::Refused(m)) if m.contains("archived")));
     assert_eq!(balance(&eco, A), 75);
     for days in [0, 40_000] {
-        let e = eco.archive(G, days, &Actor::Cli).unwrap_err();
+        let e = eco.archive(G, days, &Actor::Cli.into()).unwrap_err();
         assert!(
             matches!(e.domain(), Some(DomainError::Invalid { field, .. }) if field == "days_to_keep")
         );
@@ -130,9 +130,9 @@ fn the_archive_run_is_audited_and_leaves_the_last_day_live() {
     give(&eco, A, 1);
     ts.clock.advance(Duration::hours(23));
     give(&eco, A, 2);
-    assert_eq!(eco.archive(G, 1, &Actor::Cli).unwrap().archived, 0);
+    assert_eq!(eco.archive(G, 1, &Actor::Cli.into()).unwrap().archived, 0);
     ts.clock.advance(Duration::hours(2));
-    assert_eq!(eco.archive(G, 1, &Actor::Cli).unwrap().archived, 1);
+    assert_eq!(eco.archive(G, 1, &Actor::Cli.into()).unwrap().archived, 1);
     let last = ts
         .store
         .read(G, |r| {
@@ -189,7 +189,7 @@ fn tampering_with_a_checkpoint_or_a_balance_after_archiving_is_detected() {
     let ts = testing::store();
     let eco = Economy::new(ts.store.clone());
     history(&ts, &eco);
-    eco.archive(G, 5, &Actor::Cli).unwrap();
+    eco.archive(G, 5, &Actor::Cli.into()).unwrap();
     drop(eco);
     let (ts, eco) = tamper(ts, "checkpoint", |v| v["sum"] = serde_json::json!(500));
     let cp: ArchiveCheckpoint = ts

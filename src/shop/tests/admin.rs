@@ -68,7 +68,7 @@ fn create_refuses_bad_fields_naming_them_and_writes_nothing() {
 #[test]
 fn create_with_the_same_idempotency_key_creates_one_item() {
     let f = fixture();
-    let meta = admin().with_key("create-1");
+    let meta = admin().with_key(crate::testing::key("create-1"));
     let a = f
         .shop
         .create_item(G, ItemInput::new("Ticket", 5), &meta)

@@ -219,7 +219,7 @@ fn a_repeated_idempotency_key_buys_once() {
     let f = fixture();
     let item = f.create("Ticket", 10, 5);
     f.fund(ALICE, 100);
-    let meta = buyer(ALICE).with_key("interaction-1");
+    let meta = buyer(ALICE).with_key(crate::testing::key("interaction-1"));
     let a = f.shop.purchase(G, ALICE, item.id, 1, &meta).unwrap();
     let b = f.shop.purchase(G, ALICE, item.id, 1, &meta).unwrap();
     assert_eq!(a, b);

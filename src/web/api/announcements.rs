@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{blocking, blocking_once, optional_json};
+use super::{blocking, dashboard_meta, optional_json};
 use crate::announce::{AnnouncementPatch, EmbedTemplatePatch, NewAnnouncement, NewEmbedTemplate};
 use crate::domain::announce::Announcement;
 use crate::domain::embed::EmbedTemplate;
@@ -68,9 +68,9 @@ pub async fn create_announcement(
     Path(guild): Path<u64>,
     Json(new): Json<NewAnnouncement>,
 ) -> ApiResult<(StatusCode, Json<Announcement>)> {
-    let actor = auth.actor();
-    let a = blocking_once(&s, GuildId(guild), key, "create_announcement", move |svc| {
-        svc.announce.create(GuildId(guild), new, &actor)
+    let meta = dashboard_meta(&auth, key);
+    let a = blocking(&s, move |svc| {
+        svc.announce.create(GuildId(guild), new, &meta)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(a)))
@@ -106,10 +106,10 @@ pub async fn edit_announcement(
     Path((guild, id)): Path<(u64, u64)>,
     Json(patch): Json<AnnouncementPatch>,
 ) -> ApiResult<Json<Announcement>> {
-    let actor = auth.actor();
+    let meta = dashboard_meta(&auth, key);
     Ok(Json(
-        blocking_once(&s, GuildId(guild), key, "edit_announcement", move |svc| {
-            svc.announce.edit(GuildId(guild), id, patch, &actor)
+        blocking(&s, move |svc| {
+            svc.announce.edit(GuildId(guild), id, patch, &meta)
         })
         .await?,
     ))
@@ -147,11 +147,11 @@ pub async fn delete_announcement(
     body: Bytes,
 ) -> ApiResult<Json<Announcement>> {
     let delete_message = delete_flag(&q, &body)?;
-    let actor = auth.actor();
+    let meta = dashboard_meta(&auth, key);
     Ok(Json(
-        blocking_once(&s, GuildId(guild), key, "delete_announcement", move |svc| {
+        blocking(&s, move |svc| {
             svc.announce
-                .delete(GuildId(guild), id, delete_message, &actor)
+                .delete(GuildId(guild), id, delete_message, &meta)
         })
         .await?,
     ))
@@ -168,12 +168,9 @@ pub async fn pin(
     IdempotencyKey(key): IdempotencyKey,
     Path((guild, id)): Path<(u64, u64)>,
 ) -> ApiResult<Json<Announcement>> {
-    let actor = auth.actor();
+    let meta = dashboard_meta(&auth, key);
     Ok(Json(
-        blocking_once(&s, GuildId(guild), key, "pin", move |svc| {
-            svc.announce.pin(GuildId(guild), id, &actor)
-        })
-        .await?,
+        blocking(&s, move |svc| svc.announce.pin(GuildId(guild), id, &meta)).await?,
     ))
 }
 
@@ -188,12 +185,9 @@ pub async fn unpin(
     IdempotencyKey(key): IdempotencyKey,
     Path((guild, id)): Path<(u64, u64)>,
 ) -> ApiResult<Json<Announcement>> {
-    let actor = auth.actor();
+    let meta = dashboard_meta(&auth, key);
     Ok(Json(
-        blocking_once(&s, GuildId(guild), key, "unpin", move |svc| {
-            svc.announce.unpin(GuildId(guild), id, &actor)
-        })
-        .await?,
+        blocking(&s, move |svc| svc.announce.unpin(GuildId(guild), id, &meta)).await?,
     ))
 }
 
@@ -220,10 +214,10 @@ pub async fn announce_task(
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Announcement>)> {
     let req: AnnounceTaskRequest = optional_json(&body)?;
-    let actor = auth.actor();
-    let a = blocking_once(&s, GuildId(guild), key, "announce_task", move |svc| {
+    let meta = dashboard_meta(&auth, key);
+    let a = blocking(&s, move |svc| {
         svc.announce
-            .announce_task_by_id(GuildId(guild), task, req.channel, &actor)
+            .announce_task_by_id(GuildId(guild), task, req.channel, &meta)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(a)))
@@ -259,9 +253,9 @@ pub async fn create_embed(
     Path(guild): Path<u64>,
     Json(new): Json<NewEmbedTemplate>,
 ) -> ApiResult<(StatusCode, Json<EmbedTemplate>)> {
-    let actor = auth.actor();
-    let t = blocking_once(&s, GuildId(guild), key, "create_embed", move |svc| {
-        svc.announce.create_embed(GuildId(guild), new, &actor)
+    let meta = dashboard_meta(&auth, key);
+    let t = blocking(&s, move |svc| {
+        svc.announce.create_embed(GuildId(guild), new, &meta)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(t)))
@@ -296,10 +290,10 @@ pub async fn edit_embed(
     Path((guild, id)): Path<(u64, u64)>,
     Json(patch): Json<EmbedTemplatePatch>,
 ) -> ApiResult<Json<EmbedTemplate>> {
-    let actor = auth.actor();
+    let meta = dashboard_meta(&auth, key);
     Ok(Json(
-        blocking_once(&s, GuildId(guild), key, "edit_embed", move |svc| {
-            svc.announce.edit_embed(GuildId(guild), id, patch, &actor)
+        blocking(&s, move |svc| {
+            svc.announce.edit_embed(GuildId(guild), id, patch, &meta)
         })
         .await?,
     ))
@@ -321,11 +315,11 @@ pub async fn delete_embed(
     body: Bytes,
 ) -> ApiResult<Json<EmbedTemplate>> {
     let delete_message = delete_flag(&q, &body)?;
-    let actor = auth.actor();
+    let meta = dashboard_meta(&auth, key);
     Ok(Json(
-        blocking_once(&s, GuildId(guild), key, "delete_embed", move |svc| {
+        blocking(&s, move |svc| {
             svc.announce
-                .delete_embed(GuildId(guild), id, delete_message, &actor)
+                .delete_embed(GuildId(guild), id, delete_message, &meta)
         })
         .await?,
     ))

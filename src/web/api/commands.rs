@@ -7,9 +7,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{blocking, blocking_once};
+use super::{blocking, dashboard_meta};
 use crate::domain::custom_command::CustomCommand;
-use crate::domain::GuildId;
+use crate::domain::{GuildId, IdemKey};
 use crate::web::auth::{Auth, IdempotencyKey};
 use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Path, Query};
 use crate::web::WebState;
@@ -55,14 +55,14 @@ async fn list(s: &WebState, guild: GuildId) -> ApiResult<Json<Vec<CustomCommand>
 async fn create(
     s: &WebState,
     auth: &Auth,
-    key: Option<String>,
+    key: Option<IdemKey>,
     guild: GuildId,
     req: CommandRequest,
 ) -> ApiResult<(StatusCode, Json<CustomCommand>)> {
-    let actor = auth.actor();
-    let cmd = blocking_once(s, guild, key, "create_command", move |svc| {
+    let meta = dashboard_meta(auth, key);
+    let cmd = blocking(s, move |svc| {
         svc.custom
-            .create(guild, &req.name, &req.response, req.overwrite, &actor)
+            .create(guild, &req.name, &req.response, req.overwrite, &meta)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(cmd)))
@@ -71,16 +71,13 @@ async fn create(
 async fn delete(
     s: &WebState,
     auth: &Auth,
-    key: Option<String>,
+    key: Option<IdemKey>,
     guild: GuildId,
     name: String,
 ) -> ApiResult<Json<CustomCommand>> {
-    let actor = auth.actor();
+    let meta = dashboard_meta(auth, key);
     Ok(Json(
-        blocking_once(s, guild, key, "delete_command", move |svc| {
-            svc.custom.delete(guild, &name, &actor)
-        })
-        .await?,
+        blocking(s, move |svc| svc.custom.delete(guild, &name, &meta)).await?,
     ))
 }
 

@@ -6,7 +6,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{blocking, blocking_once};
+use super::{blocking, dashboard_meta};
 use crate::domain::{GuildConfig, GuildId};
 use crate::store::directory::{ChannelInfo, MemberInfo, RoleInfo};
 use crate::store::outbox::{SyncKind, SyncRecord};
@@ -46,10 +46,10 @@ pub async fn put_config(
     Path(guild): Path<u64>,
     Json(patch): Json<serde_json::Value>,
 ) -> ApiResult<Json<GuildConfig>> {
-    let actor = auth.actor();
+    let meta = dashboard_meta(&auth, key);
     Ok(Json(
-        blocking_once(&s, GuildId(guild), key, "put_config", move |svc| {
-            svc.guilds.update_config(GuildId(guild), &patch, &actor)
+        blocking(&s, move |svc| {
+            svc.guilds.update_config(GuildId(guild), &patch, &meta)
         })
         .await?,
     ))
@@ -248,10 +248,10 @@ pub async fn retry_sync(
     Path((guild, kind, object)): Path<(u64, String, u64)>,
 ) -> ApiResult<Json<SyncRecord>> {
     let kind = parse_kind(&kind)?;
-    let actor = auth.actor();
+    let meta = dashboard_meta(&auth, key);
     Ok(Json(
-        blocking_once(&s, GuildId(guild), key, "retry_sync", move |svc| {
-            svc.guilds.retry_sync(GuildId(guild), kind, object, &actor)
+        blocking(&s, move |svc| {
+            svc.guilds.retry_sync(GuildId(guild), kind, object, &meta)
         })
         .await?,
     ))
@@ -273,10 +273,10 @@ pub async fn repost_sync(
     Path((guild, kind, object)): Path<(u64, String, u64)>,
 ) -> ApiResult<Json<SyncRecord>> {
     let kind = parse_kind(&kind)?;
-    let actor = auth.actor();
+    let meta = dashboard_meta(&auth, key);
     Ok(Json(
-        blocking_once(&s, GuildId(guild), key, "repost_sync", move |svc| {
-            svc.guilds.repost_sync(GuildId(guild), kind, object, &actor)
+        blocking(&s, move |svc| {
+            svc.guilds.repost_sync(GuildId(guild), kind, object, &meta)
         })
         .await?,
     ))

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::io::Write;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{blocking, blocking_once};
+use super::{blocking, dashboard_meta};
 use crate::instance::{BotPresence, Instance, RuntimeSettings};
 use crate::services::Services;
 use crate::telemetry::logbuf::{rank, LogLine};
@@ -63,15 +63,8 @@ pub async fn put_settings(
     IdempotencyKey(key): IdempotencyKey,
     Json(patch): Json<serde_json::Value>,
 ) -> ApiResult<Json<RuntimeSettings>> {
-    let actor = auth.actor();
-    let next = blocking_once(
-        &s,
-        crate::instance::INSTANCE,
-        key,
-        "put_settings",
-        move |svc| instance(&svc).update_settings(&patch, &actor),
-    )
-    .await?;
+    let meta = dashboard_meta(&auth, key);
+    let next = blocking(&s, move |svc| instance(&svc).update_settings(&patch, &meta)).await?;
     s.settings.logs.set_min_level(&next.log_buffer_level);
     Ok(Json(next))
 }
@@ -267,27 +260,21 @@ pub async fn put_bot_status(
     IdempotencyKey(key): IdempotencyKey,
     Json(req): Json<BotStatusRequest>,
 ) -> ApiResult<Json<BotStatusView>> {
-    let actor = auth.actor();
-    blocking_once(
-        &s,
-        crate::instance::INSTANCE,
-        key,
-        "put_bot_status",
-        move |svc| {
-            let i = instance(&svc);
-            let cur = i.presence()?;
-            let next = BotPresence {
-                status: req.status.unwrap_or(cur.status).trim().to_lowercase(),
-                activity_type: req
-                    .activity_type
-                    .unwrap_or(cur.activity_type)
-                    .trim()
-                    .to_lowercase(),
-                text: req.text.unwrap_or(cur.text).trim().to_owned(),
-            };
-            i.set_presence(next, &actor)
-        },
-    )
+    let meta = dashboard_meta(&auth, key);
+    blocking(&s, move |svc| {
+        let i = instance(&svc);
+        let cur = i.presence()?;
+        let next = BotPresence {
+            status: req.status.unwrap_or(cur.status).trim().to_lowercase(),
+            activity_type: req
+                .activity_type
+                .unwrap_or(cur.activity_type)
+                .trim()
+                .to_lowercase(),
+            text: req.text.unwrap_or(cur.text).trim().to_owned(),
+        };
+        i.set_presence(next, &meta)
+    })
     .await?;
     Ok(Json(status_view(&s).await?))
 }
@@ -309,11 +296,8 @@ pub async fn restart(
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
 ) -> ApiResult<(StatusCode, Json<RestartView>)> {
-    let actor = auth.actor();
-    let r = blocking_once(&s, crate::instance::INSTANCE, key, "restart", move |svc| {
-        instance(&svc).request_restart(&actor)
-    })
-    .await?;
+    let meta = dashboard_meta(&auth, key);
+    let r = blocking(&s, move |svc| instance(&svc).request_restart(&meta)).await?;
     let note = if s.services.discord_enabled {
         "Restart requested: the Discord connection closes and reconnects; watch `discord` in \
          GET /api/bot/status."

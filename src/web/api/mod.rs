@@ -25,7 +25,7 @@ use utoipa_axum::routes;
 
 use super::error::{ApiError, ApiResult};
 use super::WebState;
-use crate::domain::{Account, GuildId, Source, Transaction, UserId};
+use crate::domain::{Account, IdemKey, Source, Transaction, UserId};
 use crate::economy::OpMeta;
 use crate::error::Error;
 use crate::services::Services;
@@ -116,10 +116,19 @@ pub fn routes() -> OpenApiRouter<WebState> {
 }
 
 /// The `OpMeta` of a dashboard write: the logged-in account as actor, and the request's
-/// `Idempotency-Key`, if any.
-pub fn dashboard_meta(auth: &Auth, idempotency_key: Option<String>) -> OpMeta {
+/// `Idempotency-Key`, if any, whose fingerprint (method, path, query, body) also covers the
+/// actor, so one key sent by two accounts is two different requests.
+pub fn dashboard_meta(auth: &Auth, idempotency_key: Option<IdemKey>) -> OpMeta {
+    let actor = auth.actor();
+    let idempotency_key = idempotency_key.map(|k| {
+        let fingerprint = crate::web::idempotency::fingerprint(&[
+            k.fingerprint().as_bytes(),
+            actor.to_string().as_bytes(),
+        ]);
+        k.with_fingerprint(fingerprint)
+    });
     OpMeta {
-        actor: auth.actor(),
+        actor,
         source: Source::Dashboard,
         idempotency_key,
     }
@@ -132,26 +141,6 @@ pub async fn blocking<T: Send + 'static>(
 ) -> ApiResult<T> {
     let services = state.services.clone();
     Ok(crate::store::blocking(move || f(services)).await?)
-}
-
-/// Like `blocking`, for a write with an optional `Idempotency-Key`: applied at most once per
-/// server and key; a repeat gets the first answer (`Store::once`).
-pub async fn blocking_once<T>(
-    state: &WebState,
-    guild: GuildId,
-    key: Option<String>,
-    op: &'static str,
-    f: impl FnOnce(Services) -> Result<T, Error> + Send + 'static,
-) -> ApiResult<T>
-where
-    T: serde::Serialize + DeserializeOwned + Send + 'static,
-{
-    let services = state.services.clone();
-    Ok(crate::store::blocking(move || {
-        let store = services.store.clone();
-        store.once(guild, key.as_deref(), op, || f(services))
-    })
-    .await?)
 }
 
 /// A JSON body that may be absent (empty body = `T::default()`).

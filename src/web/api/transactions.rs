@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{blocking, blocking_once, optional_json, parse_date, parse_user, TransactionView};
-use crate::domain::{GuildId, Source, TxKind};
-use crate::economy::{OpMeta, Period, TxFilter, TxSort};
+use super::{blocking, dashboard_meta, optional_json, parse_date, parse_user, TransactionView};
+use crate::domain::{GuildId, TxKind};
+use crate::economy::{Period, TxFilter, TxSort};
 use crate::web::auth::{Auth, IdempotencyKey};
 use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Path, Query};
 use crate::web::WebState;
@@ -344,11 +344,7 @@ pub async fn reverse(
     body: Bytes,
 ) -> ApiResult<Json<ReverseResponse>> {
     let req: ReverseRequest = optional_json(&body)?;
-    let meta = OpMeta {
-        actor: auth.actor(),
-        source: Source::Dashboard,
-        idempotency_key: key,
-    };
+    let meta = dashboard_meta(&auth, key);
     let out = blocking(&s, move |svc| {
         svc.economy.reverse(GuildId(guild), id, &req.reason, &meta)
     })
@@ -391,10 +387,9 @@ pub async fn archive(
     Path(guild): Path<u64>,
     Json(req): Json<ArchiveRequest>,
 ) -> ApiResult<Json<ArchiveResponse>> {
-    let actor = auth.actor();
-    let r = blocking_once(&s, GuildId(guild), key, "archive", move |svc| {
-        svc.economy
-            .archive(GuildId(guild), req.days_to_keep, &actor)
+    let meta = dashboard_meta(&auth, key);
+    let r = blocking(&s, move |svc| {
+        svc.economy.archive(GuildId(guild), req.days_to_keep, &meta)
     })
     .await?;
     Ok(Json(ArchiveResponse {

@@ -5,9 +5,9 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{blocking, blocking_once, AccountView, TransactionView};
-use crate::domain::{DomainError, GuildId, Money, Source, UserId};
-use crate::economy::{Adjustment, OpMeta};
+use super::{blocking, dashboard_meta, AccountView, TransactionView};
+use crate::domain::{DomainError, GuildId, Money, UserId};
+use crate::economy::Adjustment;
 use crate::web::auth::{Auth, IdempotencyKey};
 use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Path, Query};
 use crate::web::WebState;
@@ -194,11 +194,7 @@ pub async fn set_balance(
             return Err(DomainError::InvalidAmount("the amount must not be 0".into()).into())
         }
     };
-    let meta = OpMeta {
-        actor: auth.actor(),
-        source: Source::Dashboard,
-        idempotency_key: key,
-    };
+    let meta = dashboard_meta(&auth, key);
     let (guild, user) = (GuildId(guild), UserId(user));
     let out = blocking(&s, move |svc| {
         svc.economy
@@ -270,9 +266,9 @@ pub async fn cleanup_users(
     Path(guild): Path<u64>,
     Json(req): Json<CleanupRequest>,
 ) -> ApiResult<Json<CleanupResponse>> {
-    let actor = auth.actor();
-    let users = blocking_once(&s, GuildId(guild), key, "cleanup_users", move |svc| {
-        svc.economy.mark_inactive(GuildId(guild), req.days, &actor)
+    let meta = dashboard_meta(&auth, key);
+    let users = blocking(&s, move |svc| {
+        svc.economy.mark_inactive(GuildId(guild), req.days, &meta)
     })
     .await?;
     Ok(Json(CleanupResponse {
@@ -292,13 +288,13 @@ pub async fn reactivate_user(
     IdempotencyKey(key): IdempotencyKey,
     Path((guild, user)): Path<(u64, u64)>,
 ) -> ApiResult<Json<AccountView>> {
-    let actor = auth.actor();
+    let meta = dashboard_meta(&auth, key);
     let (guild, user) = (GuildId(guild), UserId(user));
-    let a = blocking_once(&s, guild, key, "reactivate_user", move |svc| {
+    let a = blocking(&s, move |svc| {
         if svc.store.read(guild, |r| r.account(user))?.is_none() {
             return Err(DomainError::NotFound(format!("User {user} in this server")).into());
         }
-        svc.economy.set_active(guild, user, true, &actor)
+        svc.economy.set_active(guild, user, true, &meta)
     })
     .await?;
     Ok(Json(a.into()))

@@ -47,7 +47,7 @@ async fn users_are_paged_sorted_searched_and_inactive_ones_hidden() {
     }
     app.services
         .economy
-        .set_active(G, UserId(204), false, &crate::domain::Actor::System)
+        .set_active(G, UserId(204), false, &crate::domain::Actor::System.into())
         .unwrap();
     let tok = app.login("viewer").await;
     let a = app.get(&format!("/api/{}/users", G.0), &tok).await;
@@ -198,7 +198,7 @@ async fn an_idempotency_key_applies_a_write_once() {
         .unwrap()
         .unwrap();
     assert_eq!(account.balance.get(), 25);
-    // The same key for a different operation is a conflict.
+    // The same key for a different operation is refused.
     let a = app
         .send(
             Method::POST,
@@ -210,8 +210,78 @@ async fn an_idempotency_key_applies_a_write_once() {
         .await;
     assert_eq!(
         (a.status, a.code()),
-        (StatusCode::CONFLICT, "idempotency_conflict")
+        (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
     );
+}
+
+/// Issue 8: key K with +100 for user 8, then K with +999 for user 9, used to answer 200 with
+/// the first result and silently drop the second write.
+#[tokio::test]
+async fn a_key_reused_with_a_different_body_is_refused_and_changes_nothing() {
+    let app = TestApp::new();
+    let tok = app.login("admin").await;
+    let put = |user: u64, amount: i64| {
+        let app = &app;
+        let tok = tok.clone();
+        async move {
+            app.send(
+                Method::PUT,
+                &format!("/api/{}/users/{user}/balance", G.0),
+                Some(&tok),
+                Some(json!({"amount": amount})),
+                &[("idempotency-key", "K")],
+            )
+            .await
+        }
+    };
+    let first = put(8, 100).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let reused = put(9, 999).await;
+    assert_eq!(
+        (reused.status, reused.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
+        "{}",
+        reused.body
+    );
+    // Same path, other body: refused as well.
+    let reused = put(8, 999).await;
+    assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The same request again still replays the first answer.
+    let again = put(8, 100).await;
+    assert_eq!((again.status, &again.body), (StatusCode::OK, &first.body));
+    let balance = |u: u64| {
+        app.ts
+            .store
+            .read(G, |r| r.account(UserId(u)))
+            .unwrap()
+            .map_or(0, |a| a.balance.get())
+    };
+    assert_eq!((balance(8), balance(9)), (100, 0));
+    // Another dashboard account sending the same key and body is another request: refused.
+    crate::accounts::set_password(
+        &app.ts.store,
+        "admin2",
+        super::PW,
+        Some(crate::store::admins::AdminRole::Admin),
+    )
+    .unwrap();
+    let tok2 = app.login("admin2").await;
+    let other = app
+        .send(
+            Method::PUT,
+            &format!("/api/{}/users/8/balance", G.0),
+            Some(&tok2),
+            Some(json!({"amount": 100})),
+            &[("idempotency-key", "K")],
+        )
+        .await;
+    assert_eq!(
+        other.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        other.body
+    );
+    assert_eq!(balance(8), 100);
 }
 
 #[tokio::test]

@@ -39,7 +39,7 @@ async fn repeating_a_create_with_the_same_key_creates_one_announcement() {
 }
 
 #[tokio::test]
-async fn a_key_reused_for_another_write_is_a_conflict_and_a_refused_write_keeps_it_free() {
+async fn a_key_reused_for_another_write_is_refused_and_a_refused_write_keeps_it_free() {
     let app = TestApp::new();
     let tok = app.login("admin").await;
     let cfg = format!("/api/{}/config", G.0);
@@ -69,13 +69,27 @@ async fn a_key_reused_for_another_write_is_a_conflict_and_a_refused_write_keeps_
             Method::PUT,
             &cfg,
             Some(&tok),
+            Some(json!({"daily_amount": 250})),
+            &[("idempotency-key", "c-1")],
+        )
+        .await;
+    assert_eq!(
+        (again.status, &again.body["daily_amount"]),
+        (StatusCode::OK, &json!(250)),
+        "the first answer is replayed"
+    );
+    let changed = app
+        .send(
+            Method::PUT,
+            &cfg,
+            Some(&tok),
             Some(json!({"daily_amount": 999})),
             &[("idempotency-key", "c-1")],
         )
         .await;
     assert_eq!(
-        again.body["daily_amount"], 250,
-        "the first answer is replayed"
+        (changed.status, changed.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
     );
     assert_eq!(app.get(&cfg, &tok).await.body["daily_amount"], 250);
     let other = app
@@ -89,7 +103,7 @@ async fn a_key_reused_for_another_write_is_a_conflict_and_a_refused_write_keeps_
         .await;
     assert_eq!(
         (other.status, other.code()),
-        (StatusCode::CONFLICT, "idempotency_conflict")
+        (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
     );
 }
 
