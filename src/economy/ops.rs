@@ -159,10 +159,11 @@ impl Economy {
                     Adjustment::Add(m) => (TxKind::AdminAdd, m, "Added"),
                     Adjustment::Remove(m) => {
                         if m > before {
-                            return Err(DomainError::WouldGoNegative(format!(
-                                "<@{user}> has only {} {}; you can remove at most that.",
-                                before, cfg.currency_name
-                            ))
+                            return Err(DomainError::RemoveExceedsBalance {
+                                user,
+                                balance: before,
+                                currency: cfg.currency_name,
+                            }
                             .into());
                         }
                         (TxKind::AdminRemove, Money::new(-m.get()), "Removed")
@@ -261,11 +262,11 @@ impl Economy {
                         .in_group(group);
                     entry.reverses = Some(leg.id);
                     let refund = w.append_entry(entry).map_err(|e| match e {
-                        Error::Domain(DomainError::WouldGoNegative(_)) => {
-                            DomainError::WouldGoNegative(format!(
-                                "Reversing transaction {} would leave <@{}> with a negative balance.",
-                                leg.id, leg.user
-                            ))
+                        Error::Domain(DomainError::NegativeBalance { .. }) => {
+                            DomainError::ReversalWouldGoNegative {
+                                transaction: leg.id,
+                                user: leg.user,
+                            }
                             .into()
                         }
                         other => other,

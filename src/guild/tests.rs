@@ -222,7 +222,10 @@ fn role_setter_adds_once_and_refuses_removing_a_missing_role() {
     assert!(cfg.admin_roles.is_empty());
     assert!(matches!(
         svc.set_role(G, RoleSlot::Admin, RoleChange::Remove, RoleId(3), &admin()),
-        Err(Error::Domain(DomainError::NotFound(_)))
+        Err(Error::Domain(DomainError::RoleNotListed {
+            role: RoleId(3),
+            ..
+        }))
     ));
 }
 

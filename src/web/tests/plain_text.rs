@@ -1,0 +1,65 @@
+//! The JSON API speaks plain text: a refusal that names a member carries the id as data, never
+//! Discord mention markup.
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use super::{TestApp, G};
+
+#[tokio::test]
+async fn a_refused_admin_remove_names_the_member_in_words_and_details() {
+    let app = TestApp::new();
+    app.fund(G, 9, 50);
+    let tok = app.login("admin").await;
+    let a = app
+        .put(
+            &format!("/api/{}/users/9/balance", G.0),
+            &tok,
+            json!({"amount": -51}),
+        )
+        .await;
+    assert_eq!(
+        (a.status, a.code()),
+        (StatusCode::CONFLICT, "would_go_negative")
+    );
+    let text = a.body.to_string();
+    assert!(!text.contains("<@"), "{text}");
+    assert_eq!(
+        a.body["error"]["message"],
+        "User 9 has only 50 coins; you can remove at most that."
+    );
+    assert_eq!(
+        a.body["error"]["details"],
+        json!({"user_id": "9", "balance": 50, "currency": "coins"})
+    );
+}
+
+#[tokio::test]
+async fn a_refused_inventory_remove_names_the_member_in_words_and_details() {
+    let app = TestApp::new();
+    let tok = app.login("admin").await;
+    let a = app
+        .post(
+            &format!("/api/{}/shop", G.0),
+            &tok,
+            json!({"name": "Gem", "price": 3}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    let item = a.body["id"].as_u64().unwrap();
+    let inv = format!("/api/{}/users/7/inventory", G.0);
+    let a = app
+        .post(&inv, &tok, json!({"item_id": item, "quantity": 1}))
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let a = app.delete(&format!("{inv}/{item}?quantity=2"), &tok).await;
+    assert_eq!(
+        (a.status, a.code()),
+        (StatusCode::CONFLICT, "would_go_negative")
+    );
+    assert!(!a.body.to_string().contains("<@"), "{}", a.body);
+    assert_eq!(
+        a.body["error"]["details"],
+        json!({"user_id": "7", "item_id": item, "item": "Gem", "held": 1})
+    );
+}
