@@ -295,6 +295,16 @@ impl Economy {
     }
 }
 
+/// How a ledger description names a member: plain text, never Discord markup (the entry's
+/// `counterparty` metadata carries the id for doors that render mentions). The username when
+/// Coffer has seen the member, and the id always, since the CSV export has no metadata column.
+fn member_label(w: &WriteCtx<'_>, user: UserId) -> Result<String, Error> {
+    Ok(match w.member(user)? {
+        Some(m) => format!("{} (user {user})", m.name),
+        None => format!("user {user}"),
+    })
+}
+
 fn clean_reason(reason: &str) -> Result<Option<String>, Error> {
     let r = reason.trim();
     if r.chars().count() > 500 {
@@ -398,7 +408,7 @@ fn transfer_in(
             from,
             Money::new(-amount.get()),
             TxKind::TransferSend,
-            format!("Sent to <@{to}>"),
+            format!("Sent to {}", member_label(w, to)?),
         )
         .by(meta.actor.clone(), meta.source)
         .meta("counterparty", to.to_string()),
@@ -409,7 +419,7 @@ fn transfer_in(
             to,
             amount,
             TxKind::TransferReceive,
-            format!("Received from <@{from}>"),
+            format!("Received from {}", member_label(w, from)?),
         )
         .by(meta.actor.clone(), meta.source)
         .in_group(group)
