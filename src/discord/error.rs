@@ -1,7 +1,7 @@
 //! `BotError`: what a command handler can fail with. Two faces, as everywhere in Coffer: a short
 //! message the user may see, and a kind for the command log; the cause chain goes to the log.
 
-use crate::domain::DomainError;
+use crate::domain::{DomainError, Named};
 use crate::error::Error;
 
 use super::rest::RestError;
@@ -29,6 +29,7 @@ impl BotError {
     /// The ephemeral reply text.
     pub fn user_message(&self) -> String {
         match self {
+            BotError::Service(Error::Domain(d)) => refusal_text(d),
             BotError::Service(e) => e.user_message(),
             BotError::Discord(_) | BotError::Internal(_) => {
                 "Something went wrong on our side; nothing was changed. Please try again.".into()
@@ -49,6 +50,16 @@ impl BotError {
     pub fn is_refusal(&self) -> bool {
         matches!(self, BotError::Service(Error::Domain(_)))
     }
+}
+
+/// A refusal as Discord shows it: the members and roles it names as mentions (Discord writes
+/// their names), anything else as its `Display`.
+pub fn refusal_text(e: &DomainError) -> String {
+    e.naming(|n| match n {
+        Named::User(u) => format!("<@{u}>"),
+        Named::Role(r) => format!("<@&{r}>"),
+    })
+    .unwrap_or_else(|| e.to_string())
 }
 
 /// `error: cause: cause` for the log.
@@ -84,6 +95,35 @@ mod tests {
         assert_eq!(e.kind(), "internal");
         let e = BotError::Internal("no guild".into());
         assert!(!e.user_message().contains("guild"));
+    }
+
+    #[test]
+    fn refusals_naming_members_or_roles_mention_them_on_discord() {
+        use crate::domain::{RoleId, UserId};
+        let e = BotError::from(DomainError::RemoveExceedsBalance {
+            user: UserId(123),
+            balance: Money::new(50),
+            currency: "coins".into(),
+        });
+        assert_eq!(
+            e.user_message(),
+            "<@123> has only 50 coins; you can remove at most that."
+        );
+        assert_eq!(e.kind(), "would_go_negative");
+        let e = DomainError::RoleNotListed {
+            role: RoleId(42),
+            list: "admin_roles".into(),
+        };
+        assert_eq!(refusal_text(&e), "<@&42> in admin_roles not found.");
+        let e = DomainError::ClaimNotFound {
+            user: UserId(5),
+            task_id: 1,
+            task: "Bake".into(),
+        };
+        assert_eq!(refusal_text(&e), "A claim by <@5> on \"Bake\" not found.");
+        // Refusals that name nobody read the same on every door.
+        let e = DomainError::SelfTransfer;
+        assert_eq!(refusal_text(&e), e.to_string());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use poise::serenity_prelude as serenity;
 use super::reply::Reply;
 
 mod shop;
-use crate::domain::{Account, GuildConfig, Transaction, UserId};
+use crate::domain::{Account, GuildConfig, Transaction, TxKind, UserId};
 use crate::economy::{AdjustOutcome, DailyOutcome, LeaderboardEntry, Page, TransferOutcome};
 pub use shop::{
     inventory, item_changed, purchase, shop_item_message, shop_listing, stock_text, used,
@@ -126,6 +126,21 @@ pub fn leaderboard(cfg: &GuildConfig, page: &Page<LeaderboardEntry>) -> Reply {
     Reply::embed(embed, false)
 }
 
+/// What a history line says about an entry: a transfer leg names its counterparty (the entry's
+/// `counterparty` metadata) as a mention; any other entry, or one without that metadata, shows
+/// its stored description.
+fn entry_text(t: &Transaction) -> String {
+    let counterparty = t.metadata.get("counterparty").and_then(|v| match v {
+        serde_json::Value::String(s) => s.parse::<UserId>().ok(),
+        other => other.as_u64().map(UserId),
+    });
+    match (t.kind, counterparty) {
+        (TxKind::TransferSend, Some(u)) => format!("Sent to {}", mention(u)),
+        (TxKind::TransferReceive, Some(u)) => format!("Received from {}", mention(u)),
+        _ => t.description.clone(),
+    }
+}
+
 pub fn history(cfg: &GuildConfig, page: &Page<Transaction>) -> Reply {
     let body = if page.items.is_empty() {
         "No transactions yet.".to_owned()
@@ -135,7 +150,7 @@ pub fn history(cfg: &GuildConfig, page: &Page<Transaction>) -> Reply {
             format!(
                 "`{sign}{}` {} · balance {} · {}",
                 t.amount,
-                t.description,
+                entry_text(t),
                 t.balance_after,
                 relative_time(t.at)
             )
@@ -224,6 +239,61 @@ mod tests {
             limit: 10,
         };
         assert_eq!(page_footer(&page), "Page 2 of 3 · 25 in total");
+    }
+
+    fn entry(id: u64, kind: TxKind, description: &str, counterparty: Option<&str>) -> Transaction {
+        let mut metadata = std::collections::BTreeMap::new();
+        if let Some(c) = counterparty {
+            metadata.insert("counterparty".to_owned(), serde_json::json!(c));
+        }
+        Transaction {
+            id,
+            guild: crate::domain::GuildId(1),
+            user: UserId(7),
+            amount: Money::new(-5),
+            balance_before: Money::new(10),
+            balance_after: Money::new(5),
+            kind,
+            description: description.into(),
+            at: chrono::DateTime::UNIX_EPOCH,
+            actor: crate::domain::Actor::User(UserId(7)),
+            source: crate::domain::Source::DiscordCommand,
+            group: id,
+            reverses: None,
+            metadata,
+        }
+    }
+
+    #[test]
+    fn history_mentions_a_transfers_counterparty_from_metadata() {
+        let page = Page {
+            items: vec![
+                entry(
+                    3,
+                    TxKind::TransferSend,
+                    "Sent to bob (user 456)",
+                    Some("456"),
+                ),
+                entry(
+                    2,
+                    TxKind::TransferReceive,
+                    "Received from user 123",
+                    Some("123"),
+                ),
+                // Written before descriptions were plain: reads as it always did.
+                entry(1, TxKind::TransferSend, "Sent to <@789>", Some("789")),
+                entry(0, TxKind::AdminAdd, "Added by an admin", None),
+            ],
+            total: 4,
+            offset: 0,
+            limit: 10,
+        };
+        let text = json(&history(&GuildConfig::default(), &page));
+        assert!(text.contains("Sent to <@456>"), "{text}");
+        assert!(text.contains("Received from <@123>"), "{text}");
+        assert!(text.contains("Sent to <@789>"), "{text}");
+        assert!(text.contains("Added by an admin"), "{text}");
+        assert!(!text.contains("user 456"), "{text}");
     }
 
     #[test]

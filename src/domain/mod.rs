@@ -13,7 +13,7 @@ pub mod op;
 pub mod shop;
 pub mod tasks;
 
-pub use error::DomainError;
+pub use error::{DomainError, Named};
 pub use guild_config::{DailyReset, GuildConfig};
 pub use ids::{ChannelId, GuildId, MessageId, RoleId, UserId};
 pub use ledger::{Account, Actor, Source, Transaction, TxKind};

@@ -156,10 +156,11 @@ impl Economy {
                 Adjustment::Add(m) => (TxKind::AdminAdd, m, "Added"),
                 Adjustment::Remove(m) => {
                     if m > before {
-                        return Err(DomainError::WouldGoNegative(format!(
-                            "<@{user}> has only {} {}; you can remove at most that.",
-                            before, cfg.currency_name
-                        ))
+                        return Err(DomainError::RemoveExceedsBalance {
+                            user,
+                            balance: before,
+                            currency: cfg.currency_name,
+                        }
                         .into());
                     }
                     (TxKind::AdminRemove, Money::new(-m.get()), "Removed")
@@ -258,11 +259,11 @@ impl Economy {
                         .in_group(group);
                     entry.reverses = Some(leg.id);
                     let refund = w.append_entry(entry).map_err(|e| match Error::from(e) {
-                        Error::Domain(DomainError::WouldGoNegative(_)) => {
-                            DomainError::WouldGoNegative(format!(
-                                "Reversing transaction {} would leave <@{}> with a negative balance.",
-                                leg.id, leg.user
-                            ))
+                        Error::Domain(DomainError::NegativeBalance { .. }) => {
+                            DomainError::ReversalWouldGoNegative {
+                                transaction: leg.id,
+                                user: leg.user,
+                            }
                             .into()
                         }
                         other => other,
@@ -289,6 +290,16 @@ impl Economy {
                 Ok(ReverseOutcome { reversed, refunds })
             })
     }
+}
+
+/// How a ledger description names a member: plain text, never Discord markup (the entry's
+/// `counterparty` metadata carries the id for doors that render mentions). The username when
+/// Coffer has seen the member, and the id always, since the CSV export has no metadata column.
+fn member_label(w: &WriteCtx<'_>, user: UserId) -> Result<String, Error> {
+    Ok(match w.member(user)? {
+        Some(m) => format!("{} (user {user})", m.name),
+        None => format!("user {user}"),
+    })
 }
 
 fn clean_reason(reason: &str) -> Result<Option<String>, Error> {
@@ -394,7 +405,7 @@ fn transfer_in(
             from,
             Money::new(-amount.get()),
             TxKind::TransferSend,
-            format!("Sent to <@{to}>"),
+            format!("Sent to {}", member_label(w, to)?),
         )
         .by(meta.actor.clone(), meta.source)
         .meta("counterparty", to.to_string()),
@@ -405,7 +416,7 @@ fn transfer_in(
             to,
             amount,
             TxKind::TransferReceive,
-            format!("Received from <@{from}>"),
+            format!("Received from {}", member_label(w, from)?),
         )
         .by(meta.actor.clone(), meta.source)
         .in_group(group)

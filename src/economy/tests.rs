@@ -159,6 +159,31 @@ fn transfer_moves_money_and_writes_both_legs() {
 }
 
 #[test]
+fn transfer_legs_keep_the_counterparty_in_metadata_and_describe_it_in_plain_text() {
+    let (ts, eco) = setup(no_limit());
+    ts.store
+        .write(G, |w| {
+            w.put_member(&crate::store::directory::MemberInfo {
+                user: B,
+                name: "bob".into(),
+                display_name: Some("Bobby".into()),
+                avatar_url: None,
+                seen_at: w.now,
+            })
+        })
+        .unwrap();
+    give(&eco, A, 300);
+    let out = eco.transfer(G, A, B, Money::new(120), &meta(A)).unwrap();
+    let send = eco.transaction(G, out.transaction_ids[0]).unwrap();
+    let recv = eco.transaction(G, out.transaction_ids[1]).unwrap();
+    assert_eq!(send.metadata["counterparty"], serde_json::json!("20"));
+    assert_eq!(recv.metadata["counterparty"], serde_json::json!("10"));
+    // B's username is known, A has never been seen: the id alone.
+    assert_eq!(send.description, "Sent to bob (user 20)");
+    assert_eq!(recv.description, "Received from user 10");
+}
+
+#[test]
 fn transfer_with_too_little_money_says_how_much_and_moves_nothing() {
     let (_ts, eco) = setup(no_limit());
     give(&eco, A, 120);
@@ -402,7 +427,15 @@ fn admin_add_remove_set_write_one_entry_each_with_reason_and_actor() {
         eco.adjust(G, A, Adjustment::Remove(Money::new(51)), "", &m)
             .unwrap_err(),
     );
-    assert!(matches!(err, DomainError::WouldGoNegative(_)), "{err:?}");
+    assert_eq!(
+        err,
+        DomainError::RemoveExceedsBalance {
+            user: A,
+            balance: Money::new(50),
+            currency: "coins".into(),
+        }
+    );
+    assert!(!err.to_string().contains("<@"), "{err}");
     let set = eco
         .adjust(G, A, Adjustment::Set(Money::new(10)), "", &m)
         .unwrap();
@@ -492,6 +525,13 @@ fn a_reversal_that_would_go_negative_is_refused_and_changes_nothing() {
     let err = domain(
         eco.reverse(G, out.transaction_ids[0], "", &admin())
             .unwrap_err(),
+    );
+    assert_eq!(
+        err,
+        DomainError::ReversalWouldGoNegative {
+            transaction: out.transaction_ids[1],
+            user: B,
+        }
     );
     assert!(err.to_string().contains("negative"), "{err}");
     assert_eq!((balance(&eco, A), balance(&eco, B)), (0, 40));

@@ -205,10 +205,10 @@ impl Guilds {
                     let n = roles.len();
                     roles.retain(|r| *r != role);
                     if roles.len() == n {
-                        return Err(DomainError::NotFound(format!(
-                            "Role <@&{role}> in {}",
-                            slot.field()
-                        ))
+                        return Err(DomainError::RoleNotListed {
+                            role,
+                            list: slot.field().into(),
+                        }
                         .into());
                     }
                 }

@@ -252,7 +252,10 @@ fn role_setter_adds_once_and_refuses_removing_a_missing_role() {
             RoleId(3),
             &admin().into()
         ),
-        Err(Error::Domain(DomainError::NotFound(_)))
+        Err(Error::Domain(DomainError::RoleNotListed {
+            role: RoleId(3),
+            ..
+        }))
     ));
 }
 

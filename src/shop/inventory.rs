@@ -111,10 +111,12 @@ impl Shop {
                 let item = item_or_not_found(w, item)?;
                 let before = w.inventory_quantity(user, item.id)?;
                 let after = before.checked_sub(quantity).ok_or_else(|| {
-                    DomainError::WouldGoNegative(format!(
-                        "<@{user}> has only {before} of {}; you can remove at most that.",
-                        item.name
-                    ))
+                    DomainError::RemoveExceedsHolding {
+                        user,
+                        item_id: item.id,
+                        item: item.name.clone(),
+                        held: before,
+                    }
                 })?;
                 w.set_inventory_quantity(user, item.id, after)?;
                 audit_inventory(

@@ -228,12 +228,11 @@ impl WriteCtx<'_> {
             .checked_add(e.amount)
             .ok_or(DomainError::BalanceOverflow)?;
         if after.is_negative() {
-            return Err(DomainError::WouldGoNegative(format!(
-                "That would leave <@{}> with a negative balance ({} {}).",
-                e.user,
-                after,
-                self.guild_config()?.currency_name
-            ))
+            return Err(DomainError::NegativeBalance {
+                user: e.user,
+                balance: after,
+                currency: self.guild_config()?.currency_name,
+            }
             .into());
         }
         let id = self.next_id("ledger")?;

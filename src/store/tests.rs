@@ -136,7 +136,13 @@ fn append_entry_refuses_negative_balances_and_update_account_cannot_touch_money(
         })
         .unwrap_err();
     assert!(
-        matches!(err, Error::Domain(DomainError::WouldGoNegative(_))),
+        matches!(
+            err,
+            Error::Domain(DomainError::NegativeBalance {
+                user: UserId(1),
+                ..
+            })
+        ),
         "{err:?}"
     );
     let err = ts

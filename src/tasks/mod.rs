@@ -80,7 +80,12 @@ fn load_claim<T: crate::store::Tables>(
     user: UserId,
 ) -> Result<Claim, Error> {
     r.claim(task.id, user)?.ok_or_else(|| {
-        DomainError::NotFound(format!("A claim by <@{user}> on \"{}\"", task.name)).into()
+        DomainError::ClaimNotFound {
+            user,
+            task_id: task.id,
+            task: task.name.clone(),
+        }
+        .into()
     })
 }
 

@@ -99,9 +99,15 @@ impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> ApiError {
         use DomainError as D;
         let status = match &e {
-            D::NotFound(_) => StatusCode::NOT_FOUND,
+            D::NotFound(_) | D::ClaimNotFound { .. } | D::RoleNotListed { .. } => {
+                StatusCode::NOT_FOUND
+            }
             D::InsufficientFunds { .. }
             | D::WouldGoNegative(_)
+            | D::RemoveExceedsBalance { .. }
+            | D::NegativeBalance { .. }
+            | D::ReversalWouldGoNegative { .. }
+            | D::RemoveExceedsHolding { .. }
             | D::AlreadyReversed { .. }
             | D::Conflict(_)
             | D::Refused(_) => StatusCode::CONFLICT,
@@ -121,6 +127,41 @@ impl From<DomainError> for ApiError {
             D::AlreadyReversed { original, by } => {
                 (json!({ "original": original, "reversed_by": by }), None)
             }
+            D::RemoveExceedsBalance {
+                user,
+                balance,
+                currency,
+            }
+            | D::NegativeBalance {
+                user,
+                balance,
+                currency,
+            } => (
+                json!({ "user_id": user, "balance": balance, "currency": currency }),
+                None,
+            ),
+            D::ReversalWouldGoNegative { transaction, user } => (
+                json!({ "transaction_id": transaction, "user_id": user }),
+                None,
+            ),
+            D::RemoveExceedsHolding {
+                user,
+                item_id,
+                item,
+                held,
+            } => (
+                json!({ "user_id": user, "item_id": item_id, "item": item, "held": held }),
+                None,
+            ),
+            D::ClaimNotFound {
+                user,
+                task_id,
+                task,
+            } => (
+                json!({ "user_id": user, "task_id": task_id, "task": task }),
+                None,
+            ),
+            D::RoleNotListed { role, list } => (json!({ "role_id": role, "list": list }), None),
             D::RateLimited { retry_after_secs } => (
                 json!({ "retry_after_secs": retry_after_secs }),
                 Some((*retry_after_secs).max(1)),
@@ -270,6 +311,24 @@ mod tests {
                 429,
                 "rate_limited",
             ),
+            (
+                DomainError::NegativeBalance {
+                    user: crate::domain::UserId(3),
+                    balance: Money::new(-1),
+                    currency: "coins".into(),
+                },
+                409,
+                "would_go_negative",
+            ),
+            (
+                DomainError::ClaimNotFound {
+                    user: crate::domain::UserId(3),
+                    task_id: 1,
+                    task: "Bake".into(),
+                },
+                404,
+                "not_found",
+            ),
         ];
         for (e, status, code) in cases {
             let a = ApiError::from(e);
@@ -280,6 +339,17 @@ mod tests {
         })
         .into_response();
         assert_eq!(r.headers()[header::RETRY_AFTER], "7");
+    }
+
+    #[test]
+    fn a_refusal_naming_a_role_carries_its_id_as_a_detail_not_a_mention() {
+        let a = ApiError::from(DomainError::RoleNotListed {
+            role: crate::domain::RoleId(42),
+            list: "admin_roles".into(),
+        });
+        assert_eq!((a.status.as_u16(), a.code), (404, "not_found"));
+        assert_eq!(a.message, "Role 42 in admin_roles not found.");
+        assert_eq!(a.details, json!({ "role_id": "42", "list": "admin_roles" }));
     }
 
     #[test]

@@ -69,7 +69,7 @@ fn admin_remove_refuses_more_than_held_and_unknown_items() {
     let audits = f.audit().len();
     assert_eq!(
         refusal(f.shop.remove_from_inventory(G, BOB, item.id, 3, &admin())),
-        format!("<@{BOB}> has only 2 of Badge; you can remove at most that.")
+        format!("User {BOB} has only 2 of Badge; you can remove at most that.")
     );
     assert_eq!(
         refusal(f.shop.add_to_inventory(G, BOB, 77, 1, &admin())),

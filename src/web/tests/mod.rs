@@ -11,6 +11,7 @@ mod guild;
 mod idempotency;
 mod instance;
 mod openapi;
+mod plain_text;
 mod shop;
 mod stream;
 mod tasks;
