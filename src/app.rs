@@ -29,20 +29,23 @@ pub fn open_store(config: &Config, clock: SharedClock) -> anyhow::Result<Store> 
 /// password that is printed once (only its hash is stored).
 pub fn bootstrap_admin(config: &Config, store: &Store) -> anyhow::Result<()> {
     use rand::distributions::{Alphanumeric, DistString};
+    let accounts = crate::accounts::Accounts::new(store.clone());
     match (&config.auth.admin_username, &config.auth.admin_password) {
         (Some(user), Some(pw)) => {
-            crate::accounts::set_password(store, user, pw.expose(), None).map_err(|e| {
-                anyhow::anyhow!("ADMIN_USERNAME/ADMIN_PASSWORD: {}", e.user_message())
-            })?;
+            accounts
+                .set_password(user, pw.expose(), None)
+                .map_err(|e| {
+                    anyhow::anyhow!("ADMIN_USERNAME/ADMIN_PASSWORD: {}", e.user_message())
+                })?;
             tracing::info!(username = %user, "dashboard account set from ADMIN_USERNAME/ADMIN_PASSWORD");
         }
         (Some(_), None) | (None, Some(_)) => {
             anyhow::bail!("set both ADMIN_USERNAME and ADMIN_PASSWORD, or neither");
         }
         (None, None) => {
-            if store.admins()?.is_empty() {
+            if accounts.list()?.is_empty() {
                 let pw = Alphanumeric.sample_string(&mut rand::rngs::OsRng, 20);
-                crate::accounts::set_password(store, "admin", &pw, None).map_err(|e| {
+                accounts.set_password("admin", &pw, None).map_err(|e| {
                     anyhow::anyhow!("creating the first admin: {}", e.user_message())
                 })?;
                 println!(

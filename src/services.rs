@@ -1,6 +1,7 @@
 //! `Services`: the one handle both doors (Discord, web) hold. Every read or write a door needs
 //! is a method of one of these services; `app.rs` builds it, nothing here does I/O by itself.
 
+use crate::accounts::Accounts;
 use crate::announce::Announce;
 use crate::clock::SharedClock;
 use crate::custom::CustomCommands;
@@ -25,6 +26,8 @@ pub struct Services {
     pub guilds: Guilds,
     pub command_log: CommandLog,
     pub instance: Instance,
+    /// Dashboard accounts and their login sessions.
+    pub accounts: Accounts,
     /// Change events, for subscribers (SSE, the Discord side's listeners).
     pub bus: EventBus,
     /// The clock every rule reads (settable in tests).
@@ -45,6 +48,7 @@ impl Services {
             guilds: Guilds::new(store.clone()),
             command_log: CommandLog::new(store.clone()),
             instance: Instance::new(store.clone()),
+            accounts: Accounts::new(store.clone()),
             bus: store.bus().clone(),
             clock: store.clock().clone(),
             economy,

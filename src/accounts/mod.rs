@@ -1,113 +1,137 @@
-//! Dashboard accounts: argon2id password hashing and the set-password rule shared by
-//! `coffer admin set-password`, the `ADMIN_USERNAME`/`ADMIN_PASSWORD` bootstrap and the API.
+//! The accounts service: dashboard accounts (argon2id password hashes and a role) and their login
+//! sessions (rotating refresh tokens, stored only as SHA-256). The web door's login and `Auth`
+//! extractor call it; it knows nothing of HTTP, cookies or JWTs.
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
-use argon2::Argon2;
+mod passwords;
+mod sessions;
 
-use crate::domain::DomainError;
+use std::sync::OnceLock;
+
 use crate::error::Error;
-use crate::store::admins::{AdminAccount, AdminRole};
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 
-pub const MIN_PASSWORD_LEN: usize = 8;
+pub use crate::store::admins::{AdminAccount, AdminRole};
+pub use passwords::{
+    hash_password, set_password, validate_username, verify_password, MIN_PASSWORD_LEN,
+};
+pub use sessions::{hex, random_token, token_hash, NewSession, Refresh};
 
-pub fn validate_username(username: &str) -> Result<(), DomainError> {
-    let ok = (1..=32).contains(&username.len())
-        && username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(DomainError::invalid(
-            "username",
-            "must be 1 to 32 characters: letters, digits, '_', '-' or '.'",
-        ))
+/// The accounts service. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Accounts {
+    store: Store,
+}
+
+/// A fixed hash to verify against when the username is unknown, so the answer takes as long.
+fn dummy_hash() -> &'static str {
+    static H: OnceLock<String> = OnceLock::new();
+    H.get_or_init(|| hash_password("coffer-dummy-password").unwrap_or_default())
+}
+
+impl Accounts {
+    pub fn new(store: Store) -> Accounts {
+        Accounts { store }
     }
-}
 
-pub fn hash_password(password: &str) -> Result<String, Error> {
-    if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(DomainError::invalid(
-            "password",
-            format!("must be at least {MIN_PASSWORD_LEN} characters"),
-        )
-        .into());
+    /// The account named `username` (exact match), if there is one.
+    pub fn account(&self, username: &str) -> Result<Option<AdminAccount>, Error> {
+        Ok(self.store.admin(username)?)
     }
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| {
-            Error::Store(StoreError::Invariant(format!(
-                "password hashing failed: {e}"
-            )))
-        })
-}
 
-pub fn verify_password(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
+    /// Every dashboard account, in username order.
+    pub fn list(&self) -> Result<Vec<AdminAccount>, Error> {
+        Ok(self.store.admins()?)
+    }
 
-/// Creates the account, or resets its password (keeping its role unless one is given).
-pub fn set_password(
-    store: &Store,
-    username: &str,
-    password: &str,
-    role: Option<AdminRole>,
-) -> Result<AdminAccount, Error> {
-    validate_username(username)?;
-    let hash = hash_password(password)?;
-    let now = store.now();
-    let account = match store.admin(username)? {
-        Some(mut existing) => {
-            existing.password_hash = hash;
-            existing.password_changed_at = now;
-            if let Some(r) = role {
-                existing.role = r;
-            }
-            existing
-        }
-        None => AdminAccount {
-            username: username.to_owned(),
-            password_hash: hash,
-            role: role.unwrap_or(AdminRole::Admin),
-            created_at: now,
-            password_changed_at: now,
-        },
-    };
-    store.put_admin(&account)?;
-    Ok(account)
+    /// Creates the account, or resets its password (keeping its role unless one is given); see
+    /// `set_password`. Sessions already open stay open.
+    pub fn set_password(
+        &self,
+        username: &str,
+        password: &str,
+        role: Option<AdminRole>,
+    ) -> Result<AdminAccount, Error> {
+        set_password(&self.store, username, password, role)
+    }
+
+    /// The account when `password` is its password; `None` for a wrong password or an unknown
+    /// username (verified against a dummy hash then, so both answers take about as long). Does
+    /// no throttling: that is the caller's.
+    pub fn verify_login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<AdminAccount>, Error> {
+        let account = self.store.admin(username)?;
+        let hash = account
+            .as_ref()
+            .map_or(dummy_hash(), |a| a.password_hash.as_str());
+        let ok = verify_password(hash, password);
+        Ok(account.filter(|_| ok))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing;
 
     #[test]
-    fn hashes_verify_and_are_salted() {
-        let a = hash_password("correct horse").unwrap();
-        let b = hash_password("correct horse").unwrap();
-        assert_ne!(a, b);
-        assert!(a.starts_with("$argon2id$"));
-        assert!(verify_password(&a, "correct horse"));
-        assert!(!verify_password(&a, "wrong horse"));
-        assert!(!verify_password("not a hash", "x"));
+    fn a_login_needs_the_right_password_of_a_known_account() {
+        let ts = testing::store();
+        let accounts = Accounts::new(ts.store.clone());
+        accounts
+            .set_password("ann", "correct horse", Some(AdminRole::Viewer))
+            .unwrap();
+        let a = accounts
+            .verify_login("ann", "correct horse")
+            .unwrap()
+            .unwrap();
+        assert_eq!((a.username.as_str(), a.role), ("ann", AdminRole::Viewer));
+        assert!(accounts
+            .verify_login("ann", "wrong horse")
+            .unwrap()
+            .is_none());
+        assert!(accounts
+            .verify_login("bob", "correct horse")
+            .unwrap()
+            .is_none());
+        assert!(accounts
+            .verify_login("ANN", "correct horse")
+            .unwrap()
+            .is_none());
     }
 
     #[test]
-    fn short_passwords_and_odd_usernames_are_refused() {
-        assert!(hash_password("short").is_err());
-        assert!(validate_username("ok_name-1.x").is_ok());
-        assert!(validate_username("").is_err());
-        assert!(validate_username("has space").is_err());
+    fn resetting_a_password_keeps_the_role_unless_one_is_given() {
+        let ts = testing::store();
+        let accounts = Accounts::new(ts.store.clone());
+        accounts
+            .set_password("ann", "first password", Some(AdminRole::Viewer))
+            .unwrap();
+        accounts
+            .set_password("ann", "second password", None)
+            .unwrap();
+        let a = accounts.account("ann").unwrap().unwrap();
+        assert_eq!(a.role, AdminRole::Viewer);
+        assert!(accounts
+            .verify_login("ann", "first password")
+            .unwrap()
+            .is_none());
+        assert!(accounts
+            .verify_login("ann", "second password")
+            .unwrap()
+            .is_some());
+        accounts
+            .set_password("bob", "bob's password", None)
+            .unwrap();
+        let names: Vec<String> = accounts
+            .list()
+            .unwrap()
+            .into_iter()
+            .map(|a| a.username)
+            .collect();
+        assert_eq!(names, ["ann", "bob"]);
+        assert!(accounts.account("carol").unwrap().is_none());
     }
 }

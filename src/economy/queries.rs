@@ -13,7 +13,7 @@ use crate::domain::{
 };
 use crate::error::Error;
 use crate::events::EventKind;
-use crate::store::{Tables, View};
+use crate::store::{Tables, View, WriteCtx};
 
 /// When a daily claimed at `last` can be claimed again.
 pub fn next_daily_at(last: DateTime<Utc>, cfg: &GuildConfig) -> DateTime<Utc> {
@@ -149,6 +149,11 @@ impl Economy {
     /// An existing account, without creating one.
     pub fn find_account(&self, guild: GuildId, user: UserId) -> Result<Option<Account>, Error> {
         Ok(self.store.read(guild, |r| r.account(user))?)
+    }
+
+    /// Every account of the guild, active or not, in user id order. Creates none.
+    pub fn accounts(&self, guild: GuildId) -> Result<Vec<Account>, Error> {
+        Ok(self.store.read(guild, |r| r.accounts())?)
     }
 
     /// Active accounts by balance (ties: older account id first). `page` starts at 1.
@@ -425,40 +430,67 @@ impl Economy {
         active: bool,
         meta: &OpMeta,
     ) -> Result<Account, Error> {
-        let actor = &meta.actor;
         self.store
             .write_once(guild, meta.key(), "users.set_active", |w| {
-                let now = w.now;
-                let before = w.account(user)?.map(|a| a.active);
-                let a = w.update_account(user, |a| {
-                    a.active = active;
-                    if active {
-                        a.last_active = now;
-                    }
-                })?;
-                if *actor != Actor::System {
-                    let action = if active {
-                        "user.activate"
-                    } else {
-                        "user.deactivate"
-                    };
-                    w.audit(
-                        actor,
-                        action,
-                        format!("user:{user}"),
-                        Some(serde_json::json!({ "active": before })),
-                        Some(serde_json::json!({ "active": active })),
-                    )?;
-                }
-                let kind = if active {
-                    EventKind::AccountReactivated
-                } else {
-                    EventKind::AccountsDeactivated
-                };
-                w.emit(kind, vec![user.to_string()]);
-                Ok(a)
+                write_active(w, user, active, &meta.actor)
             })
     }
+
+    /// Puts an existing account back on the leaderboard, like `set_active(.., true, ..)`, in the
+    /// same write as the check: a member with no account is refused (`NotFound`), not created.
+    pub fn reactivate(
+        &self,
+        guild: GuildId,
+        user: UserId,
+        meta: &OpMeta,
+    ) -> Result<Account, Error> {
+        self.store
+            .write_once(guild, meta.key(), "users.reactivate", |w| {
+                if w.account(user)?.is_none() {
+                    return Err(DomainError::NotFound(format!("User {user} in this server")).into());
+                }
+                write_active(w, user, true, &meta.actor)
+            })
+    }
+}
+
+/// `set_active`'s write: the flag (and `last_active` when turned on), its audit entry unless
+/// Coffer itself acts, and the event.
+fn write_active(
+    w: &mut WriteCtx<'_>,
+    user: UserId,
+    active: bool,
+    actor: &Actor,
+) -> Result<Account, Error> {
+    let now = w.now;
+    let before = w.account(user)?.map(|a| a.active);
+    let a = w.update_account(user, |a| {
+        a.active = active;
+        if active {
+            a.last_active = now;
+        }
+    })?;
+    if *actor != Actor::System {
+        let action = if active {
+            "user.activate"
+        } else {
+            "user.deactivate"
+        };
+        w.audit(
+            actor,
+            action,
+            format!("user:{user}"),
+            Some(serde_json::json!({ "active": before })),
+            Some(serde_json::json!({ "active": active })),
+        )?;
+    }
+    let kind = if active {
+        EventKind::AccountReactivated
+    } else {
+        EventKind::AccountsDeactivated
+    };
+    w.emit(kind, vec![user.to_string()]);
+    Ok(a)
 }
 
 /// The ledger (one user's entries when the filter names one), preceded in time by the archive

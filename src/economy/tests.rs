@@ -815,3 +815,59 @@ fn currency_feature_off_refuses_user_operations() {
     ));
     assert!(eco.transfer(G, A, B, Money::new(1), &meta(A)).is_err());
 }
+
+#[test]
+fn accounts_lists_inactive_members_too_in_user_order() {
+    let (_ts, eco) = setup(no_limit());
+    assert!(eco.accounts(G).unwrap().is_empty());
+    give(&eco, B, 5);
+    give(&eco, A, 7);
+    eco.set_active(G, B, false, &crate::domain::Actor::System.into())
+        .unwrap();
+    let users: Vec<(UserId, bool)> = eco
+        .accounts(G)
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.user, a.active))
+        .collect();
+    assert_eq!(users, vec![(A, true), (B, false)]);
+    assert!(eco.accounts(GuildId(2)).unwrap().is_empty());
+}
+
+#[test]
+fn reactivate_refuses_a_member_without_an_account_and_creates_none() {
+    let (ts, eco) = setup(no_limit());
+    let seq = ts.store.bus().next_seq();
+    let err = eco
+        .reactivate(G, A, &crate::domain::Actor::Dashboard("ann".into()).into())
+        .unwrap_err();
+    assert!(matches!(err.domain(), Some(DomainError::NotFound(_))));
+    assert!(eco.find_account(G, A).unwrap().is_none());
+    assert_eq!(ts.store.bus().next_seq(), seq);
+}
+
+#[test]
+fn reactivate_puts_an_inactive_member_back_and_is_audited() {
+    let (ts, eco) = setup(no_limit());
+    give(&eco, A, 7);
+    eco.set_active(G, A, false, &crate::domain::Actor::System.into())
+        .unwrap();
+    ts.clock.advance(Duration::days(3));
+    let a = eco
+        .reactivate(G, A, &crate::domain::Actor::Dashboard("ann".into()).into())
+        .unwrap();
+    assert!(a.active);
+    assert_eq!(a.last_active, ts.store.now());
+    let last = ts
+        .store
+        .read(G, |r| {
+            let mut first = None;
+            r.scan_audit(|e| -> Result<bool, crate::store::StoreError> {
+                first = Some(e.action);
+                Ok(false)
+            })?;
+            Ok::<_, crate::store::StoreError>(first)
+        })
+        .unwrap();
+    assert_eq!(last.as_deref(), Some("user.activate"));
+}

@@ -1,5 +1,6 @@
 //! Instance-wide state the dashboard can change: runtime settings, the bot's presence, and a
-//! restart request. Each change is one write on "guild 0" (the instance) carrying its audit
+//! restart request; and instance-wide reads: the servers held (`guilds.rs`) and the whole-instance
+//! export (`export.rs`). Each change is one write on "guild 0" (the instance) carrying its audit
 //! entry and an event there, so it shows in `/api/audit/0` and on the event stream.
 //!
 //! Restart: `request_restart` only records the request and publishes `RestartRequested`; the
@@ -7,8 +8,12 @@
 //! in the process exits.
 
 mod bot_state;
+mod export;
+mod guilds;
 
 pub use bot_state::{BotState, BotStatus, Connection};
+pub use export::GuildExport;
+pub use guilds::GuildSummary;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -162,6 +167,7 @@ impl Instance {
         Instance { store }
     }
 
+    /// The runtime settings; the defaults until someone changed them.
     pub fn settings(&self) -> Result<RuntimeSettings, Error> {
         Ok(self.store.instance_value(SETTINGS_KEY)?.unwrap_or_default())
     }
@@ -188,6 +194,7 @@ impl Instance {
             })
     }
 
+    /// The presence the bot shows; the default until someone set one.
     pub fn presence(&self) -> Result<BotPresence, Error> {
         Ok(self.store.instance_value(PRESENCE_KEY)?.unwrap_or_default())
     }

@@ -1,6 +1,6 @@
 //! Authentication for the API: HS256 access JWTs (algorithm pinned, `iss`/`aud`/`exp` checked
-//! against the store's clock), opaque refresh tokens (only their SHA-256 is stored), the CSRF
-//! double-submit check for cookie-authenticated writes, and the `Auth` extractor every handler uses.
+//! against the services' clock), the CSRF double-submit check for cookie-authenticated writes,
+//! and the `Auth` extractor every handler uses. Accounts and sessions are `services.accounts`'.
 
 use std::path::Path;
 
@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::WebState;
+use crate::accounts::AdminRole;
+pub use crate::accounts::{hex, random_token, token_hash};
 use crate::domain::Actor;
-use crate::store::admins::AdminRole;
 
 pub const ISSUER: &str = "coffer";
 pub const AUDIENCE: &str = "coffer-dashboard";
@@ -59,14 +60,14 @@ impl JwtKeys {
     }
 
     /// Verifies signature, algorithm (HS256 only: `none` and every other alg are refused),
-    /// issuer and audience, then expiry against `now` (the store's clock).
+    /// issuer and audience, then expiry against `now` (the services' clock).
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, ApiError> {
         let mut v = Validation::new(Algorithm::HS256);
         v.algorithms = vec![Algorithm::HS256];
         v.set_issuer(&[ISSUER]);
         v.set_audience(&[AUDIENCE]);
         v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        // Expiry is checked below against the store clock, so tests can move time.
+        // Expiry is checked below against the services' clock, so tests can move time.
         v.validate_exp = false;
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &v)
             .map_err(|_| {
@@ -81,22 +82,6 @@ impl JwtKeys {
         }
         Ok(claims)
     }
-}
-
-/// 32 random bytes as lowercase hex.
-pub fn random_token() -> String {
-    let mut b = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut b);
-    hex(&b)
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// What the store keeps for a refresh token: its SHA-256, hex.
-pub fn token_hash(token: &str) -> String {
-    hex(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref())
 }
 
 /// Equal-time comparison, for CSRF tokens.
@@ -220,28 +205,19 @@ impl FromRequestParts<WebState> for Auth {
                 }
             },
         };
-        let store = state.services.store.clone();
-        let claims = state.keys.verify(&token, store.now())?;
-        // Logout revokes the session family; the account may also have been removed or
-        // demoted since the token was issued: both are checked on every request.
-        let (family, account) = {
+        let claims = state.keys.verify(&token, state.services.now())?;
+        // Logout ends the session; the account may also have been removed or demoted since
+        // the token was issued: both are checked on every request.
+        let account = {
             let (sid, sub) = (claims.sid.clone(), claims.sub.clone());
-            crate::store::blocking(move || Ok((store.session_family(&sid)?, store.admin(&sub)?)))
-                .await?
+            super::api::blocking(state, move |svc| svc.accounts.live_session(&sid, &sub)).await?
         };
-        let now = state.services.store.now();
-        let (Some(family), Some(account)) = (family, account) else {
+        let Some(account) = account else {
             return Err(ApiError::unauthorized(
                 "session_revoked",
                 "Your session has ended; log in again.",
             ));
         };
-        if !family.is_live(now) || family.username != account.username {
-            return Err(ApiError::unauthorized(
-                "session_revoked",
-                "Your session has ended; log in again.",
-            ));
-        }
         let auth = Auth {
             username: account.username,
             role: account.role,
@@ -288,15 +264,5 @@ mod tests {
         let c =
             load_or_create_secret(Some("from-env-0123456789-0123456789-xx"), dir.path()).unwrap();
         assert_eq!(c, b"from-env-0123456789-0123456789-xx");
-    }
-
-    #[test]
-    fn refresh_tokens_are_stored_as_sha256() {
-        assert_eq!(
-            token_hash("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-        assert_eq!(random_token().len(), 64);
-        assert_ne!(random_token(), random_token());
     }
 }

@@ -274,7 +274,7 @@ pub async fn export_transactions(
     };
     let filter = q.to_filter(0)?;
     let (body, _) = export_body(s.services.economy.clone(), GuildId(guild), filter, format);
-    let stamp = s.services.store.now().format("%Y%m%d-%H%M%S");
+    let stamp = s.services.now().format("%Y%m%d-%H%M%S");
     let (ext, mime) = match format {
         Format::Csv => ("csv", "text/csv; charset=utf-8"),
         Format::Json => ("json", "application/json"),

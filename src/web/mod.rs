@@ -1,6 +1,7 @@
 //! The HTTP door: the JSON API (`api/`), auth, SSE and CSV export, all on one axum router whose
 //! routes are registered through utoipa so the OpenAPI document lists them by construction.
-//! Handlers call services (or the store's typed views), never tables.
+//! Handlers call services and subscribe to `services.bus`; they never touch the store. An
+//! `Idempotency-Key` travels into the service in `OpMeta` (`idempotency.rs`).
 
 pub mod api;
 pub mod auth;

@@ -113,7 +113,7 @@ pub fn router(services: Services, settings: WebSettings) -> Router {
             "{}".into()
         })
         .into();
-    if let Ok(runtime) = crate::instance::Instance::new(services.store.clone()).settings() {
+    if let Ok(runtime) = services.instance.settings() {
         settings.logs.set_min_level(&runtime.log_buffer_level);
     }
     let state = WebState {

@@ -1,7 +1,7 @@
-//! Live updates over Server-Sent Events from the store's event bus: `id:` is the event seq, so a
-//! reconnect with `Last-Event-ID` replays exactly what was missed (or gets a `resync` event when
-//! the replay buffer no longer holds it, or after lagging). Bursts are batched into one write;
-//! a comment line keeps idle connections alive.
+//! Live updates over Server-Sent Events from the event bus (`services.bus`): `id:` is the event
+//! seq, so a reconnect with `Last-Event-ID` replays exactly what was missed (or gets a `resync`
+//! event when the replay buffer no longer holds it, or after lagging). Bursts are batched into
+//! one write; a comment line keeps idle connections alive.
 
 use std::collections::HashSet;
 use std::convert::Infallible;
@@ -20,7 +20,9 @@ use super::auth::Auth;
 use super::error::{ApiError, ApiResult, ErrorBody, Json, Query};
 use super::WebState;
 use crate::domain::GuildId;
-use crate::events::{Event, EventBus, EventFilter, EventKind, RecvError, Replay, Subscription};
+use crate::events::{
+    Event, EventBus, EventFilter, EventKind, PendingEvent, RecvError, Replay, Subscription,
+};
 
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// Events ready within this window after the first go out in one write.
@@ -167,7 +169,7 @@ pub async fn stream(
         ),
         None => q.last_event_id,
     };
-    let bus = s.services.store.bus().clone();
+    let bus = s.services.bus.clone();
     let (replay, sub) = match last {
         Some(seq) => {
             let (r, sub) = bus.resume(seq, filter);
@@ -214,10 +216,13 @@ pub async fn send_test_event(
         .trim()
         .parse::<u64>()
         .map_err(|_| ApiError::invalid_param("server_id", "server_id must be a server id"))?;
-    let e = s.services.store.publish(
+    let e = s.services.bus.publish(
         GuildId(guild),
-        EventKind::Test,
-        vec![auth.actor().to_string()],
+        PendingEvent {
+            kind: EventKind::Test,
+            ids: vec![auth.actor().to_string()],
+        },
+        s.services.now(),
     );
     Ok(Json(TestEventResponse { seq: e.seq }))
 }

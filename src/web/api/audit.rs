@@ -7,6 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::blocking;
 use crate::domain::GuildId;
+use crate::guild::AuditFilter;
+use crate::store::audit::AuditEntry;
 use crate::web::auth::Auth;
 use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Path, Query};
 use crate::web::WebState;
@@ -33,6 +35,20 @@ pub struct AuditView {
     pub before: Option<serde_json::Value>,
     #[schema(value_type = Object)]
     pub after: Option<serde_json::Value>,
+}
+
+impl From<AuditEntry> for AuditView {
+    fn from(e: AuditEntry) -> Self {
+        AuditView {
+            id: e.id,
+            at: e.at,
+            actor: e.actor.to_string(),
+            action: e.action,
+            target: e.target,
+            before: e.before,
+            after: e.after,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -62,36 +78,19 @@ pub async fn audit_log(
         ));
     }
     let page = q.page.unwrap_or(1).max(1);
-    let prefix = q.action.unwrap_or_default();
-    let skip = (page - 1).saturating_mul(per_page);
-    let (items, total) = blocking(&s, move |svc| {
-        let mut items = Vec::new();
-        let mut total = 0u64;
-        svc.store.read(GuildId(guild), |r| {
-            r.scan_audit(|e| -> Result<bool, crate::Error> {
-                if e.action.starts_with(&prefix) {
-                    if total >= skip && (items.len() as u64) < per_page {
-                        items.push(AuditView {
-                            id: e.id,
-                            at: e.at,
-                            actor: e.actor.to_string(),
-                            action: e.action,
-                            target: e.target,
-                            before: e.before,
-                            after: e.after,
-                        });
-                    }
-                    total += 1;
-                }
-                Ok(true)
-            })
-        })?;
-        Ok((items, total))
+    let filter = AuditFilter {
+        action: q.action,
+        offset: (page - 1).saturating_mul(per_page),
+        limit: per_page,
+        ..AuditFilter::default()
+    };
+    let found = blocking(&s, move |svc| {
+        svc.guilds.list_audit(GuildId(guild), &filter)
     })
     .await?;
     Ok(Json(AuditPage {
-        items,
-        total,
+        items: found.items.into_iter().map(AuditView::from).collect(),
+        total: found.total,
         page,
         per_page,
     }))

@@ -2,7 +2,6 @@
 //! and in the JSON body (for scripts using `Authorization: Bearer`).
 
 use std::net::SocketAddr;
-use std::sync::OnceLock;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
@@ -11,10 +10,10 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::store::admins::AdminRole;
-use crate::store::sessions::Rotation;
+use super::blocking;
+use crate::accounts::{AdminRole, Refresh};
 use crate::web::auth::{
-    self, random_token, token_hash, Auth, Claims, ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE,
+    self, random_token, Auth, Claims, ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE,
 };
 use crate::web::error::{ApiError, ApiResult, Json};
 use crate::web::WebState;
@@ -55,12 +54,6 @@ pub struct TokenResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LogoutResponse {
     pub logged_out: bool,
-}
-
-/// A fixed hash to verify against when the username is unknown, so the answer takes as long.
-fn dummy_hash() -> &'static str {
-    static H: OnceLock<String> = OnceLock::new();
-    H.get_or_init(|| crate::accounts::hash_password("coffer-dummy-password").unwrap_or_default())
 }
 
 /// The peer address (from `into_make_service_with_connect_info`); "unknown" without it.
@@ -111,7 +104,7 @@ fn issue(
     family: String,
     refresh: String,
 ) -> ApiResult<(CookieJar, Json<TokenResponse>)> {
-    let now = state.services.store.now();
+    let now = state.services.now();
     let s = &state.settings;
     let claims = Claims {
         sub: username.clone(),
@@ -178,8 +171,7 @@ pub async fn login(
     jar: CookieJar,
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<(CookieJar, Json<TokenResponse>)> {
-    let store = state.services.store.clone();
-    let now = store.now();
+    let now = state.services.now();
     let user_key = format!("user:{}", req.username.trim().to_ascii_lowercase());
     let keys = [user_key.clone(), format!("ip:{ip}")];
     if let Err(wait) = state.throttle.check(&keys, now) {
@@ -189,19 +181,10 @@ pub async fn login(
         ));
     }
     let username = req.username.trim().to_owned();
-    let account = {
-        let store = store.clone();
-        let username = username.clone();
-        crate::store::blocking(move || {
-            let account = store.admin(&username)?;
-            let hash = account
-                .as_ref()
-                .map_or(dummy_hash(), |a| a.password_hash.as_str());
-            let ok = crate::accounts::verify_password(hash, &req.password);
-            Ok(account.filter(|_| ok))
-        })
-        .await?
-    };
+    let account = blocking(&state, move |svc| {
+        svc.accounts.verify_login(&username, &req.password)
+    })
+    .await?;
     let Some(account) = account else {
         state.throttle.fail(&keys, now);
         return Err(ApiError::unauthorized(
@@ -210,20 +193,19 @@ pub async fn login(
         ));
     };
     state.throttle.clear(&user_key);
-    let (family, refresh) = (random_token(), random_token());
-    {
-        let (store, family, hash, name, ttl) = (
-            store.clone(),
-            family.clone(),
-            token_hash(&refresh),
-            account.username.clone(),
-            state.settings.refresh_ttl,
-        );
-        crate::store::blocking(move || Ok(store.create_session(&name, &family, &hash, ttl)?))
-            .await?;
-    }
+    let session = {
+        let (name, ttl) = (account.username.clone(), state.settings.refresh_ttl);
+        blocking(&state, move |svc| svc.accounts.start_session(&name, ttl)).await?
+    };
     tracing::info!(username = %account.username, "dashboard login");
-    issue(&state, jar, account.username, account.role, family, refresh)
+    issue(
+        &state,
+        jar,
+        account.username,
+        account.role,
+        session.family,
+        session.refresh_token,
+    )
 }
 
 /// The refresh token from the body, else from the cookie (then the CSRF header is required).
@@ -272,34 +254,29 @@ pub async fn refresh(
             "No refresh token was sent.",
         ));
     };
-    let store = state.services.store.clone();
-    let new = random_token();
-    let (old_hash, new_hash, ttl) = (
-        token_hash(&token),
-        token_hash(&new),
-        state.settings.refresh_ttl,
-    );
-    let (rotation, account) = crate::store::blocking(move || {
-        let r = store.rotate_refresh(&old_hash, &new_hash, ttl)?;
-        let account = match &r {
-            Rotation::Rotated { username, .. } => store.admin(username)?,
-            _ => None,
-        };
-        Ok((r, account))
-    })
-    .await?;
-    match (rotation, account) {
-        (Rotation::Rotated { family, .. }, Some(a)) => {
-            issue(&state, jar, a.username, a.role, family, new)
-        }
-        (Rotation::Reused { family }, _) => {
+    let ttl = state.settings.refresh_ttl;
+    let refreshed = blocking(&state, move |svc| svc.accounts.refresh(&token, ttl)).await?;
+    match refreshed {
+        Refresh::Rotated {
+            account,
+            family,
+            refresh_token,
+        } => issue(
+            &state,
+            jar,
+            account.username,
+            account.role,
+            family,
+            refresh_token,
+        ),
+        Refresh::Reused { family } => {
             tracing::warn!(%family, "a rotated refresh token was presented again; session revoked");
             Err(ApiError::unauthorized(
                 "refresh_reused",
                 "This refresh token was already used; the session has been ended. Log in again.",
             ))
         }
-        _ => Err(ApiError::unauthorized(
+        Refresh::Invalid => Err(ApiError::unauthorized(
             "invalid_refresh_token",
             "Your session has ended; log in again.",
         )),
@@ -322,13 +299,9 @@ pub async fn logout(
     let body = axum::body::to_bytes(body, 64 * 1024)
         .await
         .map_err(|_| ApiError::bad_request("body_too_large", "The request body is too large."))?;
-    let store = state.services.store.clone();
     let mut family = None;
     if let Some(token) = presented_refresh(&parts, &jar, &body)? {
-        let (s, h) = (store.clone(), token_hash(&token));
-        family = crate::store::blocking(move || Ok(s.refresh_token(&h)?))
-            .await?
-            .map(|t| t.family);
+        family = blocking(&state, move |svc| svc.accounts.session_of(&token)).await?;
     }
     if family.is_none() {
         let bearer = parts
@@ -348,7 +321,11 @@ pub async fn logout(
             },
         };
         if let Some(t) = access {
-            family = state.keys.verify(&t, store.now()).ok().map(|c| c.sid);
+            family = state
+                .keys
+                .verify(&t, state.services.now())
+                .ok()
+                .map(|c| c.sid);
         }
     }
     let Some(family) = family else {
@@ -357,8 +334,10 @@ pub async fn logout(
             "No session to log out of.",
         ));
     };
-    let s = store.clone();
-    crate::store::blocking(move || Ok(s.revoke_session(&family, "logout")?)).await?;
+    blocking(&state, move |svc| {
+        svc.accounts.end_session(&family, "logout")
+    })
+    .await?;
     // Explicit expired cookies, so the browser drops them whatever the request carried.
     let secure = state.settings.secure_cookies;
     let jar = jar

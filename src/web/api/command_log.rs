@@ -124,10 +124,7 @@ pub async fn command_log(
     Query(q): Query<CommandLogQuery>,
 ) -> ApiResult<Json<CommandLogPageView>> {
     let filter = q.to_filter()?;
-    let page = blocking(&s, move |svc| {
-        Ok(svc.store.read(GuildId(guild), |r| r.command_log(&filter))?)
-    })
-    .await?;
+    let page = blocking(&s, move |svc| svc.command_log.list(GuildId(guild), &filter)).await?;
     Ok(Json(CommandLogPageView {
         items: page.items.into_iter().map(Into::into).collect(),
         total: page.total,

@@ -171,10 +171,7 @@ pub async fn role_grants(
             ))
         }
     };
-    let mut grants = blocking(&s, move |svc| {
-        Ok(svc.store.read(GuildId(guild), |r| r.role_grants(false))?)
-    })
-    .await?;
+    let mut grants = blocking(&s, move |svc| svc.guilds.role_grants(GuildId(guild), false)).await?;
     grants.retain(|g| state.is_none_or(|s| g.state == s));
     Ok(Json(grants))
 }

@@ -7,20 +7,14 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, dashboard_meta};
-use crate::instance::{BotPresence, Instance, RuntimeSettings};
-use crate::services::Services;
+use crate::instance::{BotPresence, RuntimeSettings};
 use crate::telemetry::logbuf::{rank, LogLine};
 use crate::web::auth::{Auth, IdempotencyKey};
 use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Query};
 use crate::web::WebState;
-
-fn instance(svc: &Services) -> Instance {
-    Instance::new(svc.store.clone())
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SettingsView {
@@ -39,8 +33,8 @@ pub struct SettingsView {
 pub async fn get_settings(State(s): State<WebState>, _auth: Auth) -> ApiResult<Json<SettingsView>> {
     let view = blocking(&s, |svc| {
         Ok(SettingsView {
-            guild_defaults: svc.store.defaults().clone(),
-            runtime: instance(&svc).settings()?,
+            guild_defaults: svc.instance.guild_defaults().clone(),
+            runtime: svc.instance.settings()?,
             discord_enabled: svc.discord_enabled,
             version: env!("CARGO_PKG_VERSION").into(),
         })
@@ -64,7 +58,7 @@ pub async fn put_settings(
     Json(patch): Json<serde_json::Value>,
 ) -> ApiResult<Json<RuntimeSettings>> {
     let meta = dashboard_meta(&auth, key);
-    let next = blocking(&s, move |svc| instance(&svc).update_settings(&patch, &meta)).await?;
+    let next = blocking(&s, move |svc| svc.instance.update_settings(&patch, &meta)).await?;
     s.settings.logs.set_min_level(&next.log_buffer_level);
     Ok(Json(next))
 }
@@ -77,9 +71,9 @@ pub async fn put_settings(
     responses((status = 200, body = serde_json::Value, content_type = "application/json"),
         (status = 401, body = ErrorBody)))]
 pub async fn export_instance(State(s): State<WebState>, _auth: Auth) -> ApiResult<Response> {
-    let svc = s.services.clone();
-    let now = svc.store.now();
-    let body = crate::web::export::stream_body(move |out| write_instance(&svc, now, out));
+    let instance = s.services.instance.clone();
+    let now = s.services.now();
+    let body = crate::web::export::stream_body(move |out| instance.write_export(now, out));
     let disposition = format!(
         "attachment; filename=\"coffer-export-{}.json\"",
         now.format("%Y%m%d-%H%M%S")
@@ -92,39 +86,6 @@ pub async fn export_instance(State(s): State<WebState>, _auth: Auth) -> ApiResul
         body,
     )
         .into_response())
-}
-
-fn write_instance(svc: &Services, now: DateTime<Utc>, out: &mut dyn Write) -> std::io::Result<()> {
-    let io = |e: crate::Error| std::io::Error::other(e.to_string());
-    write!(
-        out,
-        "{{\"version\":{},\"exported_at\":{},\"guilds\":[",
-        serde_json::json!(env!("CARGO_PKG_VERSION")),
-        serde_json::json!(now)
-    )?;
-    let guilds = svc.store.guild_ids().map_err(|e| io(e.into()))?;
-    for (i, g) in guilds.into_iter().enumerate() {
-        // One read per server: memory is bounded by the largest server, not the instance.
-        let doc = svc
-            .store
-            .read(g, |r| -> Result<serde_json::Value, crate::Error> {
-                Ok(serde_json::json!({
-                    "id": g.to_string(),
-                    "info": r.guild_info()?,
-                    "config": r.guild_config()?,
-                    "accounts": r.accounts()?,
-                    "items": r.shop_items()?,
-                    "tasks": r.tasks()?,
-                    "custom_commands": r.custom_commands()?,
-                }))
-            })
-            .map_err(io)?;
-        if i > 0 {
-            out.write_all(b",\n")?;
-        }
-        serde_json::to_writer(&mut *out, &doc)?;
-    }
-    out.write_all(b"]}\n")
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -183,7 +144,7 @@ pub async fn clear_logs(State(s): State<WebState>, auth: Auth) -> ApiResult<Json
     let cleared = s.settings.logs.clear() as u64;
     let actor = auth.actor();
     blocking(&s, move |svc| {
-        instance(&svc).record(
+        svc.instance.record(
             &actor,
             "logs.clear",
             serde_json::json!({ "cleared": cleared }),
@@ -209,8 +170,7 @@ pub struct BotStatusView {
 
 async fn status_view(s: &WebState) -> ApiResult<BotStatusView> {
     let (p, restart) = blocking(s, |svc| {
-        let i = instance(&svc);
-        Ok((i.presence()?, i.restart_request()?))
+        Ok((svc.instance.presence()?, svc.instance.restart_request()?))
     })
     .await?;
     let bot = s.services.bot.get();
@@ -262,7 +222,7 @@ pub async fn put_bot_status(
 ) -> ApiResult<Json<BotStatusView>> {
     let meta = dashboard_meta(&auth, key);
     blocking(&s, move |svc| {
-        let i = instance(&svc);
+        let i = &svc.instance;
         let cur = i.presence()?;
         let next = BotPresence {
             status: req.status.unwrap_or(cur.status).trim().to_lowercase(),
@@ -297,7 +257,7 @@ pub async fn restart(
     IdempotencyKey(key): IdempotencyKey,
 ) -> ApiResult<(StatusCode, Json<RestartView>)> {
     let meta = dashboard_meta(&auth, key);
-    let r = blocking(&s, move |svc| instance(&svc).request_restart(&meta)).await?;
+    let r = blocking(&s, move |svc| svc.instance.request_restart(&meta)).await?;
     let note = if s.services.discord_enabled {
         "Restart requested: the Discord connection closes and reconnects; watch `discord` in \
          GET /api/bot/status."

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::blocking;
+use crate::instance::GuildSummary;
 use crate::web::auth::Auth;
 use crate::web::error::{ApiResult, ErrorBody, Json};
 use crate::web::WebState;
@@ -26,7 +27,7 @@ pub struct StatusView {
 #[utoipa::path(get, path = "/api/status", tag = "status",
     responses((status = 200, body = StatusView)))]
 pub async fn status(State(s): State<WebState>) -> ApiResult<Json<StatusView>> {
-    let guilds = blocking(&s, |svc| Ok(svc.store.guild_ids()?.len() as u64)).await?;
+    let guilds = blocking(&s, |svc| svc.instance.guild_count()).await?;
     let bot = s.services.bot.get();
     Ok(Json(StatusView {
         online: true,
@@ -51,30 +52,25 @@ pub struct ServerView {
     pub accounts: u64,
 }
 
+impl From<GuildSummary> for ServerView {
+    fn from(g: GuildSummary) -> Self {
+        ServerView {
+            id: g.id.to_string(),
+            name: g.info.name,
+            icon_url: g.info.icon_url,
+            member_count: g.info.member_count,
+            joined_at: g.info.joined_at,
+            left_at: g.info.left_at,
+            accounts: g.accounts,
+        }
+    }
+}
+
 /// Every server with stored state.
 #[utoipa::path(get, path = "/api/servers", tag = "servers",
     security(("bearer" = []), ("cookie" = [])),
     responses((status = 200, body = Vec<ServerView>), (status = 401, body = ErrorBody)))]
 pub async fn servers(State(s): State<WebState>, _auth: Auth) -> ApiResult<Json<Vec<ServerView>>> {
-    let out = blocking(&s, |svc| {
-        let mut out = Vec::new();
-        for g in svc.store.guild_ids()? {
-            let (info, accounts) = svc.store.read(g, |r| {
-                Ok::<_, crate::Error>((r.guild_info()?, r.accounts()?.len()))
-            })?;
-            let info = info.unwrap_or_default();
-            out.push(ServerView {
-                id: g.to_string(),
-                name: info.name,
-                icon_url: info.icon_url,
-                member_count: info.member_count,
-                joined_at: info.joined_at,
-                left_at: info.left_at,
-                accounts: accounts as u64,
-            });
-        }
-        Ok(out)
-    })
-    .await?;
-    Ok(Json(out))
+    let guilds = blocking(&s, |svc| svc.instance.guilds()).await?;
+    Ok(Json(guilds.into_iter().map(ServerView::from).collect()))
 }

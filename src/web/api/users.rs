@@ -83,10 +83,7 @@ pub async fn list_users(
     }
     let include_inactive = q.include_inactive.unwrap_or(false);
     let sort = sort.to_owned();
-    let mut accounts = blocking(&s, move |svc| {
-        Ok(svc.store.read(GuildId(guild), |r| r.accounts())?)
-    })
-    .await?;
+    let mut accounts = blocking(&s, move |svc| svc.economy.accounts(GuildId(guild))).await?;
     accounts.retain(|a| (include_inactive || a.active) && a.user.to_string().starts_with(&search));
     accounts.sort_by(|a, b| {
         let o = match sort.as_str() {
@@ -138,8 +135,8 @@ pub async fn get_user(
     let (guild, user) = (GuildId(guild), UserId(user));
     let detail = blocking(&s, move |svc| {
         let account = svc
-            .store
-            .read(guild, |r| r.account(user))?
+            .economy
+            .find_account(guild, user)?
             .ok_or_else(|| DomainError::NotFound(format!("User {user} in this server")))?;
         let recent = svc.economy.history(guild, user, 1, 10)?.items;
         Ok(UserDetail {
@@ -290,12 +287,6 @@ pub async fn reactivate_user(
 ) -> ApiResult<Json<AccountView>> {
     let meta = dashboard_meta(&auth, key);
     let (guild, user) = (GuildId(guild), UserId(user));
-    let a = blocking(&s, move |svc| {
-        if svc.store.read(guild, |r| r.account(user))?.is_none() {
-            return Err(DomainError::NotFound(format!("User {user} in this server")).into());
-        }
-        svc.economy.set_active(guild, user, true, &meta)
-    })
-    .await?;
+    let a = blocking(&s, move |svc| svc.economy.reactivate(guild, user, &meta)).await?;
     Ok(Json(a.into()))
 }
