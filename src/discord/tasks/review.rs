@@ -9,7 +9,7 @@ use super::super::render::tasks::{review_message, MessageBody};
 use super::super::{BotData, BotError, RestError};
 use crate::domain::tasks::{Claim, Task};
 use crate::domain::{DomainError, GuildConfig, GuildId, UserId};
-use crate::store::blocking;
+use crate::services::blocking;
 use crate::store::roles::RoleGrant;
 use poise::serenity_prelude as serenity;
 
@@ -22,16 +22,9 @@ pub async fn member_level(
     let Some(member) = member else {
         return Ok(Level::Everyone);
     };
-    let store = data.services()?.store;
-    let (cfg, info) = blocking(move || {
-        store
-            .read(guild, |r| {
-                Ok::<_, crate::store::StoreError>((r.guild_config()?, r.guild_info()?))
-            })
-            .map_err(Into::into)
-    })
-    .await?;
-    let owner = info.and_then(|i| i.owner_id).map(|o| o.get());
+    let guilds = data.services()?.guilds;
+    let (cfg, owner) = blocking(move || guilds.config_and_owner(guild)).await?;
+    let owner = owner.map(|o| o.get());
     Ok(checks::level(
         &checks::facts_from_member(member, owner),
         &cfg,
