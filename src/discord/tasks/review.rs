@@ -5,7 +5,7 @@
 use super::super::checks::{self, Level};
 use super::super::error::chain;
 use super::super::outbound::{is_closed_dm, PostedMessage};
-use super::super::render::tasks::{review_message, MessageBody};
+use super::super::render::{tasks::review_message, ChannelMessage};
 use super::super::{BotData, BotError, RestError};
 use crate::domain::tasks::{Claim, Task};
 use crate::domain::{DomainError, GuildConfig, GuildId, UserId};
@@ -51,7 +51,7 @@ pub async fn post_review(
     claim: &Claim,
 ) -> Result<PostedMessage, BotError> {
     let channel = cfg.task_channel_id.ok_or_else(no_task_channel)?;
-    let body: MessageBody = review_message(cfg, task, claim);
+    let body: ChannelMessage = review_message(cfg, task, claim);
     Ok(data
         .rest
         .create_message(channel.get(), &body.create())
