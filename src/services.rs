@@ -63,3 +63,14 @@ impl Services {
         self.clock.now()
     }
 }
+
+/// Runs blocking service work (a redb transaction underneath) off the async worker threads,
+/// inside the caller's tracing span. A panic or cancellation of the work is an internal error.
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, crate::Error> + Send + 'static,
+) -> Result<T, crate::Error> {
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(f))
+        .await
+        .map_err(|e| crate::Error::Store(crate::store::StoreError::Join(e.to_string())))?
+}

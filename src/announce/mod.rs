@@ -28,10 +28,6 @@ impl Announce {
     pub fn new(store: Store) -> Announce {
         Announce { store }
     }
-
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
 }
 
 /// Bumps the announcement's outbox record (same transaction), holding it until `scheduled_at`.

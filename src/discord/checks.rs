@@ -7,6 +7,7 @@ use poise::serenity_prelude as serenity;
 use super::reply::{self, Reply};
 use super::{BotError, Ctx};
 use crate::domain::{GuildConfig, RoleId};
+use crate::services::blocking;
 
 /// Permission levels, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -80,20 +81,11 @@ pub async fn caller_level(ctx: Ctx<'_>) -> Result<Level, BotError> {
         return Ok(Level::Everyone);
     };
     let mut facts = member_facts(ctx);
-    let store = ctx.data().services()?.store;
-    let (cfg, info) = crate::store::blocking(move || {
-        store
-            .read(guild, |r| {
-                Ok::<_, crate::store::StoreError>((r.guild_config()?, r.guild_info()?))
-            })
-            .map_err(Into::into)
-    })
-    .await?;
+    let guilds = ctx.data().services()?.guilds;
+    let (cfg, owner) = blocking(move || guilds.config_and_owner(guild)).await?;
     // The cache may not know the guild yet (just started); the stored info may.
     if !facts.is_owner {
-        facts.is_owner = info
-            .and_then(|i| i.owner_id)
-            .is_some_and(|o| o.get() == ctx.author().id.get());
+        facts.is_owner = owner.is_some_and(|o| o.get() == ctx.author().id.get());
     }
     Ok(level(&facts, &cfg))
 }

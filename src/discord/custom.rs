@@ -12,7 +12,7 @@ use super::{guild_id, register, user_id, BotData};
 use crate::domain::custom_command::CustomCommand;
 use crate::domain::GuildId;
 use crate::events::{EventFilter, EventKind, RecvError, Subscription};
-use crate::store::blocking;
+use crate::services::blocking;
 use crate::store::command_log::NewCommandLog;
 
 /// What Discord shows under a custom command's name.
@@ -31,13 +31,9 @@ pub async fn sync_guild(data: &BotData, guild: GuildId) {
     };
     let _one_at_a_time = data.register_lock.lock().await;
     let builtins = (data.dev_guild == Some(guild)).then(super::commands::all);
-    let res = register::register_guild_if_changed(
-        &data.rest,
-        &services.store,
-        guild,
-        builtins.as_deref(),
-    )
-    .await;
+    let res =
+        register::register_guild_if_changed(&data.rest, &services, guild, builtins.as_deref())
+            .await;
     if let Err(e) = res {
         tracing::warn!(%guild, error = %format!("{e:#}"), "could not register the guild's custom commands");
     }

@@ -1,4 +1,4 @@
-//! Gateway events that keep the store's picture of each server current: name, owner, channels,
+//! Gateway events that keep Coffer's picture of each server current: name, owner, channels,
 //! roles and members (guild create/update/delete, channel, role and member events), and the
 //! members seen in interactions. Failures are logged; an event never answers anyone.
 
@@ -8,7 +8,7 @@ use super::error::chain;
 use super::{guild_id, user_id, BotData};
 use crate::domain::{ChannelId, GuildId, RoleId, UserId};
 use crate::guild::{GuildProfile, MemberProfile};
-use crate::store::blocking;
+use crate::services::blocking;
 use crate::store::directory::{ChannelInfo, ChannelKind, RoleInfo};
 
 /// A stored member is refreshed at most this often unless their name or avatar changed.
@@ -66,7 +66,7 @@ pub fn guild_profile(g: &serenity::Guild) -> GuildProfile {
 }
 
 /// Runs `f` with the services off the async workers; logs instead of failing.
-async fn store_work<F>(data: &BotData, what: &'static str, guild: GuildId, f: F)
+async fn service_work<F>(data: &BotData, what: &'static str, guild: GuildId, f: F)
 where
     F: FnOnce(crate::services::Services) -> Result<(), crate::Error> + Send + 'static,
 {
@@ -97,7 +97,7 @@ pub async fn handle(ctx: &serenity::Context, event: &serenity::FullEvent, data: 
                 member_count: cached.unwrap_or(0),
             };
             let roles: Vec<RoleInfo> = new_data.roles.values().map(role_info).collect();
-            store_work(data, "guild update", g, move |s| {
+            service_work(data, "guild update", g, move |s| {
                 let mut profile = profile;
                 if cached.is_none() {
                     profile.member_count = s.guilds.info(g)?.map_or(0, |i| i.member_count);
@@ -113,7 +113,7 @@ pub async fn handle(ctx: &serenity::Context, event: &serenity::FullEvent, data: 
                 tracing::warn!(guild = %g, "guild unavailable (Discord outage); data kept as is");
                 return;
             }
-            store_work(data, "guild delete", g, move |s| {
+            service_work(data, "guild delete", g, move |s| {
                 s.guilds.mark_left(g)?;
                 tracing::info!(guild = %g, "removed from the guild; marked as left, data kept");
                 Ok(())
@@ -124,21 +124,21 @@ pub async fn handle(ctx: &serenity::Context, event: &serenity::FullEvent, data: 
         | E::ChannelUpdate { new: channel, .. }
         | E::CategoryCreate { category: channel } => {
             let (g, info) = (guild_id(channel.guild_id), channel_info(channel));
-            store_work(data, "channel upsert", g, move |s| {
+            service_work(data, "channel upsert", g, move |s| {
                 s.guilds.upsert_channel(g, &info)
             })
             .await;
         }
         E::ChannelDelete { channel, .. } | E::CategoryDelete { category: channel } => {
             let (g, id) = (guild_id(channel.guild_id), ChannelId(channel.id.get()));
-            store_work(data, "channel delete", g, move |s| {
+            service_work(data, "channel delete", g, move |s| {
                 s.guilds.remove_channel(g, id).map(drop)
             })
             .await;
         }
         E::GuildRoleCreate { new } | E::GuildRoleUpdate { new, .. } => {
             let (g, info) = (guild_id(new.guild_id), role_info(new));
-            store_work(data, "role upsert", g, move |s| {
+            service_work(data, "role upsert", g, move |s| {
                 s.guilds.upsert_role(g, &info)
             })
             .await;
@@ -149,14 +149,14 @@ pub async fn handle(ctx: &serenity::Context, event: &serenity::FullEvent, data: 
             ..
         } => {
             let (g, id) = (guild_id(*gid), RoleId(removed_role_id.get()));
-            store_work(data, "role delete", g, move |s| {
+            service_work(data, "role delete", g, move |s| {
                 s.guilds.remove_role(g, id).map(drop)
             })
             .await;
         }
         E::GuildMemberAddition { new_member } => {
             let (g, p) = (guild_id(new_member.guild_id), member_profile(new_member));
-            store_work(data, "member add", g, move |s| {
+            service_work(data, "member add", g, move |s| {
                 let user = p.user;
                 s.guilds.upsert_members(g, &[p])?;
                 set_active(&s, g, user, true)
@@ -169,7 +169,7 @@ pub async fn handle(ctx: &serenity::Context, event: &serenity::FullEvent, data: 
             ..
         } => {
             let (g, u) = (guild_id(*gid), user_id(user.id));
-            store_work(data, "member remove", g, move |s| {
+            service_work(data, "member remove", g, move |s| {
                 set_active(&s, g, u, false)
             })
             .await;
@@ -178,7 +178,7 @@ pub async fn handle(ctx: &serenity::Context, event: &serenity::FullEvent, data: 
             new: Some(member), ..
         } => {
             let (g, p) = (guild_id(member.guild_id), member_profile(member));
-            store_work(data, "member update", g, move |s| {
+            service_work(data, "member update", g, move |s| {
                 s.guilds.upsert_members(g, &[p])
             })
             .await;
@@ -186,7 +186,7 @@ pub async fn handle(ctx: &serenity::Context, event: &serenity::FullEvent, data: 
         E::GuildMembersChunk { chunk } => {
             let g = guild_id(chunk.guild_id);
             let members: Vec<MemberProfile> = chunk.members.values().map(member_profile).collect();
-            store_work(data, "member chunk", g, move |s| {
+            service_work(data, "member chunk", g, move |s| {
                 s.guilds.upsert_members(g, &members)
             })
             .await;
@@ -221,7 +221,7 @@ async fn guild_create(data: &BotData, guild: &serenity::Guild) {
     let channels: Vec<ChannelInfo> = guild.channels.values().map(channel_info).collect();
     let roles: Vec<RoleInfo> = guild.roles.values().map(role_info).collect();
     let members: Vec<MemberProfile> = guild.members.values().map(member_profile).collect();
-    store_work(data, "guild create", g, move |s| {
+    service_work(data, "guild create", g, move |s| {
         s.guilds.upsert_info(g, profile)?;
         s.guilds.mark_joined(g)?;
         s.guilds.replace_channels(g, &channels)?;
@@ -247,9 +247,9 @@ pub async fn remember_member(
         return;
     };
     let (g, p) = (guild_id(g), member_profile(m));
-    store_work(data, "interaction member", g, move |s| {
+    service_work(data, "interaction member", g, move |s| {
         if let Some(known) = s.guilds.member(g, p.user)? {
-            let fresh = s.store.clock().now() - known.seen_at < MEMBER_REFRESH;
+            let fresh = s.now() - known.seen_at < MEMBER_REFRESH;
             let same = known.name == p.name
                 && known.display_name == p.display_name
                 && known.avatar_url == p.avatar_url;

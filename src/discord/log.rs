@@ -3,6 +3,7 @@
 
 use super::{reply, BotData, Ctx};
 use crate::domain::GuildId;
+use crate::services::blocking;
 use crate::store::command_log::NewCommandLog;
 
 /// Records the invocation in `ctx` with `outcome` (`ok` or an error kind).
@@ -34,13 +35,8 @@ pub async fn write(data: &BotData, guild: GuildId, entry: NewCommandLog) {
         tracing::debug!("shutting down; command log row not written");
         return;
     };
-    let store = services.store;
-    let res = crate::store::blocking(move || {
-        store
-            .write(guild, |w| w.append_command_log(entry))
-            .map_err(Into::into)
-    })
-    .await;
+    let log = services.command_log;
+    let res = blocking(move || log.append(guild, entry).map(drop)).await;
     if let Err(e) = res {
         tracing::warn!(error = %super::error::chain(&e), "could not write the command log");
     }

@@ -105,7 +105,7 @@ pub async fn start(cfg: &DiscordConfig, services: Services) -> anyhow::Result<Bo
     tracing::info!(bot = %me.username, bot_id = me.id, application = app.id, "Discord token accepted");
 
     let commands = commands::all();
-    register::register_if_changed(&rest, &services.store, &commands, cfg.dev_guild)
+    register::register_if_changed(&rest, &services, &commands, cfg.dev_guild)
         .await
         .context("registering slash commands with Discord")?;
 
@@ -156,13 +156,13 @@ pub async fn start(cfg: &DiscordConfig, services: Services) -> anyhow::Result<Bo
     let custom_listener = tokio::spawn(custom::listen(
         bot_data.clone(),
         client.cache.clone(),
-        services.store.bus().subscribe(custom::filter()),
+        services.bus.subscribe(custom::filter()),
     ));
     let presence_listener = tokio::spawn(presence::listen(
         bot_data.clone(),
         shard_manager.clone(),
         services.bot.clone(),
-        services.store.bus().subscribe(presence::filter()),
+        services.bus.subscribe(presence::filter()),
     ));
     let task = tokio::spawn(async move { client.start().await });
     Ok(Bot {

@@ -9,9 +9,9 @@ use poise::serenity_prelude as serenity;
 use super::error::chain;
 use super::BotData;
 use crate::events::{EventFilter, EventKind, RecvError, Subscription};
-use crate::instance::{BotPresence, Instance, INSTANCE};
+use crate::instance::{BotPresence, INSTANCE};
 use crate::instance::{BotStatus, Connection};
-use crate::store::blocking;
+use crate::services::blocking;
 
 /// The serenity form of a stored presence: no activity when its text is empty.
 pub fn presence_data(p: &BotPresence) -> (Option<serenity::ActivityData>, serenity::OnlineStatus) {
@@ -38,7 +38,8 @@ pub async fn stored_presence(data: &BotData) -> BotPresence {
     let Ok(services) = data.services() else {
         return BotPresence::default();
     };
-    match blocking(move || Instance::new(services.store.clone()).presence()).await {
+    let instance = services.instance;
+    match blocking(move || instance.presence()).await {
         Ok(p) => p,
         Err(e) => {
             tracing::warn!(error = %chain(&e), "could not read the bot presence; using the default");

@@ -1,5 +1,5 @@
 //! Slash command registration: global by default, or in `dev_guild` only. The serialized command
-//! set is hashed per scope and kept in the store, so a restart with unchanged commands makes no
+//! set is hashed per scope and kept by the command-log service, so a restart with unchanged commands makes no
 //! registration call at all (Discord limits command writes per day). Each guild's custom commands
 //! are its own guild-scoped set.
 
@@ -9,7 +9,7 @@ use super::rest::Rest;
 use super::Command;
 use crate::domain::custom_command::CustomCommand;
 use crate::domain::GuildId;
-use crate::store::Store;
+use crate::services::{blocking, Services};
 
 /// FNV-1a: stable across Rust versions and platforms, unlike `DefaultHasher`.
 pub fn stable_hash(bytes: &[u8]) -> u64 {
@@ -32,15 +32,15 @@ pub enum Registration {
 /// With `dev_guild` they go to that guild only, together with its custom commands.
 pub async fn register_if_changed(
     rest: &Rest,
-    store: &Store,
+    services: &Services,
     commands: &[Command],
     dev_guild: Option<GuildId>,
 ) -> anyhow::Result<Registration> {
     match dev_guild {
-        Some(g) => register_guild_if_changed(rest, store, g, Some(commands)).await,
+        Some(g) => register_guild_if_changed(rest, services, g, Some(commands)).await,
         None => {
             let builders = poise::builtins::create_application_commands(commands);
-            put_if_changed(rest, store, None, &builders, false).await
+            put_if_changed(rest, services, None, &builders, false).await
         }
     }
 }
@@ -63,21 +63,21 @@ pub fn guild_set(
 /// cost no call.
 pub async fn register_guild_if_changed(
     rest: &Rest,
-    store: &Store,
+    services: &Services,
     guild: GuildId,
     builtins: Option<&[Command]>,
 ) -> anyhow::Result<Registration> {
     let custom = {
-        let store = store.clone();
-        tokio::task::spawn_blocking(move || store.read(guild, |r| r.custom_commands())).await??
+        let custom = services.custom.clone();
+        blocking(move || custom.list(guild)).await?
     };
     let set = guild_set(builtins, &custom);
-    put_if_changed(rest, store, Some(guild), &set, builtins.is_none()).await
+    put_if_changed(rest, services, Some(guild), &set, builtins.is_none()).await
 }
 
 async fn put_if_changed(
     rest: &Rest,
-    store: &Store,
+    services: &Services,
     guild: Option<GuildId>,
     builders: &[serenity::CreateCommand],
     absent_means_empty: bool,
@@ -89,8 +89,8 @@ async fn put_if_changed(
         None => format!("global:{app}"),
     };
     let known = {
-        let (store, scope) = (store.clone(), scope.clone());
-        tokio::task::spawn_blocking(move || store.command_set_hash(&scope)).await??
+        let (log, scope) = (services.command_log.clone(), scope.clone());
+        blocking(move || log.registered_hash(&scope)).await?
     };
     let known = match known {
         None if absent_means_empty => Some(stable_hash(b"[]")),
@@ -103,8 +103,8 @@ async fn put_if_changed(
     rest.put_commands(guild.map(GuildId::get), &builders)
         .await?;
     {
-        let (store, scope) = (store.clone(), scope.clone());
-        tokio::task::spawn_blocking(move || store.set_command_set_hash(&scope, hash)).await??;
+        let (log, scope) = (services.command_log.clone(), scope.clone());
+        blocking(move || log.set_registered_hash(&scope, hash)).await?;
     }
     tracing::info!(%scope, count = builders.len(), "slash commands registered");
     Ok(Registration::Registered)

@@ -12,11 +12,43 @@ use crate::domain::{Account, GuildConfig, Transaction, TxKind, UserId};
 use crate::economy::{AdjustOutcome, DailyOutcome, LeaderboardEntry, Page, TransferOutcome};
 pub use shop::{
     inventory, item_changed, purchase, shop_item_message, shop_listing, stock_text, used,
-    ItemMessage,
 };
 
 pub mod tasks;
 pub use tasks::task_message;
+
+/// A channel message Coffer posts or edits itself (a shop item, a task, a review): one embed
+/// and its button rows.
+#[derive(Debug, Clone)]
+pub struct ChannelMessage {
+    pub embed: serenity::CreateEmbed,
+    /// Empty removes every button when editing.
+    pub components: Vec<serenity::CreateActionRow>,
+}
+
+impl ChannelMessage {
+    /// The body of `POST /channels/{id}/messages`.
+    pub fn create(&self) -> serenity::CreateMessage {
+        serenity::CreateMessage::new()
+            .embed(self.embed.clone())
+            .components(self.components.clone())
+            .allowed_mentions(serenity::CreateAllowedMentions::new())
+    }
+
+    /// The body of `PATCH /channels/{id}/messages/{id}`: replaces the whole message (any text
+    /// it had is cleared).
+    pub fn edit(&self) -> serenity::EditMessage {
+        serenity::EditMessage::new()
+            .content("")
+            .embed(self.embed.clone())
+            .components(self.components.clone())
+    }
+
+    /// As an interaction reply (the components travel separately).
+    pub fn reply(&self, ephemeral: bool) -> Reply {
+        Reply::embed(self.embed.clone(), ephemeral)
+    }
+}
 
 const GOLD: u32 = 0xF1C40F;
 const GREEN: u32 = 0x2ECC71;

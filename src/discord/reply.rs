@@ -1,6 +1,6 @@
 //! Answering an interaction through Coffer's REST layer (so 429s are retried): the first answer,
 //! defers, follow-ups, and `respond`, which defers when the work takes too long so Discord's 3 s
-//! answer deadline is always met.
+//! answer deadline is always met; `respond_blocking` is the usual command tail on top of it.
 
 use std::future::Future;
 use std::sync::atomic::Ordering;
@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use poise::serenity_prelude as serenity;
 
 use super::{BotError, Ctx};
+use crate::services::{blocking, Services};
 
 /// Defer when the work has not finished by then (Discord's deadline is 3 s, minus the time the
 /// callback itself takes).
@@ -211,4 +212,20 @@ where
         }
     }?;
     send(ctx, reply).await
+}
+
+/// The usual command tail: runs `work` over the services on a blocking thread (service calls
+/// open store transactions) and sends the reply it renders, deferring with `ephemeral` like
+/// [`respond`]. A service error is returned for `on_error` to answer.
+pub async fn respond_blocking<F>(ctx: Ctx<'_>, ephemeral: bool, work: F) -> Result<(), BotError>
+where
+    F: FnOnce(&Services) -> Result<Reply, crate::Error> + Send + 'static,
+{
+    let services = ctx.data().services()?;
+    respond(ctx, ephemeral, async move {
+        blocking(move || work(&services))
+            .await
+            .map_err(BotError::from)
+    })
+    .await
 }

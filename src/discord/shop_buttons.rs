@@ -7,7 +7,7 @@ use super::reply::Reply;
 use super::{render, BotError};
 use crate::domain::DomainError;
 use crate::error::Error;
-use crate::store::blocking;
+use crate::services::blocking;
 
 /// The route prefix of every shop button.
 pub const PREFIX: &str = "shop";
@@ -59,16 +59,16 @@ async fn handle(ctx: ComponentCtx<'_>) -> Result<ComponentReply, BotError> {
         return Err(DomainError::Refused("The shop works only in a server.".into()).into());
     };
     let (user, meta) = (ctx.user, ctx.op_meta());
-    let shop = ctx.data.services()?.shop;
+    let s = ctx.data.services()?;
     let reply = blocking(move || {
-        let out = match shop.purchase(guild, user, item, 1, &meta) {
+        let out = match s.shop.purchase(guild, user, item, 1, &meta) {
             // Another guild's id, a deleted item, or a made-up number: all look alike.
             Err(Error::Domain(DomainError::NotFound(_))) => {
                 return Err(DomainError::Refused(super::commands::shop::GONE.into()).into())
             }
             other => other?,
         };
-        let cfg = super::commands::config(shop.store(), guild)?;
+        let cfg = s.guilds.config(guild)?;
         Ok(render::purchase(&cfg, &out))
     })
     .await?;

@@ -33,10 +33,6 @@ impl Economy {
         }
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
     /// Runs a rate-limited user operation: an idempotent replay skips the limit; a refused
     /// operation gives its slot back.
     pub(crate) fn limited<T>(

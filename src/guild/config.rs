@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::Guilds;
 use crate::domain::guild_config::Features;
 use crate::domain::OpMeta;
-use crate::domain::{ChannelId, DomainError, GuildConfig, GuildId, RoleId};
+use crate::domain::{ChannelId, DomainError, GuildConfig, GuildId, RoleId, UserId};
 use crate::error::Error;
 use crate::events::EventKind;
 use crate::store::StoreError;
@@ -158,6 +158,15 @@ impl Guilds {
     /// The guild's settings (instance defaults until an admin changes something).
     pub fn config(&self, guild: GuildId) -> Result<GuildConfig, Error> {
         self.store.read(guild, |r| Ok(r.guild_config()?))
+    }
+
+    /// The settings and the stored owner (`None` until Discord told us), read together: what a
+    /// permission check needs when Discord's cache may not know the owner yet.
+    pub fn config_and_owner(&self, guild: GuildId) -> Result<(GuildConfig, Option<UserId>), Error> {
+        self.store.read(guild, |r| {
+            let owner = r.guild_info()?.and_then(|i| i.owner_id);
+            Ok((r.guild_config()?, owner))
+        })
     }
 
     /// Merges a JSON object patch into the settings (see `apply_patch`). A patch that changes

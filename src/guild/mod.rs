@@ -28,8 +28,4 @@ impl Guilds {
     pub fn new(store: Store) -> Guilds {
         Guilds { store }
     }
-
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
 }

@@ -288,6 +288,32 @@ fn guild_info_keeps_join_times_across_updates() {
     assert_eq!(svc.info(G).unwrap().unwrap().name, "Cafe");
 }
 
+#[test]
+fn config_and_owner_reads_the_settings_with_the_stored_owner() {
+    let (_ts, svc) = setup();
+    let (cfg, owner) = svc.config_and_owner(G).unwrap();
+    assert_eq!((cfg.currency_name.as_str(), owner), ("coins", None));
+    svc.set_role(
+        G,
+        RoleSlot::Admin,
+        RoleChange::Add,
+        RoleId(9),
+        &admin().into(),
+    )
+    .unwrap();
+    svc.upsert_info(
+        G,
+        GuildProfile {
+            name: "Cafe".into(),
+            owner_id: Some(UserId(2)),
+            ..GuildProfile::default()
+        },
+    )
+    .unwrap();
+    let (cfg, owner) = svc.config_and_owner(G).unwrap();
+    assert_eq!((cfg.admin_roles, owner), (vec![RoleId(9)], Some(UserId(2))));
+}
+
 fn channel(id: u64, kind: ChannelKind, position: i64) -> ChannelInfo {
     ChannelInfo {
         id: ChannelId(id),

@@ -35,10 +35,6 @@ impl Shop {
     pub fn new(store: Store, economy: Economy) -> Shop {
         Shop { store, economy }
     }
-
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
 }
 
 /// The item, or a `NotFound` naming its id.

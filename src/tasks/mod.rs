@@ -55,10 +55,6 @@ impl Tasks {
     pub fn new(store: Store) -> Tasks {
         Tasks { store }
     }
-
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
 }
 
 fn require_tasks(cfg: &GuildConfig) -> Result<(), Error> {

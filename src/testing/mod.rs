@@ -43,6 +43,14 @@ pub fn store() -> TestStore {
     })
 }
 
+/// Every service over a fresh test store (rate limit off). Keep the `TestStore`: it owns the
+/// temp dir and the settable clock.
+pub fn services() -> (TestStore, crate::services::Services) {
+    let ts = store();
+    let services = crate::services::Services::new(ts.store.clone(), false);
+    (ts, services)
+}
+
 mod invariants;
 
 /// An idempotency key for tests, its fingerprint derived from the key.

@@ -4,12 +4,11 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::{config, guild, op_meta};
-use crate::discord::reply::respond;
+use super::{guild, op_meta};
+use crate::discord::reply::respond_blocking;
 use crate::discord::{checks, render, user_id, BotError, Ctx};
 use crate::domain::{Money, MAX_AMOUNT};
 use crate::economy::Adjustment;
-use crate::store::blocking;
 
 /// Server admin tools.
 #[poise::command(
@@ -92,24 +91,15 @@ async fn adjust(
     let guild = guild(ctx)?;
     let target = user_id(user.id);
     let meta = op_meta(ctx);
-    let economy = ctx.data().services()?.economy;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let out = economy.adjust(
-                guild,
-                target,
-                adjustment,
-                reason.as_deref().unwrap_or(""),
-                &meta,
-            )?;
-            Ok(render::adjusted(
-                &config(economy.store(), guild)?,
-                target,
-                &out,
-            ))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let out = s.economy.adjust(
+            guild,
+            target,
+            adjustment,
+            reason.as_deref().unwrap_or(""),
+            &meta,
+        )?;
+        Ok(render::adjusted(&s.guilds.config(guild)?, target, &out))
     })
     .await
 }

@@ -6,12 +6,11 @@ use poise::serenity_prelude as serenity;
 
 use super::{guild, op_meta};
 use crate::announce::NewEmbedTemplate;
-use crate::discord::reply::{respond, Reply};
+use crate::discord::reply::{respond_blocking, Reply};
 use crate::discord::{BotError, Ctx};
 use crate::domain::announce::{Announcement, AnnouncementPatch, NewAnnouncement};
 use crate::domain::embed::Embed;
 use crate::domain::{ChannelId, DomainError};
-use crate::store::blocking;
 
 /// Post, change, pin and remove announcements.
 #[poise::command(
@@ -70,11 +69,8 @@ pub async fn announce_create(
         pinned: pinned.unwrap_or(false),
         ..NewAnnouncement::default()
     };
-    let announce = ctx.data().services()?.announce;
-    respond(ctx, true, async move {
-        blocking(move || Ok(described(&announce.create(guild, new, &actor)?, "Saved")))
-            .await
-            .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        Ok(described(&s.announce.create(guild, new, &actor)?, "Saved"))
     })
     .await
 }
@@ -89,29 +85,24 @@ pub async fn announce_edit(
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
     let actor = op_meta(ctx);
-    let announce = ctx.data().services()?.announce;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let current = announce.get(guild, id)?;
-            let mut embed = current.embed.clone().unwrap_or_default();
-            if let Some(t) = &title {
-                embed.title = Some(t.clone());
-            }
-            if let Some(c) = &content {
-                embed.description = Some(c.clone());
-            }
-            let patch = AnnouncementPatch {
-                title,
-                embed: Some(Some(embed)),
-                ..AnnouncementPatch::default()
-            };
-            Ok(described(
-                &announce.edit(guild, id, patch, &actor)?,
-                "Updated",
-            ))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let current = s.announce.get(guild, id)?;
+        let mut embed = current.embed.clone().unwrap_or_default();
+        if let Some(t) = &title {
+            embed.title = Some(t.clone());
+        }
+        if let Some(c) = &content {
+            embed.description = Some(c.clone());
+        }
+        let patch = AnnouncementPatch {
+            title,
+            embed: Some(Some(embed)),
+            ..AnnouncementPatch::default()
+        };
+        Ok(described(
+            &s.announce.edit(guild, id, patch, &actor)?,
+            "Updated",
+        ))
     })
     .await
 }
@@ -125,15 +116,10 @@ pub async fn announce_delete(
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
     let actor = op_meta(ctx);
-    let announce = ctx.data().services()?.announce;
     let delete_message = !keep_message.unwrap_or(false);
-    respond(ctx, true, async move {
-        blocking(move || {
-            let a = announce.delete(guild, id, delete_message, &actor)?;
-            Ok(described(&a, "Deleted"))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let a = s.announce.delete(guild, id, delete_message, &actor)?;
+        Ok(described(&a, "Deleted"))
     })
     .await
 }
@@ -159,14 +145,9 @@ pub async fn announce_unpin(
 async fn set_pinned(ctx: Ctx<'_>, id: u64, pinned: bool) -> Result<(), BotError> {
     let guild = guild(ctx)?;
     let actor = op_meta(ctx);
-    let announce = ctx.data().services()?.announce;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let a = announce.set_pinned(guild, id, pinned, &actor)?;
-            Ok(described(&a, if pinned { "Pinned" } else { "Unpinned" }))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let a = s.announce.set_pinned(guild, id, pinned, &actor)?;
+        Ok(described(&a, if pinned { "Pinned" } else { "Unpinned" }))
     })
     .await
 }
@@ -215,21 +196,16 @@ pub async fn embed_create(
         },
         channel: self::channel(channel),
     };
-    let announce = ctx.data().services()?.announce;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let t = announce.create_embed(guild, new, &actor)?;
-            let posted = match t.channel {
-                Some(c) => format!(" It will be posted in <#{c}>."),
-                None => String::new(),
-            };
-            Ok(Reply::private(format!(
-                "Saved embed #{} **{}**.{posted}",
-                t.id, t.name
-            )))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let t = s.announce.create_embed(guild, new, &actor)?;
+        let posted = match t.channel {
+            Some(c) => format!(" It will be posted in <#{c}>."),
+            None => String::new(),
+        };
+        Ok(Reply::private(format!(
+            "Saved embed #{} **{}**.{posted}",
+            t.id, t.name
+        )))
     })
     .await
 }
@@ -242,17 +218,12 @@ pub async fn embed_delete(
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
     let actor = op_meta(ctx);
-    let announce = ctx.data().services()?.announce;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let t = announce.delete_embed(guild, id, true, &actor)?;
-            Ok(Reply::private(format!(
-                "Deleted embed #{} **{}**.",
-                t.id, t.name
-            )))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let t = s.announce.delete_embed(guild, id, true, &actor)?;
+        Ok(Reply::private(format!(
+            "Deleted embed #{} **{}**.",
+            t.id, t.name
+        )))
     })
     .await
 }

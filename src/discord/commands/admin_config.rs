@@ -6,11 +6,10 @@ use poise::serenity_prelude as serenity;
 use serde_json::{Map, Value};
 
 use super::{guild, op_meta};
-use crate::discord::reply::{respond, Reply};
+use crate::discord::reply::{respond_blocking, Reply};
 use crate::discord::{BotError, Ctx};
 use crate::domain::{ChannelId, DomainError, GuildConfig, RoleId};
 use crate::guild::{ChannelSlot, RoleChange, RoleSlot};
-use crate::store::blocking;
 
 /// View and change this server's Coffer settings.
 #[poise::command(
@@ -108,11 +107,8 @@ fn settings_reply(cfg: &GuildConfig, note: Option<String>) -> Result<Reply, Doma
 #[poise::command(slash_command, rename = "view")]
 pub async fn config_view(ctx: Ctx<'_>) -> Result<(), BotError> {
     let guild = guild(ctx)?;
-    let guilds = ctx.data().services()?.guilds;
-    respond(ctx, true, async move {
-        blocking(move || Ok(settings_reply(&guilds.config(guild)?, None)?))
-            .await
-            .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        Ok(settings_reply(&s.guilds.config(guild)?, None)?)
     })
     .await
 }
@@ -126,18 +122,13 @@ pub async fn config_set(
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
     let actor = op_meta(ctx);
-    let guilds = ctx.data().services()?.guilds;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let patch = patch_for(&guilds.config(guild)?, &key, &value)?;
-            let cfg = guilds.update_config(guild, &patch, &actor)?;
-            Ok(settings_reply(
-                &cfg,
-                Some(format!("Saved `{}`.", key.trim())),
-            )?)
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let patch = patch_for(&s.guilds.config(guild)?, &key, &value)?;
+        let cfg = s.guilds.update_config(guild, &patch, &actor)?;
+        Ok(settings_reply(
+            &cfg,
+            Some(format!("Saved `{}`.", key.trim())),
+        )?)
     })
     .await
 }
@@ -177,19 +168,14 @@ pub async fn config_channel(
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
     let actor = op_meta(ctx);
-    let guilds = ctx.data().services()?.guilds;
     let slot = ChannelSlot::from(purpose);
     let id = ChannelId(channel.get());
-    respond(ctx, true, async move {
-        blocking(move || {
-            guilds.set_channel(guild, slot, Some(id), &actor)?;
-            Ok(Reply::private(format!(
-                "`{}` is now <#{id}>.",
-                slot.field()
-            )))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        s.guilds.set_channel(guild, slot, Some(id), &actor)?;
+        Ok(Reply::private(format!(
+            "`{}` is now <#{id}>.",
+            slot.field()
+        )))
     })
     .await
 }
@@ -222,7 +208,6 @@ pub async fn config_role(
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
     let actor = op_meta(ctx);
-    let guilds = ctx.data().services()?.guilds;
     let slot = match level {
         LevelChoice::Admin => RoleSlot::Admin,
         LevelChoice::Moderator => RoleSlot::Moderator,
@@ -232,26 +217,22 @@ pub async fn config_role(
         ChangeChoice::Remove => RoleChange::Remove,
     };
     let id = RoleId(role.id.get());
-    respond(ctx, true, async move {
-        blocking(move || {
-            let cfg = guilds.set_role(guild, slot, change, id, &actor)?;
-            let list = match slot {
-                RoleSlot::Admin => &cfg.admin_roles,
-                RoleSlot::Moderator => &cfg.moderator_roles,
-            };
-            let shown: Vec<String> = list.iter().map(|r| format!("<@&{r}>")).collect();
-            Ok(Reply::private(format!(
-                "`{}` is now: {}",
-                slot.field(),
-                if shown.is_empty() {
-                    "none".into()
-                } else {
-                    shown.join(" ")
-                }
-            )))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let cfg = s.guilds.set_role(guild, slot, change, id, &actor)?;
+        let list = match slot {
+            RoleSlot::Admin => &cfg.admin_roles,
+            RoleSlot::Moderator => &cfg.moderator_roles,
+        };
+        let shown: Vec<String> = list.iter().map(|r| format!("<@&{r}>")).collect();
+        Ok(Reply::private(format!(
+            "`{}` is now: {}",
+            slot.field(),
+            if shown.is_empty() {
+                "none".into()
+            } else {
+                shown.join(" ")
+            }
+        )))
     })
     .await
 }

@@ -5,9 +5,9 @@ use poise::serenity_prelude as serenity;
 
 use super::admin_shop::ensure_admin;
 use super::{guild, op_meta};
-use crate::discord::reply::{respond, Reply};
+use crate::discord::reply::{respond_blocking, Reply};
 use crate::discord::{BotError, Ctx};
-use crate::store::blocking;
+use crate::services::blocking;
 
 async fn custom_choices(ctx: Ctx<'_>, partial: &str) -> Vec<serenity::AutocompleteChoice> {
     let (Ok(guild), Ok(services)) = (guild(ctx), ctx.data().services()) else {
@@ -52,17 +52,14 @@ pub async fn command_create(
     ensure_admin(ctx).await?;
     let guild = guild(ctx)?;
     let actor = op_meta(ctx);
-    let custom = ctx.data().services()?.custom;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let cmd = custom.create(guild, &name, &response, overwrite.unwrap_or(false), &actor)?;
-            Ok(Reply::private(format!(
-                "Saved /{}. It will appear in this server's command list in a moment.",
-                cmd.name
-            )))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let cmd = s
+            .custom
+            .create(guild, &name, &response, overwrite.unwrap_or(false), &actor)?;
+        Ok(Reply::private(format!(
+            "Saved /{}. It will appear in this server's command list in a moment.",
+            cmd.name
+        )))
     })
     .await
 }
@@ -78,14 +75,9 @@ pub async fn command_delete(
     ensure_admin(ctx).await?;
     let guild = guild(ctx)?;
     let actor = op_meta(ctx);
-    let custom = ctx.data().services()?.custom;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let cmd = custom.delete(guild, &name, &actor)?;
-            Ok(Reply::private(format!("Deleted /{}.", cmd.name)))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let cmd = s.custom.delete(guild, &name, &actor)?;
+        Ok(Reply::private(format!("Deleted /{}.", cmd.name)))
     })
     .await
 }

@@ -5,14 +5,14 @@
 use poise::serenity_prelude as serenity;
 
 use super::shop::{choice_value, resolve_item};
-use super::{config, guild, op_meta};
+use super::{guild, op_meta};
 use crate::discord::checks::{self, Level};
-use crate::discord::reply::{respond, Reply};
+use crate::discord::reply::{respond_blocking, Reply};
 use crate::discord::{render, BotError, Ctx};
 use crate::domain::shop::{ItemInput, ItemPatch, Stock};
 use crate::domain::{DomainError, Money, RoleId, MAX_AMOUNT};
+use crate::services::blocking;
 use crate::shop::{BulkAction, StockOp};
-use crate::store::blocking;
 
 /// Refuses anyone below admin, whatever Discord showed them.
 pub(super) async fn ensure_admin(ctx: Ctx<'_>) -> Result<(), BotError> {
@@ -94,18 +94,13 @@ pub async fn create(
     input.use_message = use_message;
     input.visible = !hidden.unwrap_or(false);
     let meta = op_meta(ctx);
-    let shop = ctx.data().services()?.shop;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let item = shop.create_item(guild, input, &meta)?;
-            Ok(render::item_changed(
-                &config(shop.store(), guild)?,
-                "Created",
-                &item,
-            ))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let item = s.shop.create_item(guild, input, &meta)?;
+        Ok(render::item_changed(
+            &s.guilds.config(guild)?,
+            "Created",
+            &item,
+        ))
     })
     .await
 }
@@ -158,19 +153,14 @@ pub async fn edit(
         use_message: use_message.map(Some),
     };
     let meta = op_meta(ctx);
-    let shop = ctx.data().services()?.shop;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let id = resolve_item(&shop, guild, &item)?.id;
-            let item = shop.edit_item(guild, id, patch, &meta)?;
-            Ok(render::item_changed(
-                &config(shop.store(), guild)?,
-                "Updated",
-                &item,
-            ))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let id = resolve_item(&s.shop, guild, &item)?.id;
+        let item = s.shop.edit_item(guild, id, patch, &meta)?;
+        Ok(render::item_changed(
+            &s.guilds.config(guild)?,
+            "Updated",
+            &item,
+        ))
     })
     .await
 }
@@ -186,19 +176,14 @@ pub async fn delete(
     ensure_admin(ctx).await?;
     let guild = guild(ctx)?;
     let meta = op_meta(ctx);
-    let shop = ctx.data().services()?.shop;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let id = resolve_item(&shop, guild, &item)?.id;
-            let item = shop.delete_item(guild, id, &meta)?;
-            Ok(Reply::private(format!(
-                "Deleted **{}** (item {}). Its shop message will be removed.",
-                item.label(),
-                item.id
-            )))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let id = resolve_item(&s.shop, guild, &item)?.id;
+        let item = s.shop.delete_item(guild, id, &meta)?;
+        Ok(Reply::private(format!(
+            "Deleted **{}** (item {}). Its shop message will be removed.",
+            item.label(),
+            item.id
+        )))
     })
     .await
 }
@@ -234,19 +219,14 @@ pub async fn restock(
         },
     };
     let meta = op_meta(ctx);
-    let shop = ctx.data().services()?.shop;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let id = resolve_item(&shop, guild, &item)?.id;
-            let item = shop.update_stock(guild, id, op, &meta)?;
-            Ok(render::item_changed(
-                &config(shop.store(), guild)?,
-                "Restocked",
-                &item,
-            ))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let id = resolve_item(&s.shop, guild, &item)?.id;
+        let item = s.shop.update_stock(guild, id, op, &meta)?;
+        Ok(render::item_changed(
+            &s.guilds.config(guild)?,
+            "Restocked",
+            &item,
+        ))
     })
     .await
 }
@@ -282,23 +262,14 @@ async fn toggle(
     ensure_admin(ctx).await?;
     let guild = guild(ctx)?;
     let meta = op_meta(ctx);
-    let shop = ctx.data().services()?.shop;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let id = resolve_item(&shop, guild, &item)?.id;
-            let changed = shop.bulk_update(guild, &[id], action, &meta)?;
-            let item = changed
-                .into_iter()
-                .next()
-                .ok_or_else(|| DomainError::NotFound(format!("Item {id}")))?;
-            Ok(render::item_changed(
-                &config(shop.store(), guild)?,
-                verb,
-                &item,
-            ))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let id = resolve_item(&s.shop, guild, &item)?.id;
+        let changed = s.shop.bulk_update(guild, &[id], action, &meta)?;
+        let item = changed
+            .into_iter()
+            .next()
+            .ok_or_else(|| DomainError::NotFound(format!("Item {id}")))?;
+        Ok(render::item_changed(&s.guilds.config(guild)?, verb, &item))
     })
     .await
 }

@@ -5,12 +5,11 @@
 use poise::serenity_prelude as serenity;
 
 use super::tasks::{any_tasks, resolve_task};
-use super::{config, guild, op_meta};
-use crate::discord::reply::{respond, Reply};
+use super::{guild, op_meta};
+use crate::discord::reply::{respond_blocking, Reply};
 use crate::discord::{render, BotError, Ctx};
 use crate::domain::tasks::{NewTask, Task, TaskPatch};
 use crate::domain::{GuildConfig, Money, RoleId, MAX_AMOUNT};
-use crate::store::blocking;
 
 /// Create, change and close tasks members can earn rewards with.
 #[poise::command(
@@ -36,11 +35,11 @@ fn admin_reply(cfg: &GuildConfig, task: &Task, what: &str) -> Reply {
     r
 }
 
-fn hours_from_now(
-    store: &crate::store::Store,
+fn hours_from(
+    now: chrono::DateTime<chrono::Utc>,
     hours: Option<u32>,
 ) -> Option<chrono::DateTime<chrono::Utc>> {
-    hours.map(|h| store.now() + chrono::Duration::hours(i64::from(h)))
+    hours.map(|h| now + chrono::Duration::hours(i64::from(h)))
 }
 
 /// Create a task.
@@ -69,25 +68,20 @@ pub async fn task_create(
     let guild = guild(ctx)?;
     let meta = op_meta(ctx);
     let reward = Money::parse(&reward, MAX_AMOUNT)?;
-    let tasks = ctx.data().services()?.tasks;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let new = NewTask {
-                name,
-                description: description.unwrap_or_default(),
-                reward: reward.get(),
-                duration_hours: hours.unwrap_or(24),
-                expires_at: hours_from_now(tasks.store(), open_for_hours),
-                max_claims: spots.unwrap_or(-1),
-                category: category.unwrap_or_default(),
-                role_id: role.as_ref().map(|r| RoleId(r.id.get())),
-                role_name: role.map(|r| r.name),
-            };
-            let t = tasks.create(guild, new, &meta)?;
-            Ok(admin_reply(&config(tasks.store(), guild)?, &t, "Created"))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let new = NewTask {
+            name,
+            description: description.unwrap_or_default(),
+            reward: reward.get(),
+            duration_hours: hours.unwrap_or(24),
+            expires_at: hours_from(s.now(), open_for_hours),
+            max_claims: spots.unwrap_or(-1),
+            category: category.unwrap_or_default(),
+            role_id: role.as_ref().map(|r| RoleId(r.id.get())),
+            role_name: role.map(|r| r.name),
+        };
+        let t = s.tasks.create(guild, new, &meta)?;
+        Ok(admin_reply(&s.guilds.config(guild)?, &t, "Created"))
     })
     .await
 }
@@ -136,15 +130,10 @@ pub async fn task_edit(
         role_name,
         ..TaskPatch::default()
     };
-    let tasks = ctx.data().services()?.tasks;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let id = resolve_task(&tasks, guild, &task)?;
-            let t = tasks.edit(guild, id, &patch, &meta)?;
-            Ok(admin_reply(&config(tasks.store(), guild)?, &t, "Updated"))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let id = resolve_task(&s.tasks, guild, &task)?;
+        let t = s.tasks.edit(guild, id, &patch, &meta)?;
+        Ok(admin_reply(&s.guilds.config(guild)?, &t, "Updated"))
     })
     .await
 }
@@ -159,15 +148,10 @@ pub async fn task_close(
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
     let meta = op_meta(ctx);
-    let tasks = ctx.data().services()?.tasks;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let id = resolve_task(&tasks, guild, &task)?;
-            let t = tasks.close(guild, id, &meta)?;
-            Ok(admin_reply(&config(tasks.store(), guild)?, &t, "Closed"))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let id = resolve_task(&s.tasks, guild, &task)?;
+        let t = s.tasks.close(guild, id, &meta)?;
+        Ok(admin_reply(&s.guilds.config(guild)?, &t, "Closed"))
     })
     .await
 }
@@ -182,18 +166,13 @@ pub async fn task_delete(
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
     let meta = op_meta(ctx);
-    let tasks = ctx.data().services()?.tasks;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let id = resolve_task(&tasks, guild, &task)?;
-            let d = tasks.delete(guild, id, &meta)?;
-            Ok(Reply::private(format!(
-                "Deleted task #{} **{}** and its {} claim(s). Its message will be removed.",
-                d.task.id, d.task.name, d.claims_removed
-            )))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let id = resolve_task(&s.tasks, guild, &task)?;
+        let d = s.tasks.delete(guild, id, &meta)?;
+        Ok(Reply::private(format!(
+            "Deleted task #{} **{}** and its {} claim(s). Its message will be removed.",
+            d.task.id, d.task.name, d.claims_removed
+        )))
     })
     .await
 }

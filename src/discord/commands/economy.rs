@@ -3,11 +3,10 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::{author, config, guild, op_meta};
-use crate::discord::reply::{respond, Reply};
+use super::{author, guild, op_meta};
+use crate::discord::reply::{respond_blocking, Reply};
 use crate::discord::{render, user_id, BotError, Ctx};
 use crate::domain::{DomainError, Money, MAX_AMOUNT};
-use crate::store::blocking;
 
 const PER_PAGE: u64 = 10;
 
@@ -20,24 +19,19 @@ pub async fn balance(
     let guild = guild(ctx)?;
     let me = author(ctx);
     let target = user.as_ref().map(|u| user_id(u.id)).unwrap_or(me);
-    let economy = ctx.data().services()?.economy;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let cfg = config(economy.store(), guild)?;
-            if target == me {
-                return Ok(render::balance(&cfg, &economy.account(guild, me)?, true));
-            }
-            Ok(match economy.find_account(guild, target)? {
-                Some(a) => render::balance(&cfg, &a, false),
-                None => Reply::private(format!(
-                    "{} has no {} yet.",
-                    render::mention(target),
-                    cfg.currency_name
-                )),
-            })
+    respond_blocking(ctx, true, move |s| {
+        let cfg = s.guilds.config(guild)?;
+        if target == me {
+            return Ok(render::balance(&cfg, &s.economy.account(guild, me)?, true));
+        }
+        Ok(match s.economy.find_account(guild, target)? {
+            Some(a) => render::balance(&cfg, &a, false),
+            None => Reply::private(format!(
+                "{} has no {} yet.",
+                render::mention(target),
+                cfg.currency_name
+            )),
         })
-        .await
-        .map_err(BotError::from)
     })
     .await
 }
@@ -48,14 +42,9 @@ pub async fn daily(ctx: Ctx<'_>) -> Result<(), BotError> {
     let guild = guild(ctx)?;
     let me = author(ctx);
     let meta = op_meta(ctx);
-    let economy = ctx.data().services()?.economy;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let out = economy.daily(guild, me, &meta)?;
-            Ok(render::daily(&config(economy.store(), guild)?, &out))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let out = s.economy.daily(guild, me, &meta)?;
+        Ok(render::daily(&s.guilds.config(guild)?, &out))
     })
     .await
 }
@@ -75,19 +64,9 @@ pub async fn give(
     let to = user_id(user.id);
     let amount = Money::parse(&amount, MAX_AMOUNT)?;
     let meta = op_meta(ctx);
-    let economy = ctx.data().services()?.economy;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let out = economy.transfer(guild, me, to, amount, &meta)?;
-            Ok(render::transfer(
-                &config(economy.store(), guild)?,
-                me,
-                to,
-                &out,
-            ))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let out = s.economy.transfer(guild, me, to, amount, &meta)?;
+        Ok(render::transfer(&s.guilds.config(guild)?, me, to, &out))
     })
     .await
 }
@@ -103,14 +82,9 @@ pub async fn leaderboard(
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
     let page = u64::from(page.unwrap_or(1).max(1));
-    let economy = ctx.data().services()?.economy;
-    respond(ctx, false, async move {
-        blocking(move || {
-            let list = economy.leaderboard(guild, page, PER_PAGE)?;
-            Ok(render::leaderboard(&config(economy.store(), guild)?, &list))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, false, move |s| {
+        let list = s.economy.leaderboard(guild, page, PER_PAGE)?;
+        Ok(render::leaderboard(&s.guilds.config(guild)?, &list))
     })
     .await
 }
@@ -127,14 +101,9 @@ pub async fn history(
     let guild = guild(ctx)?;
     let me = author(ctx);
     let page = u64::from(page.unwrap_or(1).max(1));
-    let economy = ctx.data().services()?.economy;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let list = economy.history(guild, me, page, PER_PAGE)?;
-            Ok(render::history(&config(economy.store(), guild)?, &list))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let list = s.economy.history(guild, me, page, PER_PAGE)?;
+        Ok(render::history(&s.guilds.config(guild)?, &list))
     })
     .await
 }

@@ -1,5 +1,6 @@
 //! Every slash command, one file per area. Commands are thin: read the options, convert ids at
-//! the edge, call a service through `store::blocking`, render a reply; errors go to `on_error`.
+//! the edge, call services off the async workers (`reply::respond_blocking`), render a reply;
+//! errors go to `on_error`.
 //! Other areas (shop, tasks, announcements) add their file here and their commands to `all()`.
 
 pub mod admin;
@@ -13,7 +14,7 @@ pub mod shop;
 pub mod tasks;
 
 use super::{BotError, Command, Ctx};
-use crate::domain::{GuildConfig, GuildId, IdemKey, Source, UserId};
+use crate::domain::{GuildId, IdemKey, Source, UserId};
 use crate::economy::OpMeta;
 
 /// The full command set, in registration order.
@@ -59,9 +60,4 @@ pub fn op_meta(ctx: Ctx<'_>) -> OpMeta {
         )),
         poise::Context::Prefix(_) => meta,
     }
-}
-
-/// The guild's settings (blocking read; call inside `store::blocking`).
-pub fn config(store: &crate::store::Store, guild: GuildId) -> Result<GuildConfig, crate::Error> {
-    Ok(store.read(guild, |r| r.guild_config())?)
 }

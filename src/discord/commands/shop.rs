@@ -4,14 +4,14 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::{author, config, guild, op_meta};
-use crate::discord::reply::respond;
+use super::{author, guild, op_meta};
+use crate::discord::reply::respond_blocking;
 use crate::discord::{render, user_id, BotError, Ctx};
 use crate::domain::shop::{Item, MAX_QUANTITY};
 use crate::domain::{DomainError, GuildId};
 use crate::error::Error;
+use crate::services::blocking;
 use crate::shop::{ItemFilter, Shop};
-use crate::store::blocking;
 
 /// The value of an autocomplete choice for `item`.
 pub fn choice_value(item_id: u64) -> String {
@@ -77,10 +77,9 @@ async fn for_sale_choices(ctx: Ctx<'_>, partial: &str) -> Vec<serenity::Autocomp
         return Vec::new();
     };
     let partial = partial.to_owned();
-    let shop = services.shop;
     let found = blocking(move || {
-        let cfg = config(shop.store(), guild)?;
-        let items = shop.search_items(guild, &partial, 25)?;
+        let cfg = services.guilds.config(guild)?;
+        let items = services.shop.search_items(guild, &partial, 25)?;
         Ok(items
             .into_iter()
             .map(|i| {
@@ -136,37 +135,32 @@ pub async fn shop(
     #[description = "Only show this category"] category: Option<String>,
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
-    let shop = ctx.data().services()?.shop;
-    respond(ctx, false, async move {
-        blocking(move || {
-            let cfg = config(shop.store(), guild)?;
-            if !cfg.features.shop {
-                return Err(
-                    DomainError::Refused("The shop is turned off on this server.".into()).into(),
-                );
-            }
-            let all = ItemFilter::shop();
-            let categories = shop.categories(guild, &all)?;
-            let filter = match &category {
-                Some(c) => all.in_category(c.trim()),
-                None => all,
-            };
-            let items = shop.list_items(guild, &filter)?;
-            // An empty category answers with every category there is.
-            let shown = if items.is_empty() {
-                categories
-            } else {
-                shop.categories(guild, &filter)?
-            };
-            Ok(render::shop_listing(
-                &cfg,
-                &items,
-                &shown,
-                category.as_deref(),
-            ))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, false, move |s| {
+        let cfg = s.guilds.config(guild)?;
+        if !cfg.features.shop {
+            return Err(
+                DomainError::Refused("The shop is turned off on this server.".into()).into(),
+            );
+        }
+        let all = ItemFilter::shop();
+        let categories = s.shop.categories(guild, &all)?;
+        let filter = match &category {
+            Some(c) => all.in_category(c.trim()),
+            None => all,
+        };
+        let items = s.shop.list_items(guild, &filter)?;
+        // An empty category answers with every category there is.
+        let shown = if items.is_empty() {
+            categories
+        } else {
+            s.shop.categories(guild, &filter)?
+        };
+        Ok(render::shop_listing(
+            &cfg,
+            &items,
+            &shown,
+            category.as_deref(),
+        ))
     })
     .await
 }
@@ -187,15 +181,10 @@ pub async fn buy(
     let me = author(ctx);
     let quantity = quantity.unwrap_or(1).clamp(1, MAX_QUANTITY);
     let meta = op_meta(ctx);
-    let shop = ctx.data().services()?.shop;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let found = resolve_item(&shop, guild, &item)?;
-            let out = shop.purchase(guild, me, found.id, quantity, &meta)?;
-            Ok(render::purchase(&config(shop.store(), guild)?, &out))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let found = resolve_item(&s.shop, guild, &item)?;
+        let out = s.shop.purchase(guild, me, found.id, quantity, &meta)?;
+        Ok(render::purchase(&s.guilds.config(guild)?, &out))
     })
     .await
 }
@@ -209,14 +198,9 @@ pub async fn inventory(
     let guild = guild(ctx)?;
     let me = author(ctx);
     let target = user.as_ref().map(|u| user_id(u.id)).unwrap_or(me);
-    let shop = ctx.data().services()?.shop;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let entries = shop.inventory(guild, target)?;
-            Ok(render::inventory(target, &entries, target == me))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let entries = s.shop.inventory(guild, target)?;
+        Ok(render::inventory(target, &entries, target == me))
     })
     .await
 }
@@ -232,15 +216,10 @@ pub async fn use_item(
     let guild = guild(ctx)?;
     let me = author(ctx);
     let meta = op_meta(ctx);
-    let shop = ctx.data().services()?.shop;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let found = resolve_item(&shop, guild, &item)?;
-            let out = shop.use_item(guild, me, found.id, &meta)?;
-            Ok(render::used(&out))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let found = resolve_item(&s.shop, guild, &item)?;
+        let out = s.shop.use_item(guild, me, found.id, &meta)?;
+        Ok(render::used(&out))
     })
     .await
 }
@@ -249,7 +228,7 @@ pub async fn use_item(
 mod tests {
     use super::*;
     use crate::domain::shop::ItemInput;
-    use crate::economy::{Economy, OpMeta};
+    use crate::economy::OpMeta;
     use crate::testing;
 
     #[test]
@@ -266,8 +245,8 @@ mod tests {
 
     #[test]
     fn resolving_prefers_the_chosen_id_then_the_exact_name_and_stays_in_the_guild() {
-        let ts = testing::store();
-        let shop = Shop::new(ts.store.clone(), Economy::new(ts.store.clone()));
+        let (_ts, services) = testing::services();
+        let shop = services.shop;
         let (g, other) = (GuildId(1), GuildId(2));
         let sys = OpMeta::system();
         let one = shop.create_item(g, ItemInput::new("2", 10), &sys).unwrap();

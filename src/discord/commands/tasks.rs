@@ -4,14 +4,14 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::{author, config, guild, op_meta};
-use crate::discord::reply::{respond, Reply};
+use super::{author, guild, op_meta};
+use crate::discord::reply::{respond, respond_blocking, Reply};
 use crate::discord::tasks::review::{no_task_channel, post_review};
 use crate::discord::{render, BotError, Ctx};
 use crate::domain::tasks::{ClaimStatus, Proof, TaskStatus};
 use crate::domain::{DomainError, GuildId};
 use crate::error::Error;
-use crate::store::blocking;
+use crate::services::blocking;
 use crate::tasks::{TaskFilter, Tasks};
 
 /// Autocomplete offers at most this many choices (Discord's limit is 25).
@@ -94,20 +94,15 @@ async fn my_open_claims(ctx: Ctx<'_>, partial: &str) -> Vec<serenity::Autocomple
 #[poise::command(slash_command, guild_only)]
 pub async fn tasks(ctx: Ctx<'_>) -> Result<(), BotError> {
     let guild = guild(ctx)?;
-    let tasks = ctx.data().services()?.tasks;
-    respond(ctx, false, async move {
-        blocking(move || {
-            let f = TaskFilter {
-                status: Some(TaskStatus::Active),
-                limit: CHOICES as u64,
-                ..TaskFilter::default()
-            };
-            let page = tasks.list(guild, &f)?;
-            let cfg = config(tasks.store(), guild)?;
-            Ok(render::tasks::task_list(&cfg, &page.items, page.total))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, false, move |s| {
+        let f = TaskFilter {
+            status: Some(TaskStatus::Active),
+            limit: CHOICES as u64,
+            ..TaskFilter::default()
+        };
+        let page = s.tasks.list(guild, &f)?;
+        let cfg = s.guilds.config(guild)?;
+        Ok(render::tasks::task_list(&cfg, &page.items, page.total))
     })
     .await
 }
@@ -123,20 +118,11 @@ pub async fn claim(
     let guild = guild(ctx)?;
     let me = author(ctx);
     let meta = op_meta(ctx);
-    let tasks = ctx.data().services()?.tasks;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let id = resolve_task(&tasks, guild, &task)?;
-            let claim = tasks.claim(guild, id, me, &meta)?;
-            let t = tasks.get(guild, id)?;
-            Ok(render::tasks::claimed(
-                &config(tasks.store(), guild)?,
-                &t,
-                &claim,
-            ))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let id = resolve_task(&s.tasks, guild, &task)?;
+        let claim = s.tasks.claim(guild, id, me, &meta)?;
+        let t = s.tasks.get(guild, id)?;
+        Ok(render::tasks::claimed(&s.guilds.config(guild)?, &t, &claim))
     })
     .await
 }
@@ -154,7 +140,7 @@ pub async fn task_submit(
     let guild = guild(ctx)?;
     let me = author(ctx);
     let meta = op_meta(ctx);
-    let tasks = ctx.data().services()?.tasks;
+    let s = ctx.data().services()?;
     let data = ctx.data().clone();
     let proof = Proof {
         content: proof,
@@ -162,13 +148,13 @@ pub async fn task_submit(
     };
     respond(ctx, true, async move {
         let (claim, task, cfg) = blocking(move || {
-            let cfg = config(tasks.store(), guild)?;
+            let cfg = s.guilds.config(guild)?;
             if cfg.task_channel_id.is_none() {
                 return Err(no_task_channel().into());
             }
-            let id = resolve_task(&tasks, guild, &task)?;
-            let claim = tasks.submit(guild, id, me, proof, &meta)?;
-            Ok((claim, tasks.get(guild, id)?, cfg))
+            let id = resolve_task(&s.tasks, guild, &task)?;
+            let claim = s.tasks.submit(guild, id, me, proof, &meta)?;
+            Ok((claim, s.tasks.get(guild, id)?, cfg))
         })
         .await?;
         Ok(match post_review(&data, &cfg, &task, &claim).await {
@@ -194,17 +180,9 @@ pub async fn task_submit(
 pub async fn mytasks(ctx: Ctx<'_>) -> Result<(), BotError> {
     let guild = guild(ctx)?;
     let me = author(ctx);
-    let tasks = ctx.data().services()?.tasks;
-    respond(ctx, true, async move {
-        blocking(move || {
-            let claims = tasks.user_claims(guild, me)?;
-            Ok(render::tasks::my_tasks(
-                &config(tasks.store(), guild)?,
-                &claims,
-            ))
-        })
-        .await
-        .map_err(BotError::from)
+    respond_blocking(ctx, true, move |s| {
+        let claims = s.tasks.user_claims(guild, me)?;
+        Ok(render::tasks::my_tasks(&s.guilds.config(guild)?, &claims))
     })
     .await
 }

@@ -4,7 +4,7 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::{join_lines, mention, GOLD, GREEN};
+use super::{join_lines, mention, ChannelMessage, GOLD, GREEN};
 use crate::discord::reply::Reply;
 use crate::discord::shop_buttons::ShopButton;
 use crate::domain::embed::{limits, truncate_chars};
@@ -234,34 +234,9 @@ pub fn item_changed(cfg: &GuildConfig, verb: &str, item: &Item) -> Reply {
     ))
 }
 
-/// A shop item's message in the shop channel: the embed and its Buy button.
-#[derive(Debug, Clone)]
-pub struct ItemMessage {
-    pub embed: serenity::CreateEmbed,
-    pub components: Vec<serenity::CreateActionRow>,
-}
-
-impl ItemMessage {
-    /// A new message carrying this item.
-    pub fn create(&self) -> serenity::CreateMessage {
-        serenity::CreateMessage::new()
-            .embed(self.embed.clone())
-            .components(self.components.clone())
-            .allowed_mentions(serenity::CreateAllowedMentions::new())
-    }
-
-    /// Replaces the content of the item's existing message.
-    pub fn edit(&self) -> serenity::EditMessage {
-        serenity::EditMessage::new()
-            .content("")
-            .embed(self.embed.clone())
-            .components(self.components.clone())
-    }
-}
-
 /// The message the reconciler posts (and keeps current) for `item`: name, description, price,
 /// stock, and a persistent Buy button, disabled while the item is sold out or not for sale.
-pub fn shop_item_message(item: &Item, cfg: &GuildConfig) -> ItemMessage {
+pub fn shop_item_message(item: &Item, cfg: &GuildConfig) -> ChannelMessage {
     let mut embed = serenity::CreateEmbed::new()
         .title(truncate_chars(&item.label(), limits::TITLE))
         .colour(GOLD)
@@ -295,7 +270,7 @@ pub fn shop_item_message(item: &Item, cfg: &GuildConfig) -> ItemMessage {
         .label(truncate_chars(&label, 80))
         .style(serenity::ButtonStyle::Success)
         .disabled(!buyable);
-    ItemMessage {
+    ChannelMessage {
         embed,
         components: vec![serenity::CreateActionRow::Buttons(vec![button])],
     }

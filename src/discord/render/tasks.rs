@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use poise::serenity_prelude as serenity;
 
-use super::{full_time, join_lines, mention, relative_time};
+use super::{full_time, join_lines, mention, relative_time, ChannelMessage};
 use crate::discord::reply::Reply;
 use crate::discord::tasks::TaskAction;
 use crate::domain::tasks::{Claim, ClaimStatus, Task, TaskStatus};
@@ -17,36 +17,6 @@ const RED: u32 = 0xE74C3C;
 const ORANGE: u32 = 0xE67E22;
 const GREY: u32 = 0x95A5A6;
 const PURPLE: u32 = 0x9B59B6;
-
-/// A channel message Coffer posts or edits itself: embed plus button rows.
-#[derive(Debug, Clone)]
-pub struct MessageBody {
-    pub embed: serenity::CreateEmbed,
-    /// Empty removes every button when editing.
-    pub components: Vec<serenity::CreateActionRow>,
-}
-
-impl MessageBody {
-    /// The body of `POST /channels/{id}/messages`.
-    pub fn create(&self) -> serenity::CreateMessage {
-        serenity::CreateMessage::new()
-            .embed(self.embed.clone())
-            .components(self.components.clone())
-            .allowed_mentions(serenity::CreateAllowedMentions::new())
-    }
-
-    /// The body of `PATCH /channels/{id}/messages/{id}`.
-    pub fn edit(&self) -> serenity::EditMessage {
-        serenity::EditMessage::new()
-            .embed(self.embed.clone())
-            .components(self.components.clone())
-    }
-
-    /// As an interaction reply (the components travel separately).
-    pub fn reply(&self, ephemeral: bool) -> Reply {
-        Reply::embed(self.embed.clone(), ephemeral)
-    }
-}
 
 /// "12 hours", "3 days", "1 day 6 hours".
 pub fn fmt_hours(h: u32) -> String {
@@ -70,7 +40,7 @@ pub fn spots_left(task: &Task) -> String {
 
 /// The message for a task in the task channel: what it pays, how long a claimant has, spots
 /// left, and a Claim button (disabled and relabelled when the task can't be claimed).
-pub fn task_message(task: &Task, cfg: &GuildConfig) -> MessageBody {
+pub fn task_message(task: &Task, cfg: &GuildConfig) -> ChannelMessage {
     let mut embed = serenity::CreateEmbed::new()
         .title(format!("📋 {}", task.name))
         .colour(if task.status == TaskStatus::Active {
@@ -104,7 +74,7 @@ pub fn task_message(task: &Task, cfg: &GuildConfig) -> MessageBody {
         .label(label)
         .style(serenity::ButtonStyle::Success)
         .disabled(!open);
-    MessageBody {
+    ChannelMessage {
         embed,
         components: vec![serenity::CreateActionRow::Buttons(vec![button])],
     }
@@ -210,7 +180,7 @@ pub fn claimed(cfg: &GuildConfig, task: &Task, claim: &Claim) -> Reply {
 }
 
 /// The review message in the task channel: the proof and Accept / Reject buttons.
-pub fn review_message(cfg: &GuildConfig, task: &Task, claim: &Claim) -> MessageBody {
+pub fn review_message(cfg: &GuildConfig, task: &Task, claim: &Claim) -> ChannelMessage {
     let ids = (claim.task_id, claim.user);
     let accept = serenity::CreateButton::new(
         TaskAction::Accept {
@@ -230,7 +200,7 @@ pub fn review_message(cfg: &GuildConfig, task: &Task, claim: &Claim) -> MessageB
     )
     .label("Reject")
     .style(serenity::ButtonStyle::Danger);
-    MessageBody {
+    ChannelMessage {
         embed: review_embed(cfg, task, claim).colour(ORANGE),
         components: vec![serenity::CreateActionRow::Buttons(vec![accept, reject])],
     }
@@ -275,7 +245,12 @@ pub enum Verdict {
 }
 
 /// The review message after the decision: the outcome, no buttons.
-pub fn review_outcome(cfg: &GuildConfig, task: &Task, claim: &Claim, v: &Verdict) -> MessageBody {
+pub fn review_outcome(
+    cfg: &GuildConfig,
+    task: &Task,
+    claim: &Claim,
+    v: &Verdict,
+) -> ChannelMessage {
     let embed = review_embed(cfg, task, claim);
     let embed = match v {
         Verdict::Accepted { by } => embed.colour(GREEN).field(
@@ -293,7 +268,7 @@ pub fn review_outcome(cfg: &GuildConfig, task: &Task, claim: &Claim, v: &Verdict
             false,
         ),
     };
-    MessageBody {
+    ChannelMessage {
         embed,
         components: Vec::new(),
     }

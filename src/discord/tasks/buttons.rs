@@ -6,13 +6,12 @@ use poise::serenity_prelude as serenity;
 
 use super::review::{grant_role, notify, require_reviewer};
 use super::{TaskAction, PREFIX};
-use crate::discord::commands::config;
 use crate::discord::components::{ComponentCtx, ComponentReply, ComponentRoute};
 use crate::discord::render::tasks::{claimed, review_dm, review_outcome, Verdict};
 use crate::discord::BotError;
 use crate::domain::tasks::ClaimStatus;
 use crate::domain::{DomainError, GuildId, UserId};
-use crate::store::blocking;
+use crate::services::blocking;
 
 /// The component route for every `task:` custom id. Slow answers are acknowledged silently so
 /// Accept can still edit the review message.
@@ -51,12 +50,12 @@ async fn claim(
     guild: GuildId,
     task: u64,
 ) -> Result<ComponentReply, BotError> {
-    let tasks = ctx.data.services()?.tasks;
+    let s = ctx.data.services()?;
     let (user, meta) = (ctx.user, ctx.op_meta());
     let reply = blocking(move || {
-        let claim = tasks.claim(guild, task, user, &meta)?;
-        let t = tasks.get(guild, task)?;
-        Ok(claimed(&config(tasks.store(), guild)?, &t, &claim))
+        let claim = s.tasks.claim(guild, task, user, &meta)?;
+        let t = s.tasks.get(guild, task)?;
+        Ok(claimed(&s.guilds.config(guild)?, &t, &claim))
     })
     .await?;
     Ok(ComponentReply::Message(reply))
@@ -69,11 +68,11 @@ async fn accept(
     member: UserId,
 ) -> Result<ComponentReply, BotError> {
     require_reviewer(ctx.data, guild, ctx.interaction.member.as_ref()).await?;
-    let tasks = ctx.data.services()?.tasks;
+    let s = ctx.data.services()?;
     let meta = ctx.op_meta();
     let (out, cfg) = blocking(move || {
-        let out = tasks.accept(guild, task, member, &meta)?;
-        Ok((out, config(tasks.store(), guild)?))
+        let out = s.tasks.accept(guild, task, member, &meta)?;
+        Ok((out, s.guilds.config(guild)?))
     })
     .await?;
     // Committed: the reward is paid. What follows is best effort.

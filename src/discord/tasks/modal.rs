@@ -8,14 +8,13 @@ use poise::serenity_prelude as serenity;
 
 use super::review::{notify, require_reviewer};
 use super::TaskAction;
-use crate::discord::commands::config;
 use crate::discord::error::chain;
 use crate::discord::render::tasks::{review_dm, review_outcome, Verdict};
 use crate::discord::reply::{Reply, DEFER_AFTER};
 use crate::discord::{guild_id, user_id, BotData, BotError};
 use crate::domain::{DomainError, GuildId, IdemKey, Source};
 use crate::economy::OpMeta;
-use crate::store::blocking;
+use crate::services::blocking;
 use crate::store::command_log::{NewCommandLog, OUTCOME_OK};
 
 /// How the modal is answered.
@@ -84,11 +83,11 @@ async fn run(
         m.id.get(),
         format!("modal:{} reason:{reason}", m.data.custom_id),
     ));
-    let tasks = data.services()?.tasks;
+    let s = data.services()?;
     let (claim, t, cfg) = blocking(move || {
-        let claim = tasks.reject(guild, task, user, &reason, &meta)?;
-        let t = tasks.get(guild, task)?;
-        Ok((claim, t, config(tasks.store(), guild)?))
+        let claim = s.tasks.reject(guild, task, user, &reason, &meta)?;
+        let t = s.tasks.get(guild, task)?;
+        Ok((claim, t, s.guilds.config(guild)?))
     })
     .await?;
     let verdict = Verdict::Rejected {

@@ -5,11 +5,11 @@
 use super::super::checks::{self, Level};
 use super::super::error::chain;
 use super::super::outbound::{is_closed_dm, PostedMessage};
-use super::super::render::tasks::{review_message, MessageBody};
+use super::super::render::{tasks::review_message, ChannelMessage};
 use super::super::{BotData, BotError, RestError};
 use crate::domain::tasks::{Claim, Task};
 use crate::domain::{DomainError, GuildConfig, GuildId, UserId};
-use crate::store::blocking;
+use crate::services::blocking;
 use crate::store::roles::RoleGrant;
 use poise::serenity_prelude as serenity;
 
@@ -22,16 +22,9 @@ pub async fn member_level(
     let Some(member) = member else {
         return Ok(Level::Everyone);
     };
-    let store = data.services()?.store;
-    let (cfg, info) = blocking(move || {
-        store
-            .read(guild, |r| {
-                Ok::<_, crate::store::StoreError>((r.guild_config()?, r.guild_info()?))
-            })
-            .map_err(Into::into)
-    })
-    .await?;
-    let owner = info.and_then(|i| i.owner_id).map(|o| o.get());
+    let guilds = data.services()?.guilds;
+    let (cfg, owner) = blocking(move || guilds.config_and_owner(guild)).await?;
+    let owner = owner.map(|o| o.get());
     Ok(checks::level(
         &checks::facts_from_member(member, owner),
         &cfg,
@@ -58,7 +51,7 @@ pub async fn post_review(
     claim: &Claim,
 ) -> Result<PostedMessage, BotError> {
     let channel = cfg.task_channel_id.ok_or_else(no_task_channel)?;
-    let body: MessageBody = review_message(cfg, task, claim);
+    let body: ChannelMessage = review_message(cfg, task, claim);
     Ok(data
         .rest
         .create_message(channel.get(), &body.create())
