@@ -83,8 +83,8 @@ pub async fn run_until(
             "DISCORD_TOKEN is not set: the Discord bot is off; the dashboard and API still run"
         );
     }
-    let services = Services::new(store, discord_enabled);
-    let sweeper = crate::tasks::Sweeper::spawn(services.tasks.clone(), crate::tasks::SWEEP_EVERY);
+    let services = Services::new(store.clone(), discord_enabled);
+    let background = services.spawn_background();
     let addr = listener.local_addr()?;
     tracing::info!(%addr, db = %config.db_path().display(), "Coffer is running; dashboard at http://{addr}/");
     let web_settings = {
@@ -108,7 +108,9 @@ pub async fn run_until(
             Err(e) => {
                 stop.notify_one();
                 let _ = server.await;
-                sweeper.stop().await;
+                for job in background {
+                    job.stop().await;
+                }
                 return Err(e.context("starting the Discord bot"));
             }
         }
@@ -136,7 +138,7 @@ pub async fn run_until(
         }),
     };
     // End live streams (SSE) first, or the server's graceful shutdown would wait on them.
-    services.store.bus().close();
+    services.bus.close();
     // `notify_one` keeps a permit, so the server sees it even if not yet waiting.
     stop.notify_one();
     if let Some(bot) = bot {
@@ -144,7 +146,9 @@ pub async fn run_until(
             tracing::warn!(error = %format!("{e:#}"), "the Discord bot did not stop cleanly");
         }
     }
-    sweeper.stop().await;
+    for job in background {
+        job.stop().await;
+    }
     match tokio::time::timeout(std::time::Duration::from_secs(10), &mut server).await {
         Ok(res) => res.context("web server task")?.context("web server")?,
         Err(_) => {
@@ -152,7 +156,6 @@ pub async fn run_until(
             server.abort();
         }
     }
-    let store = services.store.clone();
     drop(services);
     release_store(store).await;
     outcome?;

@@ -1,5 +1,12 @@
 //! `Services`: the one handle both doors (Discord, web) hold. Every read or write a door needs
-//! is a method of one of these services; `app.rs` builds it, nothing here does I/O by itself.
+//! is a method of one of these services; `app.rs` builds it. Also the two ways service work
+//! runs off the async workers: `blocking` (one call) and `Periodic` (background work on a
+//! timer: the task sweep, pruning old idempotency keys).
+
+use std::time::Duration;
+
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
 
 use crate::accounts::Accounts;
 use crate::announce::Announce;
@@ -16,8 +23,6 @@ use crate::tasks::Tasks;
 /// Every service, cheap to clone; the doors (web, Discord) hold one.
 #[derive(Clone)]
 pub struct Services {
-    /// Being removed: doors must not reach the store (issue 8). Use a service method.
-    pub store: Store,
     pub economy: Economy,
     pub shop: Shop,
     pub tasks: Tasks,
@@ -52,7 +57,6 @@ impl Services {
             bus: store.bus().clone(),
             clock: store.clock().clone(),
             economy,
-            store,
             discord_enabled,
             bot: BotStatus::new(discord_enabled),
         }
@@ -73,4 +77,157 @@ pub async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(move || span.in_scope(f))
         .await
         .map_err(|e| crate::Error::Store(crate::store::StoreError::Join(e.to_string())))?
+}
+
+/// How often late claims and tasks past their end are expired.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// How often idempotency records older than `domain::op::KEEP_KEYS_HOURS` are deleted.
+pub const PRUNE_KEYS_EVERY: Duration = Duration::from_secs(3600);
+
+impl Services {
+    /// Starts the background work; `stop` each before closing the store.
+    pub fn spawn_background(&self) -> Vec<Periodic> {
+        let tasks = self.tasks.clone();
+        let instance = self.instance.clone();
+        vec![
+            Periodic::spawn("task sweep", SWEEP_EVERY, move || {
+                for (guild, r) in tasks.sweep_all()? {
+                    tracing::info!(
+                        %guild,
+                        expired_claims = r.expired_claims.len(),
+                        expired_tasks = r.expired_tasks.len(),
+                        "task sweep"
+                    );
+                }
+                Ok(())
+            }),
+            Periodic::spawn("idempotency key pruning", PRUNE_KEYS_EVERY, move || {
+                let pruned = instance.prune_idempotency_keys()?;
+                if pruned > 0 {
+                    tracing::info!(pruned, "old idempotency keys deleted");
+                }
+                Ok(())
+            }),
+        ]
+    }
+}
+
+/// A job run on a blocking thread once at start and then every `every`, until stopped. A
+/// failed run is logged and the next one comes on time.
+pub struct Periodic {
+    stop: oneshot::Sender<()>,
+    handle: JoinHandle<()>,
+    runs: watch::Receiver<u64>,
+}
+
+impl Periodic {
+    pub fn spawn<F>(name: &'static str, every: Duration, job: F) -> Periodic
+    where
+        F: Fn() -> Result<(), crate::Error> + Clone + Send + 'static,
+    {
+        let (stop, mut stopped) = oneshot::channel::<()>();
+        let (count, runs) = watch::channel(0u64);
+        let handle = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => return,
+                    _ = tick.tick() => {
+                        if let Err(e) = blocking(job.clone()).await {
+                            tracing::warn!(job = name, error = %e, "background job failed");
+                        }
+                        count.send_modify(|n| *n += 1);
+                    }
+                }
+            }
+        });
+        Periodic { stop, handle, runs }
+    }
+
+    /// How many runs have finished; changes after each one (tests wait on it).
+    pub fn runs(&self) -> watch::Receiver<u64> {
+        self.runs.clone()
+    }
+
+    /// Stops the loop and waits for a run in flight, so the store can close after this.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        if let Err(e) = self.handle.await {
+            tracing::warn!(error = %e, "a background job ended abnormally");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::domain::tasks::ClaimStatus;
+    use crate::domain::{GuildId, OpMeta, Source, UserId};
+
+    /// Waits (in paused time, so no real sleeping) until `runs` reaches `n`.
+    async fn until_runs(runs: &mut watch::Receiver<u64>, n: u64) {
+        runs.wait_for(|r| *r >= n).await.expect("job loop alive");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_periodic_job_runs_at_start_then_every_period_and_not_after_stop() {
+        let calls = Arc::new(AtomicU64::new(0));
+        let c = calls.clone();
+        let job = Periodic::spawn("count", Duration::from_secs(60), move || {
+            c.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        });
+        let mut runs = job.runs();
+        until_runs(&mut runs, 1).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "runs once at start");
+        let start = tokio::time::Instant::now();
+        until_runs(&mut runs, 3).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(120),
+            "then once a minute"
+        );
+        job.stop().await;
+        tokio::time::sleep(Duration::from_secs(600)).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 3, "nothing runs after stop");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_task_sweep_expires_late_claims_on_its_own() {
+        let ts = crate::testing::store();
+        let services = Services::new(ts.store.clone(), false);
+        let g = GuildId(5);
+        let task = services
+            .tasks
+            .create(
+                g,
+                crate::domain::tasks::NewTask {
+                    name: "Tidy up".into(),
+                    reward: 10,
+                    duration_hours: 2,
+                    ..Default::default()
+                },
+                &crate::domain::Actor::System.into(),
+            )
+            .unwrap();
+        let member = OpMeta::user(UserId(5), Source::DiscordCommand);
+        services
+            .tasks
+            .claim(g, task.id, UserId(5), &member)
+            .unwrap();
+        ts.clock.advance(chrono::Duration::hours(3));
+        let jobs = services.spawn_background();
+        let mut runs = jobs[0].runs();
+        until_runs(&mut runs, 1).await;
+        let claim = services.tasks.task_claims(g, task.id).unwrap();
+        assert_eq!(claim[0].status, ClaimStatus::Expired);
+        for j in jobs {
+            j.stop().await;
+        }
+    }
 }

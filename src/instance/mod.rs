@@ -168,6 +168,13 @@ impl Instance {
     }
 
     /// The runtime settings; the defaults until someone changed them.
+    /// Deletes idempotency records older than `KEEP_KEYS_HOURS` in every guild (after that a
+    /// key is free again); returns how many.
+    pub fn prune_idempotency_keys(&self) -> Result<u64, Error> {
+        let cutoff = self.store.now() - chrono::Duration::hours(crate::domain::op::KEEP_KEYS_HOURS);
+        Ok(self.store.prune_idempotency(cutoff)?)
+    }
+
     pub fn settings(&self) -> Result<RuntimeSettings, Error> {
         Ok(self.store.instance_value(SETTINGS_KEY)?.unwrap_or_default())
     }

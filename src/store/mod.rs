@@ -35,7 +35,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::SharedClock;
 use crate::domain::{DomainError, GuildConfig, GuildId, IdemKey};
-use crate::error::Error;
 use crate::events::{Event, EventBus, EventKind, PendingEvent};
 
 pub use codec::{decode, encode};
@@ -378,16 +377,6 @@ impl Store {
             .bus
             .publish(guild, PendingEvent { kind, ids }, self.now())
     }
-}
-
-/// Runs blocking store work off the async worker threads.
-pub async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, Error> + Send + 'static,
-) -> Result<T, Error> {
-    let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(f))
-        .await
-        .map_err(|e| Error::Store(StoreError::Join(e.to_string())))?
 }
 
 /// What an idempotency key was used for, and the answer it got.

@@ -6,7 +6,6 @@ mod admin;
 mod claims;
 mod queries;
 mod sweep;
-mod sweeper;
 
 #[cfg(test)]
 mod claim_tests;
@@ -26,7 +25,6 @@ use crate::store::{Store, View, WriteCtx};
 
 pub use queries::{ClaimWithTask, TaskFilter};
 pub use sweep::{ClaimKey, SweepReport};
-pub use sweeper::{Sweeper, SWEEP_EVERY};
 
 /// The tasks service. Cheap to clone.
 #[derive(Clone, Debug)]

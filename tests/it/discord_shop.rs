@@ -253,8 +253,8 @@ async fn scenario_8_forged_or_stale_buy_buttons_change_nothing() {
             .is_empty());
     }
     let log = services
-        .store
-        .read(GuildId(GUILD_ID), |r| r.command_log(&Default::default()))
+        .command_log
+        .list(GuildId(GUILD_ID), &Default::default())
         .unwrap();
     let mut outcomes: Vec<&str> = log.items.iter().map(|e| e.outcome.as_str()).collect();
     outcomes.sort();

@@ -140,7 +140,7 @@ pub async fn blocking<T: Send + 'static>(
     f: impl FnOnce(Services) -> Result<T, Error> + Send + 'static,
 ) -> ApiResult<T> {
     let services = state.services.clone();
-    Ok(crate::store::blocking(move || f(services)).await?)
+    Ok(crate::services::blocking(move || f(services)).await?)
 }
 
 /// A JSON body that may be absent (empty body = `T::default()`).

@@ -8,7 +8,7 @@ use super::{TestApp, G, G2};
 use crate::store::outbox::{SyncKind, SyncRecord};
 
 fn sync(app: &TestApp, kind: SyncKind, id: u64) -> SyncRecord {
-    app.services
+    app.ts
         .store
         .read(G, |r| r.sync_record(kind, id))
         .unwrap()

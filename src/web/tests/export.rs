@@ -44,9 +44,20 @@ async fn a_100k_row_csv_streams_before_the_producer_finishes_and_holds_few_chunk
     );
     let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
     assert!(first.starts_with(b"id,timestamp,user_id,type,amount"));
-    // The producer is blocked on the bounded channel: it cannot run ahead of the reader by more
-    // than the channel's chunks (about 300 rows each), let alone finish.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Wait until the producer has really run and filled the bounded channel (chunks of about
+    // 400 rows), so the check below cannot pass just because it had not started yet.
+    let filled = CHANNEL_CHUNKS as u64 * 200;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while produced.load(Ordering::Relaxed) < filled {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the producer never ran"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Then it is blocked on the channel: it cannot run ahead of the reader by more than the
+    // channel's chunks, let alone finish.
+    tokio::time::sleep(Duration::from_millis(50)).await;
     let ahead = produced.load(Ordering::Relaxed);
     assert!(
         ahead < 100_000,

@@ -143,7 +143,7 @@ async fn channels_roles_and_members_are_listed_for_pickers() {
 #[tokio::test]
 async fn role_grants_are_listed_and_filtered_by_state() {
     let app = TestApp::new();
-    app.services
+    app.ts
         .store
         .write(G, |w| -> Result<(), crate::Error> {
             w.record_role_grant(UserId(5), RoleId(9), "task:1")?;
@@ -188,7 +188,7 @@ fn orphaned_item(app: &TestApp) -> u64 {
             },
         )
         .unwrap();
-    app.services
+    app.ts
         .store
         .write(G, |w| -> Result<(), crate::Error> {
             let mut r = w.sync_record(SyncKind::ShopItem, item.id)?.unwrap();
@@ -288,7 +288,7 @@ async fn sync_records_are_listed_retried_and_reposted() {
 }
 
 fn orphaned_item_again(app: &TestApp, id: u64) -> u64 {
-    app.services
+    app.ts
         .store
         .write(G, |w| -> Result<(), crate::Error> {
             let mut r = w.sync_record(SyncKind::ShopItem, id)?.unwrap();

@@ -138,9 +138,8 @@ async fn bot_presence_is_stored_validated_and_restart_is_requested() {
     );
     let (_, mut events) = app
         .services
-        .store
-        .bus()
-        .resume(app.services.store.bus().next_seq() - 1, Default::default());
+        .bus
+        .resume(app.services.bus.next_seq() - 1, Default::default());
     let a = app
         .put(
             "/api/bot/status",

@@ -179,7 +179,7 @@ impl TestApp {
     /// The newest audit entry of guild `g` (panics when there is none).
     pub fn last_audit(&self, g: GuildId) -> crate::store::audit::AuditEntry {
         let mut last = None;
-        self.services
+        self.ts
             .store
             .read(g, |r| {
                 r.scan_audit(|e| -> Result<bool, crate::Error> {

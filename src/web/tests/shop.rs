@@ -166,7 +166,7 @@ async fn edit_stock_and_delete_change_the_item_and_its_outbox() {
     );
     assert_eq!(app.last_audit(G).action, "shop.item.delete");
     let rec = app
-        .services
+        .ts
         .store
         .read(G, |r| {
             r.sync_record(crate::store::outbox::SyncKind::ShopItem, id)
