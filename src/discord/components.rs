@@ -12,7 +12,7 @@ use super::reply::{Reply, DEFER_AFTER};
 use super::{BotData, BotError};
 use crate::domain::{GuildId, IdemKey, Source, UserId};
 use crate::economy::OpMeta;
-use crate::store::command_log::{NewCommandLog, OUTCOME_OK};
+use crate::guild::{NewCommandLog, OUTCOME_OK};
 
 /// What a component handler gets: our ids, the argument after the prefix, and the services.
 pub struct ComponentCtx<'a> {

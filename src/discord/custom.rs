@@ -12,8 +12,8 @@ use super::{guild_id, register, user_id, BotData};
 use crate::domain::custom_command::CustomCommand;
 use crate::domain::GuildId;
 use crate::events::{EventFilter, EventKind, RecvError, Subscription};
+use crate::guild::NewCommandLog;
 use crate::services::blocking;
-use crate::store::command_log::NewCommandLog;
 
 /// What Discord shows under a custom command's name.
 pub const DESCRIPTION: &str = "A custom command of this server";

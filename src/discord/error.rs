@@ -55,6 +55,12 @@ impl BotError {
 /// A refusal as Discord shows it: the members and roles it names as mentions (Discord writes
 /// their names), anything else as its `Display`.
 pub fn refusal_text(e: &DomainError) -> String {
+    if *e == DomainError::IdempotencyKeyReused {
+        // Discord's interaction id is the key: a different request under the same id.
+        return "Discord sent this interaction again with different input, so nothing was \
+                changed. Please run the command again."
+            .into();
+    }
     e.naming(|n| match n {
         Named::User(u) => format!("<@{u}>"),
         Named::Role(r) => format!("<@&{r}>"),
@@ -79,6 +85,13 @@ mod tests {
     use super::*;
     use crate::domain::Money;
     use crate::store::StoreError;
+
+    #[test]
+    fn a_reused_interaction_key_reads_as_a_plain_discord_refusal() {
+        let text = BotError::from(DomainError::IdempotencyKeyReused).user_message();
+        assert!(text.contains("nothing was changed"), "{text}");
+        assert!(!text.contains("idempotency"), "{text}");
+    }
 
     #[test]
     fn refusals_show_their_own_words_and_failures_hide_the_inside() {

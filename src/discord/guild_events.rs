@@ -7,9 +7,9 @@ use poise::serenity_prelude as serenity;
 use super::error::chain;
 use super::{guild_id, user_id, BotData};
 use crate::domain::{ChannelId, GuildId, RoleId, UserId};
+use crate::guild::{ChannelInfo, ChannelKind, RoleInfo};
 use crate::guild::{GuildProfile, MemberProfile};
 use crate::services::blocking;
-use crate::store::directory::{ChannelInfo, ChannelKind, RoleInfo};
 
 /// A stored member is refreshed at most this often unless their name or avatar changed.
 const MEMBER_REFRESH: chrono::Duration = chrono::Duration::hours(24);

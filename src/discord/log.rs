@@ -3,8 +3,8 @@
 
 use super::{reply, BotData, Ctx};
 use crate::domain::GuildId;
+use crate::guild::NewCommandLog;
 use crate::services::blocking;
-use crate::store::command_log::NewCommandLog;
 
 /// Records the invocation in `ctx` with `outcome` (`ok` or an error kind).
 pub async fn record(ctx: Ctx<'_>, outcome: &str) {

@@ -26,7 +26,7 @@ pub fn framework_options(
                 Ok(true)
             })
         }),
-        post_command: |ctx| Box::pin(log::record(ctx, crate::store::command_log::OUTCOME_OK)),
+        post_command: |ctx| Box::pin(log::record(ctx, crate::guild::OUTCOME_OK)),
         event_handler: |ctx, event, _framework, data| {
             Box::pin(async move {
                 match event {

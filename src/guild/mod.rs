@@ -15,6 +15,14 @@ use crate::store::Store;
 
 pub use audit::AuditFilter;
 pub use command_log::CommandLog;
+// The records these services hand to the doors (defined beside their tables in `store/`).
+pub use crate::store::audit::AuditEntry;
+pub use crate::store::command_log::{
+    CommandLogEntry, CommandLogFilter, CommandLogPage, NewCommandLog, OUTCOME_OK,
+};
+pub use crate::store::directory::{ChannelInfo, ChannelKind, MemberInfo, RoleInfo};
+pub use crate::store::outbox::{SyncKind, SyncRecord, SyncState};
+pub use crate::store::roles::{GrantState, RoleGrant};
 pub use config::{apply_patch, ChannelSlot, RoleChange, RoleSlot};
 pub use info::{GuildProfile, MemberProfile};
 

@@ -292,14 +292,31 @@ impl Running {
     }
 
     fn get(&self, path: &str) -> (u16, String) {
+        self.request("GET", path, &[], "")
+    }
+
+    /// One HTTP/1.1 request on a fresh connection; the status and the body.
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String) {
         let mut s = TcpStream::connect(&self.addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.addr
-        )
-        .unwrap();
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.addr,
+            body.len()
+        );
+        if !body.is_empty() {
+            head.push_str("Content-Type: application/json\r\n");
+        }
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        write!(s, "{head}\r\n{body}").unwrap();
         let mut resp = String::new();
         s.read_to_string(&mut resp).unwrap();
         let status = resp[9..12].parse().unwrap();
@@ -308,6 +325,17 @@ impl Running {
             .map(|(_, b)| b.to_owned())
             .unwrap_or_default();
         (status, body)
+    }
+
+    /// Logs in and returns the access token.
+    fn login(&self, username: &str, password: &str) -> String {
+        let body = serde_json::json!({ "username": username, "password": password }).to_string();
+        let (status, json) = self.request("POST", "/api/auth/login", &[], &body);
+        assert_eq!(status, 200, "{json}");
+        serde_json::from_str::<serde_json::Value>(&json).unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// SIGTERM, then the exit status; the process must stop by itself.
@@ -396,22 +424,7 @@ fn an_open_live_update_stream_does_not_hold_up_shutdown() {
             ("ADMIN_PASSWORD", "correct horse battery"),
         ],
     );
-    let body = r#"{"username":"root","password":"correct horse battery"}"#;
-    let mut s = TcpStream::connect(&app.addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    write!(
-        s,
-        "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    let json = resp.split_once("\r\n\r\n").unwrap().1;
-    let token = serde_json::from_str::<serde_json::Value>(json).unwrap()["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = app.login("root", "correct horse battery");
     let mut stream = TcpStream::connect(&app.addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
@@ -471,4 +484,64 @@ fn port_env_makes_coffer_listen_on_all_interfaces() {
     let _ = child.kill();
     let _ = child.wait();
     assert!(found, "coffer did not report listening on 0.0.0.0:{port}");
+}
+
+/// Issue 8: an `Idempotency-Key` reused with a different body used to answer 200 with the
+/// first result while dropping the second write. Against the real binary: refused with 422,
+/// nothing changes; the same request repeated still replays, also after a restart.
+#[test]
+fn a_reused_idempotency_key_with_another_body_is_refused_by_the_running_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let envs = [
+        ("ADMIN_USERNAME", "root"),
+        ("ADMIN_PASSWORD", "correct horse battery"),
+    ];
+    let app = Running::start(dir.path(), &envs);
+    let token = app.login("root", "correct horse battery");
+    let auth = format!("Bearer {token}");
+    let put = |app: &Running, user: u64, amount: i64| {
+        app.request(
+            "PUT",
+            &format!("/api/111/users/{user}/balance"),
+            &[("Authorization", &auth), ("Idempotency-Key", "K")],
+            &serde_json::json!({ "amount": amount }).to_string(),
+        )
+    };
+    let (status, first) = put(&app, 8, 100);
+    assert_eq!(status, 200, "{first}");
+    let (status, body) = put(&app, 9, 999);
+    assert_eq!(status, 422, "{body}");
+    let err: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(err["error"]["code"], "idempotency_key_reused", "{body}");
+    assert_eq!(
+        put(&app, 8, 100),
+        (200, first.clone()),
+        "the same request replays"
+    );
+    assert!(app.stop().success());
+
+    let app = Running::start(dir.path(), &envs);
+    let token = app.login("root", "correct horse battery");
+    let auth = format!("Bearer {token}");
+    let balance = |user: u64| {
+        let (status, body) = app.request(
+            "GET",
+            &format!("/api/111/users/{user}"),
+            &[("Authorization", &auth)],
+            "",
+        );
+        (
+            status,
+            serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+        )
+    };
+    assert_eq!(balance(8).1["account"]["balance"], 100);
+    assert_eq!(balance(9).0, 404, "user 9 was never credited");
+    let (status, _) = app.request(
+        "PUT",
+        "/api/111/users/9/balance",
+        &[("Authorization", &auth), ("Idempotency-Key", "K")],
+        r#"{"amount": 999}"#,
+    );
+    assert_eq!(status, 422, "the key is still taken after a restart");
 }

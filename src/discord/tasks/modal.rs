@@ -14,8 +14,8 @@ use crate::discord::reply::{Reply, DEFER_AFTER};
 use crate::discord::{guild_id, user_id, BotData, BotError};
 use crate::domain::{DomainError, GuildId, IdemKey, Source};
 use crate::economy::OpMeta;
+use crate::guild::{NewCommandLog, OUTCOME_OK};
 use crate::services::blocking;
-use crate::store::command_log::{NewCommandLog, OUTCOME_OK};
 
 /// How the modal is answered.
 enum ModalReply {

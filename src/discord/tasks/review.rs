@@ -9,8 +9,8 @@ use super::super::render::{tasks::review_message, ChannelMessage};
 use super::super::{BotData, BotError, RestError};
 use crate::domain::tasks::{Claim, Task};
 use crate::domain::{DomainError, GuildConfig, GuildId, UserId};
+use crate::guild::RoleGrant;
 use crate::services::blocking;
-use crate::store::roles::RoleGrant;
 use poise::serenity_prelude as serenity;
 
 /// The level of the member in an interaction, under the guild's current settings.
