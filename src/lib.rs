@@ -1,5 +1,13 @@
 //! Coffer: a Discord economy bot with an embedded redb store and an admin dashboard.
-//! Modules follow DESIGN.md; `tests/` builds the real app through this crate.
+//! `tests/` builds the real app through this crate.
+//!
+//! Layers, each using only the ones below it (no import cycles between top-level modules):
+//! - `app` (wiring) -> the doors `discord`, `web` -> `services` (`Services`: every service, the
+//!   event bus, the clock; no store) -> the services `economy`, `shop`, `tasks`, `announce`,
+//!   `custom`, `guild`, `accounts`, `instance` -> `store` (redb; the only module that opens
+//!   tables) -> `domain` (types and rules, no I/O).
+//! - Beside them: `config`, `clock`, `events`, `error` (the service error), `telemetry`
+//!   (logging), and `testing` (test-only helpers).
 
 pub mod accounts;
 pub mod announce;

@@ -446,17 +446,7 @@ fn admin_add_remove_set_write_one_entry_each_with_reason_and_actor() {
         .unwrap();
     assert!(same.transaction.is_none());
     assert_eq!(ledger_len(&eco), 3);
-    let audit = _ts
-        .store
-        .read(G, |r| {
-            let mut v = Vec::new();
-            r.scan_audit(|e| -> Result<bool, crate::store::StoreError> {
-                v.push(e.action);
-                Ok(true)
-            })?;
-            Ok::<_, crate::store::StoreError>(v)
-        })
-        .unwrap();
+    let audit = testing::audit_actions(&_ts, G);
     assert_eq!(audit, vec!["balance.set", "balance.remove", "balance.add"]);
     assert!(eco
         .adjust(G, A, Adjustment::Add(Money::new(0)), "", &m)

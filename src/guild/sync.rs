@@ -154,17 +154,6 @@ mod tests {
         assert_eq!(r.message_id, None);
         assert!(r.desired_version > r.synced_version);
         assert_eq!(r.state, SyncState::Pending);
-        let audit = ts
-            .store
-            .read(G, |r| {
-                let mut out = Vec::new();
-                r.scan_audit(|e| -> Result<bool, Error> {
-                    out.push(e.action);
-                    Ok(true)
-                })?;
-                Ok::<_, Error>(out)
-            })
-            .unwrap();
-        assert_eq!(audit, vec!["sync.repost".to_owned()]);
+        assert_eq!(testing::audit_actions(&ts, G), vec!["sync.repost"]);
     }
 }

@@ -308,17 +308,9 @@ mod tests {
         assert!(inst.set_presence(bad, &Actor::Cli.into()).is_err());
         let r = inst.request_restart(&Actor::Cli.into()).unwrap();
         assert_eq!(inst.restart_request().unwrap(), Some(r));
-        let actions = ts
-            .store
-            .read(INSTANCE, |r| {
-                let mut out = Vec::new();
-                r.scan_audit(|e| -> Result<bool, Error> {
-                    out.push(e.action);
-                    Ok(true)
-                })?;
-                Ok::<_, Error>(out)
-            })
-            .unwrap();
-        assert_eq!(actions, vec!["bot.restart", "bot.status"]);
+        assert_eq!(
+            testing::audit_actions(&ts, INSTANCE),
+            vec!["bot.restart", "bot.status"]
+        );
     }
 }

@@ -108,17 +108,7 @@ impl Fx {
     }
 
     pub fn audit(&self) -> Vec<AuditEntry> {
-        let mut out = Vec::new();
-        self.ts
-            .store
-            .read(G, |r| {
-                r.scan_audit(|e| -> Result<bool, Error> {
-                    out.push(e);
-                    Ok(true)
-                })
-            })
-            .unwrap();
-        out
+        testing::audit_log(&self.ts, G)
     }
 
     pub fn sync(&self, id: u64) -> Option<SyncRecord> {

@@ -1,5 +1,8 @@
 //! Test helpers: a store on a temp file with a settable clock.
 
+mod invariants;
+mod layers;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -51,9 +54,29 @@ pub fn services() -> (TestStore, crate::services::Services) {
     (ts, services)
 }
 
-mod invariants;
-
 /// An idempotency key for tests, its fingerprint derived from the key.
 pub fn key(k: &str) -> crate::domain::IdemKey {
     crate::domain::IdemKey::new(k, format!("input of {k}")).expect("valid key")
+}
+
+/// `guild`'s audit log, newest first.
+pub fn audit_log(
+    ts: &TestStore,
+    guild: crate::domain::GuildId,
+) -> Vec<crate::store::audit::AuditEntry> {
+    let mut out = Vec::new();
+    ts.store
+        .read(guild, |r| {
+            r.scan_audit(|e| -> Result<bool, crate::store::StoreError> {
+                out.push(e);
+                Ok(true)
+            })
+        })
+        .expect("read the audit log");
+    out
+}
+
+/// The actions of `guild`'s audit log, newest first.
+pub fn audit_actions(ts: &TestStore, guild: crate::domain::GuildId) -> Vec<String> {
+    audit_log(ts, guild).into_iter().map(|e| e.action).collect()
 }

@@ -7,8 +7,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::blocking;
 use crate::domain::GuildId;
+use crate::guild::AuditEntry;
 use crate::guild::AuditFilter;
-use crate::store::audit::AuditEntry;
 use crate::web::auth::Auth;
 use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Path, Query};
 use crate::web::WebState;

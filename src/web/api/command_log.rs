@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, parse_date, parse_user};
 use crate::domain::GuildId;
-use crate::store::command_log::{CommandLogEntry, CommandLogFilter};
+use crate::guild::{CommandLogEntry, CommandLogFilter};
 use crate::web::auth::Auth;
 use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Path, Query};
 use crate::web::WebState;

@@ -8,9 +8,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, dashboard_meta};
 use crate::domain::{GuildConfig, GuildId};
-use crate::store::directory::{ChannelInfo, MemberInfo, RoleInfo};
-use crate::store::outbox::{SyncKind, SyncRecord};
-use crate::store::roles::{GrantState, RoleGrant};
+use crate::guild::{ChannelInfo, MemberInfo, RoleInfo};
+use crate::guild::{GrantState, RoleGrant};
+use crate::guild::{SyncKind, SyncRecord};
 use crate::web::auth::{Auth, IdempotencyKey};
 use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Path, Query};
 use crate::web::WebState;
@@ -216,13 +216,14 @@ pub async fn sync_records(
     let state = match q.state.as_deref().filter(|v| !v.trim().is_empty()) {
         None => None,
         Some(v) => Some(
-            serde_json::from_value::<crate::store::outbox::SyncState>(serde_json::json!(v))
-                .map_err(|_| {
+            serde_json::from_value::<crate::guild::SyncState>(serde_json::json!(v)).map_err(
+                |_| {
                     ApiError::invalid_param(
                         "state",
                         "state must be pending, synced, orphaned or failed",
                     )
-                })?,
+                },
+            )?,
         ),
     };
     let mut records = blocking(&s, move |svc| svc.guilds.sync_records(GuildId(guild))).await?;
