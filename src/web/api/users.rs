@@ -46,7 +46,7 @@ pub struct UserPage {
 pub async fn list_users(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Query(q): Query<UserListQuery>,
 ) -> ApiResult<Json<UserPage>> {
     let per_page = q.per_page.unwrap_or(50);
@@ -83,7 +83,7 @@ pub async fn list_users(
     }
     let include_inactive = q.include_inactive.unwrap_or(false);
     let sort = sort.to_owned();
-    let mut accounts = blocking(&s, move |svc| svc.economy.accounts(GuildId(guild))).await?;
+    let mut accounts = blocking(&s, move |svc| svc.economy.accounts(guild)).await?;
     accounts.retain(|a| (include_inactive || a.active) && a.user.to_string().starts_with(&search));
     accounts.sort_by(|a, b| {
         let o = match sort.as_str() {
@@ -130,9 +130,8 @@ pub struct UserDetail {
 pub async fn get_user(
     State(s): State<WebState>,
     _auth: Auth,
-    Path((guild, user)): Path<(u64, u64)>,
+    Path((guild, user)): Path<(GuildId, UserId)>,
 ) -> ApiResult<Json<UserDetail>> {
-    let (guild, user) = (GuildId(guild), UserId(user));
     let detail = blocking(&s, move |svc| {
         let account = svc
             .economy
@@ -180,7 +179,7 @@ pub async fn set_balance(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, user)): Path<(u64, u64)>,
+    Path((guild, user)): Path<(GuildId, UserId)>,
     Json(req): Json<BalanceRequest>,
 ) -> ApiResult<Json<BalanceResponse>> {
     let adjustment = match (req.set, req.amount) {
@@ -192,7 +191,6 @@ pub async fn set_balance(
         }
     };
     let meta = dashboard_meta(&auth, key);
-    let (guild, user) = (GuildId(guild), UserId(user));
     let out = blocking(&s, move |svc| {
         svc.economy
             .adjust(guild, user, adjustment, &req.reason, &meta)
@@ -227,11 +225,11 @@ pub struct InactiveUsers {
 pub async fn inactive_users(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Query(q): Query<InactiveQuery>,
 ) -> ApiResult<Json<InactiveUsers>> {
     let days = q.days.unwrap_or(30);
-    let items = blocking(&s, move |svc| svc.economy.inactive(GuildId(guild), days)).await?;
+    let items = blocking(&s, move |svc| svc.economy.inactive(guild, days)).await?;
     Ok(Json(InactiveUsers {
         days,
         items: items.into_iter().map(Into::into).collect(),
@@ -260,12 +258,12 @@ pub async fn cleanup_users(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Json(req): Json<CleanupRequest>,
 ) -> ApiResult<Json<CleanupResponse>> {
     let meta = dashboard_meta(&auth, key);
     let users = blocking(&s, move |svc| {
-        svc.economy.mark_inactive(GuildId(guild), req.days, &meta)
+        svc.economy.mark_inactive(guild, req.days, &meta)
     })
     .await?;
     Ok(Json(CleanupResponse {
@@ -283,10 +281,9 @@ pub async fn reactivate_user(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, user)): Path<(u64, u64)>,
+    Path((guild, user)): Path<(GuildId, UserId)>,
 ) -> ApiResult<Json<AccountView>> {
     let meta = dashboard_meta(&auth, key);
-    let (guild, user) = (GuildId(guild), UserId(user));
     let a = blocking(&s, move |svc| svc.economy.reactivate(guild, user, &meta)).await?;
     Ok(Json(a.into()))
 }
