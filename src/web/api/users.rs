@@ -1,12 +1,14 @@
 //! Members of one server: the paged list, one member, balance adjustments, and inactive-member
 //! cleanup / reactivation. Writes go through `Economy` with a `Dashboard` actor.
 
+use std::cmp::Ordering;
+
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, dashboard_meta, AccountView, TransactionView};
-use crate::domain::{DomainError, GuildId, Money, UserId};
+use crate::domain::{DomainError, GuildId, Money, UserId, MAX_AMOUNT};
 use crate::economy::Adjustment;
 use crate::web::auth::{Auth, IdempotencyKey};
 use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Path, Query};
@@ -158,6 +160,26 @@ pub struct BalanceRequest {
     pub reason: String,
 }
 
+impl BalanceRequest {
+    /// The adjustment asked for, parsed at the edge with Discord's limits and words: a balance to
+    /// set is `0..=MAX_AMOUNT`; a change adds or removes `1..=MAX_AMOUNT`.
+    fn adjustment(&self) -> Result<Adjustment, DomainError> {
+        let a = self.amount;
+        if self.set {
+            return Money::non_negative(a, MAX_AMOUNT).map(Adjustment::Set);
+        }
+        match a.cmp(&0) {
+            Ordering::Greater => Money::positive(a, MAX_AMOUNT).map(Adjustment::Add),
+            // i64::MIN has no positive twin; i64::MAX is just as far above the bound.
+            Ordering::Less => Money::positive(a.checked_neg().unwrap_or(i64::MAX), MAX_AMOUNT)
+                .map(Adjustment::Remove),
+            Ordering::Equal => Err(DomainError::InvalidAmount(
+                "the amount must not be 0".into(),
+            )),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct BalanceResponse {
     pub user_id: String,
@@ -182,14 +204,7 @@ pub async fn set_balance(
     Path((guild, user)): Path<(GuildId, UserId)>,
     Json(req): Json<BalanceRequest>,
 ) -> ApiResult<Json<BalanceResponse>> {
-    let adjustment = match (req.set, req.amount) {
-        (true, a) => Adjustment::Set(Money::new(a)),
-        (false, a) if a > 0 => Adjustment::Add(Money::new(a)),
-        (false, a) if a < 0 => Adjustment::Remove(Money::new(a.checked_neg().unwrap_or(i64::MAX))),
-        (false, _) => {
-            return Err(DomainError::InvalidAmount("the amount must not be 0".into()).into())
-        }
-    };
+    let adjustment = req.adjustment()?;
     let meta = dashboard_meta(&auth, key);
     let out = blocking(&s, move |svc| {
         svc.economy
@@ -286,4 +301,51 @@ pub async fn reactivate_user(
     let meta = dashboard_meta(&auth, key);
     let a = blocking(&s, move |svc| svc.economy.reactivate(guild, user, &meta)).await?;
     Ok(Json(a.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(amount: i64, set: bool) -> Result<Adjustment, String> {
+        let req = BalanceRequest {
+            amount,
+            set,
+            reason: String::new(),
+        };
+        req.adjustment().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_balance_change_is_a_nonzero_amount_within_the_bound_either_way() {
+        let m = Money::new;
+        assert_eq!(parse(5, false), Ok(Adjustment::Add(m(5))));
+        assert_eq!(parse(-5, false), Ok(Adjustment::Remove(m(5))));
+        assert_eq!(parse(MAX_AMOUNT, false), Ok(Adjustment::Add(m(MAX_AMOUNT))));
+        assert_eq!(
+            parse(-MAX_AMOUNT, false),
+            Ok(Adjustment::Remove(m(MAX_AMOUNT)))
+        );
+        assert!(parse(0, false).unwrap_err().contains("must not be 0"));
+        for too_much in [MAX_AMOUNT + 1, -MAX_AMOUNT - 1, i64::MAX, i64::MIN] {
+            let err = parse(too_much, false).unwrap_err();
+            assert!(
+                err.contains("at most 1,000,000,000,000"),
+                "{too_much}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_balance_to_set_may_be_zero_but_not_negative_or_above_the_bound() {
+        assert_eq!(parse(0, true), Ok(Adjustment::Set(Money::ZERO)));
+        assert_eq!(
+            parse(MAX_AMOUNT, true),
+            Ok(Adjustment::Set(Money::new(MAX_AMOUNT)))
+        );
+        assert!(parse(-1, true).unwrap_err().contains("more than 0"));
+        assert!(parse(i64::MIN, true).unwrap_err().contains("more than 0"));
+        assert!(parse(MAX_AMOUNT + 1, true).unwrap_err().contains("at most"));
+        assert!(parse(i64::MAX, true).unwrap_err().contains("at most"));
+    }
 }
