@@ -89,7 +89,8 @@ impl Money {
         Money::positive(i64::try_from(value).unwrap_or(i64::MAX), max)
     }
 
-    /// A number from JSON or a Discord integer option: must be in `1..=max`.
+    /// The checked constructor for a number (a JSON integer, a Discord integer option): must be
+    /// in `1..=max`, refused with the same words as `parse`.
     pub fn positive(value: i64, max: i64) -> Result<Money, DomainError> {
         if value <= 0 {
             return Err(DomainError::InvalidAmount(
@@ -210,6 +211,34 @@ mod tests {
         assert_eq!(Money::positive(10, 10).unwrap().get(), 10);
         assert_eq!(Money::non_negative(0, 10).unwrap().get(), 0);
         assert!(Money::non_negative(-1, 10).is_err());
+    }
+
+    #[test]
+    fn integer_amounts_are_refused_with_the_words_parse_uses() {
+        let pos = |v: i64| {
+            Money::positive(v, MAX_AMOUNT)
+                .map(Money::get)
+                .map_err(|e| e.to_string())
+        };
+        let non_neg = |v: i64| {
+            Money::non_negative(v, MAX_AMOUNT)
+                .map(Money::get)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(pos(1), Ok(1));
+        assert_eq!(pos(MAX_AMOUNT), Ok(MAX_AMOUNT));
+        assert_eq!(non_neg(0), Ok(0));
+        assert_eq!(non_neg(MAX_AMOUNT), Ok(MAX_AMOUNT));
+        for v in [0, -1, i64::MIN] {
+            assert_eq!(pos(v), p("0"), "{v}");
+        }
+        for v in [-1, i64::MIN] {
+            assert_eq!(non_neg(v), p("-1"), "{v}");
+        }
+        for v in [MAX_AMOUNT + 1, i64::MAX] {
+            assert_eq!(pos(v), p("1000000000001"), "{v}");
+            assert_eq!(non_neg(v), p("1000000000001"), "{v}");
+        }
     }
 
     #[test]

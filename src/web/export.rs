@@ -258,7 +258,7 @@ fn produce_json(
 pub async fn export_transactions(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Query(q): Query<TxQuery>,
     Query(f): Query<FormatQuery>,
 ) -> ApiResult<Response> {
@@ -273,7 +273,7 @@ pub async fn export_transactions(
         }
     };
     let filter = q.to_filter(0)?;
-    let (body, _) = export_body(s.services.economy.clone(), GuildId(guild), filter, format);
+    let (body, _) = export_body(s.services.economy.clone(), guild, filter, format);
     let stamp = s.services.now().format("%Y%m%d-%H%M%S");
     let (ext, mime) = match format {
         Format::Csv => ("csv", "text/csv; charset=utf-8"),

@@ -37,7 +37,7 @@ pub struct ListQuery {
 pub async fn list_announcements(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Page<Announcement>>> {
     let limit = q.limit.unwrap_or(0);
@@ -45,10 +45,7 @@ pub async fn list_announcements(
         return Err(ApiError::invalid_param("limit", "limit must be 1 to 500"));
     }
     let offset = q.offset.unwrap_or(0);
-    let page = blocking(&s, move |svc| {
-        svc.announce.list(GuildId(guild), offset, limit)
-    })
-    .await?;
+    let page = blocking(&s, move |svc| svc.announce.list(guild, offset, limit)).await?;
     Ok(Json(page))
 }
 
@@ -65,14 +62,11 @@ pub async fn create_announcement(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Json(new): Json<NewAnnouncement>,
 ) -> ApiResult<(StatusCode, Json<Announcement>)> {
     let meta = dashboard_meta(&auth, key);
-    let a = blocking(&s, move |svc| {
-        svc.announce.create(GuildId(guild), new, &meta)
-    })
-    .await?;
+    let a = blocking(&s, move |svc| svc.announce.create(guild, new, &meta)).await?;
     Ok((StatusCode::CREATED, Json(a)))
 }
 
@@ -84,10 +78,10 @@ pub async fn create_announcement(
 pub async fn get_announcement(
     State(s): State<WebState>,
     _auth: Auth,
-    Path((guild, id)): Path<(u64, u64)>,
+    Path((guild, id)): Path<(GuildId, u64)>,
 ) -> ApiResult<Json<Announcement>> {
     Ok(Json(
-        blocking(&s, move |svc| svc.announce.get(GuildId(guild), id)).await?,
+        blocking(&s, move |svc| svc.announce.get(guild, id)).await?,
     ))
 }
 
@@ -103,15 +97,12 @@ pub async fn edit_announcement(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, id)): Path<(u64, u64)>,
+    Path((guild, id)): Path<(GuildId, u64)>,
     Json(patch): Json<AnnouncementPatch>,
 ) -> ApiResult<Json<Announcement>> {
     let meta = dashboard_meta(&auth, key);
     Ok(Json(
-        blocking(&s, move |svc| {
-            svc.announce.edit(GuildId(guild), id, patch, &meta)
-        })
-        .await?,
+        blocking(&s, move |svc| svc.announce.edit(guild, id, patch, &meta)).await?,
     ))
 }
 
@@ -142,7 +133,7 @@ pub async fn delete_announcement(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, id)): Path<(u64, u64)>,
+    Path((guild, id)): Path<(GuildId, u64)>,
     Query(q): Query<DeleteMessageFlag>,
     body: Bytes,
 ) -> ApiResult<Json<Announcement>> {
@@ -150,8 +141,7 @@ pub async fn delete_announcement(
     let meta = dashboard_meta(&auth, key);
     Ok(Json(
         blocking(&s, move |svc| {
-            svc.announce
-                .delete(GuildId(guild), id, delete_message, &meta)
+            svc.announce.delete(guild, id, delete_message, &meta)
         })
         .await?,
     ))
@@ -166,11 +156,11 @@ pub async fn pin(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, id)): Path<(u64, u64)>,
+    Path((guild, id)): Path<(GuildId, u64)>,
 ) -> ApiResult<Json<Announcement>> {
     let meta = dashboard_meta(&auth, key);
     Ok(Json(
-        blocking(&s, move |svc| svc.announce.pin(GuildId(guild), id, &meta)).await?,
+        blocking(&s, move |svc| svc.announce.pin(guild, id, &meta)).await?,
     ))
 }
 
@@ -183,11 +173,11 @@ pub async fn unpin(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, id)): Path<(u64, u64)>,
+    Path((guild, id)): Path<(GuildId, u64)>,
 ) -> ApiResult<Json<Announcement>> {
     let meta = dashboard_meta(&auth, key);
     Ok(Json(
-        blocking(&s, move |svc| svc.announce.unpin(GuildId(guild), id, &meta)).await?,
+        blocking(&s, move |svc| svc.announce.unpin(guild, id, &meta)).await?,
     ))
 }
 
@@ -210,14 +200,14 @@ pub async fn announce_task(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, task)): Path<(u64, u64)>,
+    Path((guild, task)): Path<(GuildId, u64)>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<Announcement>)> {
     let req: AnnounceTaskRequest = optional_json(&body)?;
     let meta = dashboard_meta(&auth, key);
     let a = blocking(&s, move |svc| {
         svc.announce
-            .announce_task_by_id(GuildId(guild), task, req.channel, &meta)
+            .announce_task_by_id(guild, task, req.channel, &meta)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(a)))
@@ -232,10 +222,10 @@ pub async fn announce_task(
 pub async fn list_embeds(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
 ) -> ApiResult<Json<Vec<EmbedTemplate>>> {
     Ok(Json(
-        blocking(&s, move |svc| svc.announce.embeds(GuildId(guild))).await?,
+        blocking(&s, move |svc| svc.announce.embeds(guild)).await?,
     ))
 }
 
@@ -250,14 +240,11 @@ pub async fn create_embed(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Json(new): Json<NewEmbedTemplate>,
 ) -> ApiResult<(StatusCode, Json<EmbedTemplate>)> {
     let meta = dashboard_meta(&auth, key);
-    let t = blocking(&s, move |svc| {
-        svc.announce.create_embed(GuildId(guild), new, &meta)
-    })
-    .await?;
+    let t = blocking(&s, move |svc| svc.announce.create_embed(guild, new, &meta)).await?;
     Ok((StatusCode::CREATED, Json(t)))
 }
 
@@ -269,10 +256,10 @@ pub async fn create_embed(
 pub async fn get_embed(
     State(s): State<WebState>,
     _auth: Auth,
-    Path((guild, id)): Path<(u64, u64)>,
+    Path((guild, id)): Path<(GuildId, u64)>,
 ) -> ApiResult<Json<EmbedTemplate>> {
     Ok(Json(
-        blocking(&s, move |svc| svc.announce.embed(GuildId(guild), id)).await?,
+        blocking(&s, move |svc| svc.announce.embed(guild, id)).await?,
     ))
 }
 
@@ -287,13 +274,13 @@ pub async fn edit_embed(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, id)): Path<(u64, u64)>,
+    Path((guild, id)): Path<(GuildId, u64)>,
     Json(patch): Json<EmbedTemplatePatch>,
 ) -> ApiResult<Json<EmbedTemplate>> {
     let meta = dashboard_meta(&auth, key);
     Ok(Json(
         blocking(&s, move |svc| {
-            svc.announce.edit_embed(GuildId(guild), id, patch, &meta)
+            svc.announce.edit_embed(guild, id, patch, &meta)
         })
         .await?,
     ))
@@ -310,7 +297,7 @@ pub async fn delete_embed(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, id)): Path<(u64, u64)>,
+    Path((guild, id)): Path<(GuildId, u64)>,
     Query(q): Query<DeleteMessageFlag>,
     body: Bytes,
 ) -> ApiResult<Json<EmbedTemplate>> {
@@ -318,8 +305,7 @@ pub async fn delete_embed(
     let meta = dashboard_meta(&auth, key);
     Ok(Json(
         blocking(&s, move |svc| {
-            svc.announce
-                .delete_embed(GuildId(guild), id, delete_message, &meta)
+            svc.announce.delete_embed(guild, id, delete_message, &meta)
         })
         .await?,
     ))

@@ -67,7 +67,7 @@ pub struct AuditPage {
 pub async fn audit_log(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
     let per_page = q.per_page.unwrap_or(50);
@@ -84,10 +84,7 @@ pub async fn audit_log(
         limit: per_page,
         ..AuditFilter::default()
     };
-    let found = blocking(&s, move |svc| {
-        svc.guilds.list_audit(GuildId(guild), &filter)
-    })
-    .await?;
+    let found = blocking(&s, move |svc| svc.guilds.list_audit(guild, &filter)).await?;
     Ok(Json(AuditPage {
         items: found.items.into_iter().map(AuditView::from).collect(),
         total: found.total,

@@ -120,11 +120,11 @@ pub struct CommandLogPageView {
 pub async fn command_log(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Query(q): Query<CommandLogQuery>,
 ) -> ApiResult<Json<CommandLogPageView>> {
     let filter = q.to_filter()?;
-    let page = blocking(&s, move |svc| svc.command_log.list(GuildId(guild), &filter)).await?;
+    let page = blocking(&s, move |svc| svc.command_log.list(guild, &filter)).await?;
     Ok(Json(CommandLogPageView {
         items: page.items.into_iter().map(Into::into).collect(),
         total: page.total,

@@ -137,9 +137,9 @@ pub async fn delete_legacy(
 pub async fn list_commands(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
 ) -> ApiResult<Json<Vec<CustomCommand>>> {
-    list(&s, GuildId(guild)).await
+    list(&s, guild).await
 }
 
 /// Creates (or with `overwrite`, replaces) a custom command (admin).
@@ -153,10 +153,10 @@ pub async fn create_command(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Json(req): Json<CommandRequest>,
 ) -> ApiResult<(StatusCode, Json<CustomCommand>)> {
-    create(&s, &auth, key, GuildId(guild), req).await
+    create(&s, &auth, key, guild, req).await
 }
 
 /// Deletes a custom command (admin).
@@ -169,7 +169,7 @@ pub async fn delete_command(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, name)): Path<(u64, String)>,
+    Path((guild, name)): Path<(GuildId, String)>,
 ) -> ApiResult<Json<CustomCommand>> {
-    delete(&s, &auth, key, GuildId(guild), name).await
+    delete(&s, &auth, key, guild, name).await
 }

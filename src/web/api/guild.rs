@@ -23,10 +23,10 @@ use crate::web::WebState;
 pub async fn get_config(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
 ) -> ApiResult<Json<GuildConfig>> {
     Ok(Json(
-        blocking(&s, move |svc| svc.guilds.config(GuildId(guild))).await?,
+        blocking(&s, move |svc| svc.guilds.config(guild)).await?,
     ))
 }
 
@@ -43,13 +43,13 @@ pub async fn put_config(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Json(patch): Json<serde_json::Value>,
 ) -> ApiResult<Json<GuildConfig>> {
     let meta = dashboard_meta(&auth, key);
     Ok(Json(
         blocking(&s, move |svc| {
-            svc.guilds.update_config(GuildId(guild), &patch, &meta)
+            svc.guilds.update_config(guild, &patch, &meta)
         })
         .await?,
     ))
@@ -71,12 +71,12 @@ pub struct ChannelQuery {
 pub async fn channels(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Query(q): Query<ChannelQuery>,
 ) -> ApiResult<Json<Vec<ChannelInfo>>> {
     let postable = q.postable_only.unwrap_or(false);
     Ok(Json(
-        blocking(&s, move |svc| svc.guilds.channels(GuildId(guild), postable)).await?,
+        blocking(&s, move |svc| svc.guilds.channels(guild, postable)).await?,
     ))
 }
 
@@ -88,10 +88,10 @@ pub async fn channels(
 pub async fn roles(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
 ) -> ApiResult<Json<Vec<RoleInfo>>> {
     Ok(Json(
-        blocking(&s, move |svc| svc.guilds.roles(GuildId(guild))).await?,
+        blocking(&s, move |svc| svc.guilds.roles(guild)).await?,
     ))
 }
 
@@ -120,7 +120,7 @@ pub struct MemberPage {
 pub async fn members(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Query(q): Query<MemberQuery>,
 ) -> ApiResult<Json<MemberPage>> {
     let limit = q.limit.unwrap_or(100);
@@ -128,10 +128,7 @@ pub async fn members(
         return Err(ApiError::invalid_param("limit", "limit must be 1 to 1000"));
     }
     let offset = q.offset.unwrap_or(0);
-    let page = blocking(&s, move |svc| {
-        svc.guilds.members(GuildId(guild), offset, limit)
-    })
-    .await?;
+    let page = blocking(&s, move |svc| svc.guilds.members(guild, offset, limit)).await?;
     Ok(Json(MemberPage {
         items: page.items,
         total: page.total,
@@ -156,7 +153,7 @@ pub struct GrantQuery {
 pub async fn role_grants(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Query(q): Query<GrantQuery>,
 ) -> ApiResult<Json<Vec<RoleGrant>>> {
     let state = match q.state.as_deref().filter(|v| !v.trim().is_empty()) {
@@ -171,7 +168,7 @@ pub async fn role_grants(
             ))
         }
     };
-    let mut grants = blocking(&s, move |svc| svc.guilds.role_grants(GuildId(guild), false)).await?;
+    let mut grants = blocking(&s, move |svc| svc.guilds.role_grants(guild, false)).await?;
     grants.retain(|g| state.is_none_or(|s| g.state == s));
     Ok(Json(grants))
 }
@@ -204,7 +201,7 @@ fn parse_kind(s: &str) -> ApiResult<SyncKind> {
 pub async fn sync_records(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Query(q): Query<SyncQuery>,
 ) -> ApiResult<Json<Vec<SyncRecord>>> {
     let kind = q
@@ -226,7 +223,7 @@ pub async fn sync_records(
             )?,
         ),
     };
-    let mut records = blocking(&s, move |svc| svc.guilds.sync_records(GuildId(guild))).await?;
+    let mut records = blocking(&s, move |svc| svc.guilds.sync_records(guild)).await?;
     records.retain(|r| kind.is_none_or(|k| r.kind == k) && state.is_none_or(|s| r.state == s));
     Ok(Json(records))
 }
@@ -243,13 +240,13 @@ pub async fn retry_sync(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, kind, object)): Path<(u64, String, u64)>,
+    Path((guild, kind, object)): Path<(GuildId, String, u64)>,
 ) -> ApiResult<Json<SyncRecord>> {
     let kind = parse_kind(&kind)?;
     let meta = dashboard_meta(&auth, key);
     Ok(Json(
         blocking(&s, move |svc| {
-            svc.guilds.retry_sync(GuildId(guild), kind, object, &meta)
+            svc.guilds.retry_sync(guild, kind, object, &meta)
         })
         .await?,
     ))
@@ -268,13 +265,13 @@ pub async fn repost_sync(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, kind, object)): Path<(u64, String, u64)>,
+    Path((guild, kind, object)): Path<(GuildId, String, u64)>,
 ) -> ApiResult<Json<SyncRecord>> {
     let kind = parse_kind(&kind)?;
     let meta = dashboard_meta(&auth, key);
     Ok(Json(
         blocking(&s, move |svc| {
-            svc.guilds.repost_sync(GuildId(guild), kind, object, &meta)
+            svc.guilds.repost_sync(guild, kind, object, &meta)
         })
         .await?,
     ))

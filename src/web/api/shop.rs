@@ -37,7 +37,7 @@ pub struct ShopQuery {
 pub async fn list_items(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Query(q): Query<ShopQuery>,
 ) -> ApiResult<Json<Vec<Item>>> {
     let filter = ItemFilter {
@@ -46,7 +46,7 @@ pub async fn list_items(
         include_out_of_stock: q.include_out_of_stock.unwrap_or(true),
         include_hidden: q.include_hidden.unwrap_or(true),
     };
-    let items = blocking(&s, move |svc| svc.shop.list_items(GuildId(guild), &filter)).await?;
+    let items = blocking(&s, move |svc| svc.shop.list_items(guild, &filter)).await?;
     Ok(Json(items))
 }
 
@@ -64,14 +64,11 @@ pub async fn create_item(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Json(input): Json<ItemInput>,
 ) -> ApiResult<(axum::http::StatusCode, Json<Item>)> {
     let meta = dashboard_meta(&auth, key);
-    let item = blocking(&s, move |svc| {
-        svc.shop.create_item(GuildId(guild), input, &meta)
-    })
-    .await?;
+    let item = blocking(&s, move |svc| svc.shop.create_item(guild, input, &meta)).await?;
     Ok((axum::http::StatusCode::CREATED, Json(item)))
 }
 
@@ -83,9 +80,9 @@ pub async fn create_item(
 pub async fn get_item(
     State(s): State<WebState>,
     _auth: Auth,
-    Path((guild, id)): Path<(u64, u64)>,
+    Path((guild, id)): Path<(GuildId, u64)>,
 ) -> ApiResult<Json<Item>> {
-    let item = blocking(&s, move |svc| svc.shop.get_item(GuildId(guild), id)).await?;
+    let item = blocking(&s, move |svc| svc.shop.get_item(guild, id)).await?;
     Ok(Json(item))
 }
 
@@ -102,14 +99,11 @@ pub async fn edit_item(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, id)): Path<(u64, u64)>,
+    Path((guild, id)): Path<(GuildId, u64)>,
     Json(patch): Json<ItemPatch>,
 ) -> ApiResult<Json<Item>> {
     let meta = dashboard_meta(&auth, key);
-    let item = blocking(&s, move |svc| {
-        svc.shop.edit_item(GuildId(guild), id, patch, &meta)
-    })
-    .await?;
+    let item = blocking(&s, move |svc| svc.shop.edit_item(guild, id, patch, &meta)).await?;
     Ok(Json(item))
 }
 
@@ -124,13 +118,10 @@ pub async fn delete_item(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, id)): Path<(u64, u64)>,
+    Path((guild, id)): Path<(GuildId, u64)>,
 ) -> ApiResult<Json<Item>> {
     let meta = dashboard_meta(&auth, key);
-    let item = blocking(&s, move |svc| {
-        svc.shop.delete_item(GuildId(guild), id, &meta)
-    })
-    .await?;
+    let item = blocking(&s, move |svc| svc.shop.delete_item(guild, id, &meta)).await?;
     Ok(Json(item))
 }
 
@@ -164,7 +155,7 @@ pub async fn update_stock(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, id)): Path<(u64, u64)>,
+    Path((guild, id)): Path<(GuildId, u64)>,
     Json(req): Json<StockRequest>,
 ) -> ApiResult<Json<Item>> {
     let count = |q: i64| {
@@ -178,10 +169,7 @@ pub async fn update_stock(
         StockOperation::Subtract => StockOp::Subtract(count(req.quantity)?),
     };
     let meta = dashboard_meta(&auth, key);
-    let item = blocking(&s, move |svc| {
-        svc.shop.update_stock(GuildId(guild), id, op, &meta)
-    })
-    .await?;
+    let item = blocking(&s, move |svc| svc.shop.update_stock(guild, id, op, &meta)).await?;
     Ok(Json(item))
 }
 
@@ -213,13 +201,13 @@ pub async fn bulk_update(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Json(req): Json<BulkRequest>,
 ) -> ApiResult<Json<BulkResponse>> {
     let meta = dashboard_meta(&auth, key);
     let items = blocking(&s, move |svc| {
         svc.shop
-            .bulk_update(GuildId(guild), &req.item_ids, req.action, &meta)
+            .bulk_update(guild, &req.item_ids, req.action, &meta)
     })
     .await?;
     Ok(Json(BulkResponse {
@@ -265,12 +253,9 @@ pub struct InventoryView {
 pub async fn inventory(
     State(s): State<WebState>,
     _auth: Auth,
-    Path((guild, user)): Path<(u64, u64)>,
+    Path((guild, user)): Path<(GuildId, UserId)>,
 ) -> ApiResult<Json<InventoryView>> {
-    let items = blocking(&s, move |svc| {
-        svc.shop.inventory(GuildId(guild), UserId(user))
-    })
-    .await?;
+    let items = blocking(&s, move |svc| svc.shop.inventory(guild, user)).await?;
     Ok(Json(InventoryView {
         user_id: user.to_string(),
         items: items.into_iter().map(Into::into).collect(),
@@ -310,14 +295,14 @@ pub async fn add_inventory(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, user)): Path<(u64, u64)>,
+    Path((guild, user)): Path<(GuildId, UserId)>,
     Json(req): Json<InventoryChange>,
 ) -> ApiResult<Json<InventoryChanged>> {
     let meta = dashboard_meta(&auth, key);
     let item = req.item_id;
     let quantity = blocking(&s, move |svc| {
         svc.shop
-            .add_to_inventory(GuildId(guild), UserId(user), item, req.quantity, &meta)
+            .add_to_inventory(guild, user, item, req.quantity, &meta)
     })
     .await?;
     Ok(Json(InventoryChanged {
@@ -346,14 +331,13 @@ pub async fn remove_inventory(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, user, item)): Path<(u64, u64, u64)>,
+    Path((guild, user, item)): Path<(GuildId, UserId, u64)>,
     Query(q): Query<RemoveQuery>,
 ) -> ApiResult<Json<InventoryChanged>> {
     let meta = dashboard_meta(&auth, key);
     let n = q.quantity.unwrap_or(1);
     let quantity = blocking(&s, move |svc| {
-        svc.shop
-            .remove_from_inventory(GuildId(guild), UserId(user), item, n, &meta)
+        svc.shop.remove_from_inventory(guild, user, item, n, &meta)
     })
     .await?;
     Ok(Json(InventoryChanged {

@@ -39,7 +39,7 @@ pub struct TaskQuery {
 pub async fn list_tasks(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Query(q): Query<TaskQuery>,
 ) -> ApiResult<Json<Page<Task>>> {
     let status = match q.status.as_deref().filter(|s| !s.trim().is_empty()) {
@@ -58,7 +58,7 @@ pub async fn list_tasks(
         offset: q.offset.unwrap_or(0),
         limit,
     };
-    let page = blocking(&s, move |svc| svc.tasks.list(GuildId(guild), &filter)).await?;
+    let page = blocking(&s, move |svc| svc.tasks.list(guild, &filter)).await?;
     Ok(Json(page))
 }
 
@@ -75,11 +75,11 @@ pub async fn create_task(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Json(new): Json<NewTask>,
 ) -> ApiResult<(StatusCode, Json<Task>)> {
     let meta = dashboard_meta(&auth, key);
-    let task = blocking(&s, move |svc| svc.tasks.create(GuildId(guild), new, &meta)).await?;
+    let task = blocking(&s, move |svc| svc.tasks.create(guild, new, &meta)).await?;
     Ok((StatusCode::CREATED, Json(task)))
 }
 
@@ -91,10 +91,10 @@ pub async fn create_task(
 pub async fn get_task(
     State(s): State<WebState>,
     _auth: Auth,
-    Path((guild, id)): Path<(u64, u64)>,
+    Path((guild, id)): Path<(GuildId, u64)>,
 ) -> ApiResult<Json<Task>> {
     Ok(Json(
-        blocking(&s, move |svc| svc.tasks.get(GuildId(guild), id)).await?,
+        blocking(&s, move |svc| svc.tasks.get(guild, id)).await?,
     ))
 }
 
@@ -111,14 +111,11 @@ pub async fn edit_task(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, id)): Path<(u64, u64)>,
+    Path((guild, id)): Path<(GuildId, u64)>,
     Json(patch): Json<TaskPatch>,
 ) -> ApiResult<Json<Task>> {
     let meta = dashboard_meta(&auth, key);
-    let task = blocking(&s, move |svc| {
-        svc.tasks.edit(GuildId(guild), id, &patch, &meta)
-    })
-    .await?;
+    let task = blocking(&s, move |svc| svc.tasks.edit(guild, id, &patch, &meta)).await?;
     Ok(Json(task))
 }
 
@@ -147,10 +144,10 @@ pub async fn delete_task(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, id)): Path<(u64, u64)>,
+    Path((guild, id)): Path<(GuildId, u64)>,
 ) -> ApiResult<Json<DeletedTaskView>> {
     let meta = dashboard_meta(&auth, key);
-    let d = blocking(&s, move |svc| svc.tasks.delete(GuildId(guild), id, &meta)).await?;
+    let d = blocking(&s, move |svc| svc.tasks.delete(guild, id, &meta)).await?;
     Ok(Json(d.into()))
 }
 
@@ -165,11 +162,11 @@ pub async fn close_task(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, id)): Path<(u64, u64)>,
+    Path((guild, id)): Path<(GuildId, u64)>,
 ) -> ApiResult<Json<Task>> {
     let meta = dashboard_meta(&auth, key);
     Ok(Json(
-        blocking(&s, move |svc| svc.tasks.close(GuildId(guild), id, &meta)).await?,
+        blocking(&s, move |svc| svc.tasks.close(guild, id, &meta)).await?,
     ))
 }
 
@@ -184,11 +181,11 @@ pub async fn reopen_task(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, id)): Path<(u64, u64)>,
+    Path((guild, id)): Path<(GuildId, u64)>,
 ) -> ApiResult<Json<Task>> {
     let meta = dashboard_meta(&auth, key);
     Ok(Json(
-        blocking(&s, move |svc| svc.tasks.reopen(GuildId(guild), id, &meta)).await?,
+        blocking(&s, move |svc| svc.tasks.reopen(guild, id, &meta)).await?,
     ))
 }
 
@@ -202,10 +199,10 @@ pub async fn reopen_task(
 pub async fn task_claims(
     State(s): State<WebState>,
     _auth: Auth,
-    Path((guild, id)): Path<(u64, u64)>,
+    Path((guild, id)): Path<(GuildId, u64)>,
 ) -> ApiResult<Json<Vec<Claim>>> {
     Ok(Json(
-        blocking(&s, move |svc| svc.tasks.task_claims(GuildId(guild), id)).await?,
+        blocking(&s, move |svc| svc.tasks.task_claims(guild, id)).await?,
     ))
 }
 
@@ -217,10 +214,10 @@ pub async fn task_claims(
 pub async fn submissions(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
 ) -> ApiResult<Json<Vec<ClaimWithTask>>> {
     Ok(Json(
-        blocking(&s, move |svc| svc.tasks.awaiting_review(GuildId(guild))).await?,
+        blocking(&s, move |svc| svc.tasks.awaiting_review(guild)).await?,
     ))
 }
 
@@ -235,14 +232,11 @@ pub async fn accept_claim(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, task, user)): Path<(u64, u64, u64)>,
+    Path((guild, task, user)): Path<(GuildId, u64, UserId)>,
 ) -> ApiResult<Json<AcceptOutcome>> {
     let meta = dashboard_meta(&auth, key);
     Ok(Json(
-        blocking(&s, move |svc| {
-            svc.tasks.accept(GuildId(guild), task, UserId(user), &meta)
-        })
-        .await?,
+        blocking(&s, move |svc| svc.tasks.accept(guild, task, user, &meta)).await?,
     ))
 }
 
@@ -267,15 +261,14 @@ pub async fn reject_claim(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, task, user)): Path<(u64, u64, u64)>,
+    Path((guild, task, user)): Path<(GuildId, u64, UserId)>,
     body: Bytes,
 ) -> ApiResult<Json<Claim>> {
     let req: RejectRequest = optional_json(&body)?;
     let meta = dashboard_meta(&auth, key);
     Ok(Json(
         blocking(&s, move |svc| {
-            svc.tasks
-                .reject(GuildId(guild), task, UserId(user), &req.reason, &meta)
+            svc.tasks.reject(guild, task, user, &req.reason, &meta)
         })
         .await?,
     ))

@@ -123,14 +123,11 @@ pub struct TransactionPage {
 pub async fn list_transactions(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Query(q): Query<TxQuery>,
 ) -> ApiResult<Json<TransactionPage>> {
     let filter = q.to_filter(50)?;
-    let page = blocking(&s, move |svc| {
-        svc.economy.transactions(GuildId(guild), &filter)
-    })
-    .await?;
+    let page = blocking(&s, move |svc| svc.economy.transactions(guild, &filter)).await?;
     Ok(Json(TransactionPage {
         items: page.items.into_iter().map(Into::into).collect(),
         total: page.total,
@@ -184,7 +181,7 @@ pub struct StatisticsView {
 pub async fn statistics(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Query(q): Query<StatsQuery>,
 ) -> ApiResult<Json<StatisticsView>> {
     let period = Period::parse(q.period.as_deref().unwrap_or("all"))
@@ -195,10 +192,7 @@ pub async fn statistics(
         .filter(|u| !u.trim().is_empty())
         .map(|u| parse_user("user_id", u))
         .transpose()?;
-    let st = blocking(&s, move |svc| {
-        svc.economy.statistics(GuildId(guild), period, user)
-    })
-    .await?;
+    let st = blocking(&s, move |svc| svc.economy.statistics(guild, period, user)).await?;
     Ok(Json(StatisticsView {
         period: serde_json::to_value(st.period)
             .ok()
@@ -246,9 +240,9 @@ pub async fn statistics(
 pub async fn get_transaction(
     State(s): State<WebState>,
     _auth: Auth,
-    Path((guild, id)): Path<(u64, u64)>,
+    Path((guild, id)): Path<(GuildId, u64)>,
 ) -> ApiResult<Json<TransactionView>> {
-    let tx = blocking(&s, move |svc| svc.economy.transaction(GuildId(guild), id)).await?;
+    let tx = blocking(&s, move |svc| svc.economy.transaction(guild, id)).await?;
     Ok(Json(tx.into()))
 }
 
@@ -278,7 +272,7 @@ pub struct ValidationView {
 pub async fn validate(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     body: Bytes,
 ) -> ApiResult<Json<ValidationView>> {
     let req: ValidateRequest = optional_json(&body)?;
@@ -288,7 +282,6 @@ pub async fn validate(
         .filter(|u| !u.trim().is_empty())
         .map(|u| parse_user("user_id", u))
         .transpose()?;
-    let guild = GuildId(guild);
     let view = blocking(&s, move |svc| {
         let to_json = |v: serde_json::Result<serde_json::Value>| v.unwrap_or_default();
         Ok(match user {
@@ -340,13 +333,13 @@ pub async fn reverse(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, id)): Path<(u64, u64)>,
+    Path((guild, id)): Path<(GuildId, u64)>,
     body: Bytes,
 ) -> ApiResult<Json<ReverseResponse>> {
     let req: ReverseRequest = optional_json(&body)?;
     let meta = dashboard_meta(&auth, key);
     let out = blocking(&s, move |svc| {
-        svc.economy.reverse(GuildId(guild), id, &req.reason, &meta)
+        svc.economy.reverse(guild, id, &req.reason, &meta)
     })
     .await?;
     Ok(Json(ReverseResponse {
@@ -384,12 +377,12 @@ pub async fn archive(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Json(req): Json<ArchiveRequest>,
 ) -> ApiResult<Json<ArchiveResponse>> {
     let meta = dashboard_meta(&auth, key);
     let r = blocking(&s, move |svc| {
-        svc.economy.archive(GuildId(guild), req.days_to_keep, &meta)
+        svc.economy.archive(guild, req.days_to_keep, &meta)
     })
     .await?;
     Ok(Json(ArchiveResponse {

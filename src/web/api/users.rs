@@ -1,12 +1,14 @@
 //! Members of one server: the paged list, one member, balance adjustments, and inactive-member
 //! cleanup / reactivation. Writes go through `Economy` with a `Dashboard` actor.
 
+use std::cmp::Ordering;
+
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, dashboard_meta, AccountView, TransactionView};
-use crate::domain::{DomainError, GuildId, Money, UserId};
+use crate::domain::{DomainError, GuildId, Money, UserId, MAX_AMOUNT};
 use crate::economy::Adjustment;
 use crate::web::auth::{Auth, IdempotencyKey};
 use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Path, Query};
@@ -46,7 +48,7 @@ pub struct UserPage {
 pub async fn list_users(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Query(q): Query<UserListQuery>,
 ) -> ApiResult<Json<UserPage>> {
     let per_page = q.per_page.unwrap_or(50);
@@ -83,7 +85,7 @@ pub async fn list_users(
     }
     let include_inactive = q.include_inactive.unwrap_or(false);
     let sort = sort.to_owned();
-    let mut accounts = blocking(&s, move |svc| svc.economy.accounts(GuildId(guild))).await?;
+    let mut accounts = blocking(&s, move |svc| svc.economy.accounts(guild)).await?;
     accounts.retain(|a| (include_inactive || a.active) && a.user.to_string().starts_with(&search));
     accounts.sort_by(|a, b| {
         let o = match sort.as_str() {
@@ -130,9 +132,8 @@ pub struct UserDetail {
 pub async fn get_user(
     State(s): State<WebState>,
     _auth: Auth,
-    Path((guild, user)): Path<(u64, u64)>,
+    Path((guild, user)): Path<(GuildId, UserId)>,
 ) -> ApiResult<Json<UserDetail>> {
-    let (guild, user) = (GuildId(guild), UserId(user));
     let detail = blocking(&s, move |svc| {
         let account = svc
             .economy
@@ -159,6 +160,26 @@ pub struct BalanceRequest {
     pub reason: String,
 }
 
+impl BalanceRequest {
+    /// The adjustment asked for, parsed at the edge with Discord's limits and words: a balance to
+    /// set is `0..=MAX_AMOUNT`; a change adds or removes `1..=MAX_AMOUNT`.
+    fn adjustment(&self) -> Result<Adjustment, DomainError> {
+        let a = self.amount;
+        if self.set {
+            return Money::non_negative(a, MAX_AMOUNT).map(Adjustment::Set);
+        }
+        match a.cmp(&0) {
+            Ordering::Greater => Money::positive(a, MAX_AMOUNT).map(Adjustment::Add),
+            // i64::MIN has no positive twin; i64::MAX is just as far above the bound.
+            Ordering::Less => Money::positive(a.checked_neg().unwrap_or(i64::MAX), MAX_AMOUNT)
+                .map(Adjustment::Remove),
+            Ordering::Equal => Err(DomainError::InvalidAmount(
+                "the amount must not be 0".into(),
+            )),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct BalanceResponse {
     pub user_id: String,
@@ -180,19 +201,11 @@ pub async fn set_balance(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, user)): Path<(u64, u64)>,
+    Path((guild, user)): Path<(GuildId, UserId)>,
     Json(req): Json<BalanceRequest>,
 ) -> ApiResult<Json<BalanceResponse>> {
-    let adjustment = match (req.set, req.amount) {
-        (true, a) => Adjustment::Set(Money::new(a)),
-        (false, a) if a > 0 => Adjustment::Add(Money::new(a)),
-        (false, a) if a < 0 => Adjustment::Remove(Money::new(a.checked_neg().unwrap_or(i64::MAX))),
-        (false, _) => {
-            return Err(DomainError::InvalidAmount("the amount must not be 0".into()).into())
-        }
-    };
+    let adjustment = req.adjustment()?;
     let meta = dashboard_meta(&auth, key);
-    let (guild, user) = (GuildId(guild), UserId(user));
     let out = blocking(&s, move |svc| {
         svc.economy
             .adjust(guild, user, adjustment, &req.reason, &meta)
@@ -227,11 +240,11 @@ pub struct InactiveUsers {
 pub async fn inactive_users(
     State(s): State<WebState>,
     _auth: Auth,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Query(q): Query<InactiveQuery>,
 ) -> ApiResult<Json<InactiveUsers>> {
     let days = q.days.unwrap_or(30);
-    let items = blocking(&s, move |svc| svc.economy.inactive(GuildId(guild), days)).await?;
+    let items = blocking(&s, move |svc| svc.economy.inactive(guild, days)).await?;
     Ok(Json(InactiveUsers {
         days,
         items: items.into_iter().map(Into::into).collect(),
@@ -260,12 +273,12 @@ pub async fn cleanup_users(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path(guild): Path<u64>,
+    Path(guild): Path<GuildId>,
     Json(req): Json<CleanupRequest>,
 ) -> ApiResult<Json<CleanupResponse>> {
     let meta = dashboard_meta(&auth, key);
     let users = blocking(&s, move |svc| {
-        svc.economy.mark_inactive(GuildId(guild), req.days, &meta)
+        svc.economy.mark_inactive(guild, req.days, &meta)
     })
     .await?;
     Ok(Json(CleanupResponse {
@@ -283,10 +296,56 @@ pub async fn reactivate_user(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Path((guild, user)): Path<(u64, u64)>,
+    Path((guild, user)): Path<(GuildId, UserId)>,
 ) -> ApiResult<Json<AccountView>> {
     let meta = dashboard_meta(&auth, key);
-    let (guild, user) = (GuildId(guild), UserId(user));
     let a = blocking(&s, move |svc| svc.economy.reactivate(guild, user, &meta)).await?;
     Ok(Json(a.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(amount: i64, set: bool) -> Result<Adjustment, String> {
+        let req = BalanceRequest {
+            amount,
+            set,
+            reason: String::new(),
+        };
+        req.adjustment().map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_balance_change_is_a_nonzero_amount_within_the_bound_either_way() {
+        let m = Money::new;
+        assert_eq!(parse(5, false), Ok(Adjustment::Add(m(5))));
+        assert_eq!(parse(-5, false), Ok(Adjustment::Remove(m(5))));
+        assert_eq!(parse(MAX_AMOUNT, false), Ok(Adjustment::Add(m(MAX_AMOUNT))));
+        assert_eq!(
+            parse(-MAX_AMOUNT, false),
+            Ok(Adjustment::Remove(m(MAX_AMOUNT)))
+        );
+        assert!(parse(0, false).unwrap_err().contains("must not be 0"));
+        for too_much in [MAX_AMOUNT + 1, -MAX_AMOUNT - 1, i64::MAX, i64::MIN] {
+            let err = parse(too_much, false).unwrap_err();
+            assert!(
+                err.contains("at most 1,000,000,000,000"),
+                "{too_much}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_balance_to_set_may_be_zero_but_not_negative_or_above_the_bound() {
+        assert_eq!(parse(0, true), Ok(Adjustment::Set(Money::ZERO)));
+        assert_eq!(
+            parse(MAX_AMOUNT, true),
+            Ok(Adjustment::Set(Money::new(MAX_AMOUNT)))
+        );
+        assert!(parse(-1, true).unwrap_err().contains("more than 0"));
+        assert!(parse(i64::MIN, true).unwrap_err().contains("more than 0"));
+        assert!(parse(MAX_AMOUNT + 1, true).unwrap_err().contains("at most"));
+        assert!(parse(i64::MAX, true).unwrap_err().contains("at most"));
+    }
 }

@@ -115,6 +115,48 @@ async fn one_user_with_recent_entries_or_404() {
 }
 
 #[tokio::test]
+async fn balance_amounts_out_of_range_are_refused_at_the_edge_and_change_nothing() {
+    let app = TestApp::new();
+    let tok = app.login("admin").await;
+    app.fund(G, 9, 250);
+    let path = format!("/api/{}/users/9/balance", G.0);
+    for body in [
+        json!({"amount": 1_000_000_000_001_i64}),
+        json!({"amount": i64::MIN}),
+        json!({"amount": -1_000_000_000_001_i64}),
+        json!({"amount": i64::MAX}),
+        json!({"amount": 1_000_000_000_001_i64, "set": true}),
+        json!({"amount": i64::MIN, "set": true}),
+    ] {
+        let a = app.put(&path, &tok, body.clone()).await;
+        assert_eq!(
+            (a.status, a.code()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_amount"),
+            "{body}"
+        );
+    }
+    let a = app
+        .put(&path, &tok, json!({"amount": 1_000_000_000_001_i64}))
+        .await;
+    assert_eq!(
+        a.body["error"]["message"],
+        "Invalid amount: the amount can be at most 1,000,000,000,000."
+    );
+    // The service would refuse the reason first; the edge sees the amount before any service.
+    let long = "x".repeat(501);
+    let a = app
+        .put(&path, &tok, json!({"amount": i64::MIN, "reason": long}))
+        .await;
+    assert_eq!(a.code(), "invalid_amount");
+    let a = app.get(&format!("/api/{}/users/9", G.0), &tok).await;
+    assert_eq!(a.body["account"]["balance"], 250);
+    assert_eq!(
+        a.body["recent_transactions"].as_array().map(Vec::len),
+        Some(1)
+    );
+}
+
+#[tokio::test]
 async fn balance_add_remove_and_set_write_ledger_entries_with_the_dashboard_actor() {
     let app = TestApp::new();
     let tok = app.login("admin").await;

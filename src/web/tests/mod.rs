@@ -282,9 +282,24 @@ async fn malformed_json_and_bad_paths_are_400_in_the_error_shape() {
         .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert_eq!(a.code(), "invalid_body");
-    let a = app.get("/api/not-a-number/users", &tok).await;
-    assert_eq!(a.status, StatusCode::BAD_REQUEST);
-    assert_eq!(a.code(), "invalid_path");
+    for (method, path) in [
+        (Method::GET, "/api/not-a-number/users".to_owned()),
+        (Method::GET, "/api/-5/users".to_owned()),
+        (Method::GET, "/api/18446744073709551616/users".to_owned()),
+        (Method::GET, format!("/api/{}/users/abc", G.0)),
+        (Method::GET, format!("/api/{}/shop/abc", G.0)),
+        (
+            Method::POST,
+            format!("/api/{}/tasks/1/claims/abc/accept", G.0),
+        ),
+    ] {
+        let a = app.send(method, &path, Some(&tok), None, &[]).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{path}: {}", a.body);
+        assert_eq!(a.code(), "invalid_path", "{path}");
+    }
+    let a = app.get("/api/abc/users", &tok).await;
+    let message = a.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("`abc` is not a valid id"), "{message}");
     let a = app.get(&format!("/api/{}/users?page=x", G.0), &tok).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert_eq!(a.code(), "invalid_query");
