@@ -25,6 +25,7 @@ pub mod instance;
 pub mod services;
 pub mod shop;
 pub mod store;
+pub mod sync;
 pub mod tasks;
 pub mod telemetry;
 #[cfg(test)]

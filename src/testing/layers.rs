@@ -118,7 +118,7 @@ fn only_main_uses_app_and_the_doors_never_name_the_store() {
             "{name} imports crate::app"
         );
     }
-    for door in ["discord", "web"] {
+    for door in ["discord", "web", "sync"] {
         let text = &mods[door];
         assert!(!text.contains("crate::store"), "{door} names crate::store");
         assert!(!text.contains(".store."), "{door} reaches a store handle");

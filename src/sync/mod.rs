@@ -1,0 +1,59 @@
+//! The reconciler: makes Discord's messages match the store (the `discord_sync` outbox), and
+//! the side-effect worker both doors share (role grants, DMs). A pure planner decides what to
+//! do for one record; a loop applies it through `DiscordApi`; an error policy decides when to
+//! look again. Wakes on store events, runs a full pass every 10 minutes, and resumes pending
+//! work after a restart.
+
+pub mod api;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use api::{ApiError, DiscordApi, MessageBody};
+
+use crate::services::Services;
+
+/// Timing knobs (tests shorten them).
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// A full pass over every record, whatever the events said.
+    pub full_pass_every: Duration,
+    /// Timeout of every Discord request.
+    pub request_timeout: Duration,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            full_pass_every: Duration::from_secs(600),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The running reconciler; `stop` it before closing the store.
+pub struct SyncHandle {
+    stop: tokio::sync::oneshot::Sender<()>,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl SyncHandle {
+    /// Stops the loop after the action in flight, so the store can close after this.
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        if let Err(e) = self.handle.await {
+            tracing::warn!(error = %e, "the Discord sync loop ended abnormally");
+        }
+    }
+}
+
+/// Starts the reconciler and the side-effect worker over `api`.
+pub fn spawn<A: DiscordApi>(services: Services, api: Arc<A>, opts: SyncOptions) -> SyncHandle {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        // Placeholder until the loop lands: holds its inputs and waits to be stopped.
+        let _ = (services, api, opts);
+        let _ = stopped.await;
+    });
+    SyncHandle { stop, handle }
+}
