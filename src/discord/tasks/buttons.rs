@@ -116,9 +116,12 @@ async fn reject_form(
                 s.as_str().replace('_', " ")
             ))
             .into()),
-            None => Err(
-                DomainError::NotFound(format!("A claim by <@{member}> on \"{}\"", t.name)).into(),
-            ),
+            None => Err(DomainError::ClaimNotFound {
+                user: member,
+                task_id: t.id,
+                task: t.name,
+            }
+            .into()),
         }
     })
     .await?;
