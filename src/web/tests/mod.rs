@@ -202,6 +202,13 @@ impl TestApp {
         .await
     }
 
+    /// Creates a shop item in guild `g` through the API; its id.
+    pub async fn create_item(&self, tok: &str, g: u64, body: serde_json::Value) -> u64 {
+        let a = self.post(&format!("/api/{g}/shop"), tok, body).await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+        a.body["id"].as_u64().unwrap()
+    }
+
     /// Logs in and returns the access token.
     pub async fn login(&self, user: &str) -> String {
         let a = self.login_answer(user, PW).await;

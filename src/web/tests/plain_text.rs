@@ -40,15 +40,9 @@ async fn a_refused_admin_remove_names_the_member_in_words_and_details() {
 async fn a_refused_inventory_remove_names_the_member_in_words_and_details() {
     let app = TestApp::new();
     let tok = app.login("admin").await;
-    let a = app
-        .post(
-            &format!("/api/{}/shop", G.0),
-            &tok,
-            json!({"name": "Gem", "price": 3}),
-        )
+    let item = app
+        .create_item(&tok, G.0, json!({"name": "Gem", "price": 3}))
         .await;
-    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
-    let item = a.body["id"].as_u64().unwrap();
     let inv = format!("/api/{}/users/7/inventory", G.0);
     let a = app
         .post(&inv, &tok, json!({"item_id": item, "quantity": 1}))

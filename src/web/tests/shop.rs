@@ -8,9 +8,7 @@ use super::{TestApp, G, G2};
 use crate::domain::UserId;
 
 async fn create(app: &TestApp, tok: &str, g: u64, body: serde_json::Value) -> u64 {
-    let a = app.post(&format!("/api/{g}/shop"), tok, body).await;
-    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
-    a.body["id"].as_u64().unwrap()
+    app.create_item(tok, g, body).await
 }
 
 #[tokio::test]
