@@ -85,7 +85,10 @@ where
 pub async fn handle(ctx: &serenity::Context, event: &serenity::FullEvent, data: &BotData) {
     use serenity::FullEvent as E;
     match event {
-        E::GuildCreate { guild, .. } => guild_create(data, guild).await,
+        E::GuildCreate { guild, .. } => {
+            let bot = ctx.cache.current_user().id;
+            guild_create(data, guild, bot_top_role(guild, bot)).await
+        }
         E::GuildUpdate { new_data, .. } => {
             let g = guild_id(new_data.id);
             // A partial guild has no member count: keep the cache's (or the stored) one.
@@ -215,7 +218,18 @@ fn set_active(
     Ok(())
 }
 
-async fn guild_create(data: &BotData, guild: &serenity::Guild) {
+/// The position of the bot's highest role in `guild`, when its member entry is there.
+pub fn bot_top_role(guild: &serenity::Guild, bot: serenity::UserId) -> Option<i64> {
+    let me = guild.members.get(&bot)?;
+    me.roles
+        .iter()
+        .filter_map(|r| guild.roles.get(r))
+        .map(|r| i64::from(r.position))
+        .max()
+        .or(Some(0))
+}
+
+async fn guild_create(data: &BotData, guild: &serenity::Guild, bot_top: Option<i64>) {
     let g = guild_id(guild.id);
     let profile = guild_profile(guild);
     let channels: Vec<ChannelInfo> = guild.channels.values().map(channel_info).collect();
@@ -226,6 +240,9 @@ async fn guild_create(data: &BotData, guild: &serenity::Guild) {
         s.guilds.mark_joined(g)?;
         s.guilds.replace_channels(g, &channels)?;
         s.guilds.replace_roles(g, &roles)?;
+        if bot_top.is_some() {
+            s.guilds.set_bot_top_role(g, bot_top)?;
+        }
         if !members.is_empty() {
             s.guilds.upsert_members(g, &members)?;
         }

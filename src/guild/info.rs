@@ -60,6 +60,15 @@ impl Guilds {
         self.change_info(guild, |info, now| info.left_at = Some(now))
     }
 
+    /// Records the position of Coffer's highest role in the server (`None`: unknown).
+    pub fn set_bot_top_role(
+        &self,
+        guild: GuildId,
+        position: Option<i64>,
+    ) -> Result<GuildInfo, Error> {
+        self.change_info(guild, |info, _| info.bot_top_role = position)
+    }
+
     fn change_info(
         &self,
         guild: GuildId,

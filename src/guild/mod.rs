@@ -7,6 +7,7 @@ mod command_log;
 mod config;
 mod info;
 mod role_grants;
+mod role_rewards;
 mod sync;
 #[cfg(test)]
 mod tests;
@@ -15,6 +16,7 @@ use crate::store::Store;
 
 pub use audit::AuditFilter;
 pub use command_log::CommandLog;
+pub use role_rewards::check_role_reward;
 // The records these services hand to the doors (defined beside their tables in `store/`).
 pub use crate::store::audit::AuditEntry;
 pub use crate::store::command_log::{

@@ -9,6 +9,7 @@ use crate::domain::{DomainError, GuildId};
 use crate::economy::OpMeta;
 use crate::error::Error;
 use crate::events::EventKind;
+use crate::guild::check_role_reward;
 use crate::store::audit::snapshot;
 use crate::store::outbox::SyncKind;
 use crate::store::WriteCtx;
@@ -121,6 +122,9 @@ impl Shop {
         self.store
             .write_once(guild, meta.key(), "shop.item.create", |w| {
                 ensure_unique_name(w, spec.name.as_str(), None)?;
+                if let Some(role) = spec.role_id {
+                    check_role_reward(w, role)?;
+                }
                 let id = w.next_id("shop_item")?;
                 let item = Item::new(id, spec, w.now);
                 w.put_shop_item(&item)?;
@@ -156,6 +160,9 @@ impl Shop {
                 }
                 if after.name != before.name {
                     ensure_unique_name(w, &after.name, Some(id))?;
+                }
+                if let Some(role) = after.role_id.filter(|r| Some(*r) != before.role_id) {
+                    check_role_reward(w, role)?;
                 }
                 save_change(w, meta, "shop.item.update", &before, after)
             })

@@ -17,6 +17,10 @@ pub struct GuildInfo {
     pub member_count: u64,
     pub joined_at: Option<DateTime<Utc>>,
     pub left_at: Option<DateTime<Utc>>,
+    /// The position of Coffer's highest role here (it can grant only roles below it), when
+    /// Discord has told us.
+    #[serde(default)]
+    pub bot_top_role: Option<i64>,
 }
 
 impl<T: Tables> View<'_, T> {

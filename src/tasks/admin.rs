@@ -7,6 +7,7 @@ use crate::domain::{DomainError, GuildId};
 use crate::economy::OpMeta;
 use crate::error::Error;
 use crate::events::EventKind;
+use crate::guild::check_role_reward;
 use crate::store::audit::snapshot;
 use crate::store::outbox::SyncKind;
 use crate::store::WriteCtx;
@@ -20,6 +21,9 @@ impl Tasks {
                 require_tasks(&cfg)?;
                 let id = w.next_id("task")?;
                 let task = new.into_task(id, meta.actor.clone(), w.now)?;
+                if let Some(role) = task.role_id {
+                    check_role_reward(w, role)?;
+                }
                 w.put_task(&task)?;
                 touch(w, &cfg, id)?;
                 w.audit(
@@ -146,6 +150,9 @@ impl Tasks {
             let cfg = w.guild_config()?;
             let before = load_task(w, id)?;
             let after = f(&before, w.now)?;
+            if let Some(role) = after.role_id.filter(|r| Some(*r) != before.role_id) {
+                check_role_reward(w, role)?;
+            }
             save_changed(w, &cfg, &before, &after, meta, action)?;
             Ok(after)
         })

@@ -140,6 +140,10 @@ pub fn guild_json() -> Value {
         "roles": [
             role_json(GUILD_ID, "@everyone", 3072, 0),
             role_json(ADMIN_ROLE_ID, "Coffer Admin", 3072, 1),
+            // The roles the task scenarios use as moderator role and reward: a reward role must
+            // exist on the server (Coffer refuses one it does not know).
+            role_json(800_000_000_000_000_300, "Moderator", 0, 2),
+            role_json(800_000_000_000_000_500, "Logo artist", 0, 3),
         ],
         "emojis": [], "features": [], "mfa_level": 0, "application_id": null,
         "system_channel_id": null, "system_channel_flags": 0, "rules_channel_id": null,
