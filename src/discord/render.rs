@@ -42,6 +42,7 @@ impl ChannelMessage {
             .content("")
             .embed(self.embed.clone())
             .components(self.components.clone())
+            .allowed_mentions(serenity::CreateAllowedMentions::new())
     }
 
     /// As an interaction reply (the components travel separately).
@@ -229,6 +230,23 @@ mod tests {
 
     fn json(r: &Reply) -> String {
         serde_json::to_string(&r.embeds).unwrap() + r.content.as_deref().unwrap_or("")
+    }
+
+    #[test]
+    fn channel_messages_ping_nobody_when_posted_or_edited() {
+        let m = ChannelMessage {
+            embed: serenity::CreateEmbed::new().title("@everyone free coins"),
+            components: Vec::new(),
+        };
+        for body in [
+            serde_json::to_value(m.create()).unwrap(),
+            serde_json::to_value(m.edit()).unwrap(),
+        ] {
+            let am = &body["allowed_mentions"];
+            for k in ["parse", "roles", "users"] {
+                assert_eq!(am[k], serde_json::json!([]), "{body}");
+            }
+        }
     }
 
     #[test]
