@@ -40,6 +40,8 @@ pub enum EventKind {
     ClaimRejected,
     ClaimsExpired,
     RoleGrantRecorded,
+    /// A DM owed to a member was recorded or its outcome stored.
+    NoticeRecorded,
     AnnouncementCreated,
     AnnouncementUpdated,
     AnnouncementDeleted,
@@ -73,7 +75,7 @@ impl EventKind {
             TaskUpdated => "task_updated", TaskDeleted => "task_deleted", TaskClaimed => "task_claimed",
             ClaimSubmitted => "claim_submitted", ClaimAccepted => "claim_accepted",
             ClaimRejected => "claim_rejected", ClaimsExpired => "claims_expired",
-            RoleGrantRecorded => "role_grant_recorded", AnnouncementCreated => "announcement_created",
+            RoleGrantRecorded => "role_grant_recorded", NoticeRecorded => "notice_recorded", AnnouncementCreated => "announcement_created",
             AnnouncementUpdated => "announcement_updated", AnnouncementDeleted => "announcement_deleted",
             EmbedChanged => "embed_changed", CustomCommandChanged => "custom_command_changed",
             SyncChanged => "sync_changed", BotStatusChanged => "bot_status_changed",

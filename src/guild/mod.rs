@@ -6,6 +6,7 @@ mod audit;
 mod command_log;
 mod config;
 mod info;
+mod notices;
 mod role_grants;
 mod role_rewards;
 mod sync;
@@ -23,6 +24,7 @@ pub use crate::store::command_log::{
     CommandLogEntry, CommandLogFilter, CommandLogPage, NewCommandLog, OUTCOME_OK,
 };
 pub use crate::store::directory::{ChannelInfo, ChannelKind, MemberInfo, RoleInfo};
+pub use crate::store::notices::{Notice, NoticeState};
 pub use crate::store::outbox::{SyncKind, SyncRecord, SyncState};
 pub use crate::store::roles::{GrantState, RoleGrant};
 pub use config::{apply_patch, ChannelSlot, RoleChange, RoleSlot};

@@ -14,6 +14,7 @@ pub mod directory;
 pub mod guilds;
 pub mod instance;
 pub mod migrations;
+pub mod notices;
 pub mod outbox;
 pub mod roles;
 pub mod sessions;

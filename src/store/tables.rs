@@ -40,6 +40,8 @@ pub const DISCORD_SYNC: TableDefinition<(u64, &str, u64), Bytes> =
 pub const AUDIT: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("audit");
 /// (guild, grant id) -> RoleGrant.
 pub const ROLE_GRANTS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("role_grants");
+/// (guild, notice id) -> Notice: DMs owed to members.
+pub const NOTICES: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("notices");
 /// (guild, item id) -> Item.
 pub const SHOP_ITEMS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("shop_items");
 /// (guild, user, item id) -> quantity held (rows at 0 are removed).
@@ -96,6 +98,7 @@ pub(crate) fn create_all(tx: &redb::WriteTransaction) -> Result<(), redb::TableE
     tx.open_table(DISCORD_SYNC)?;
     tx.open_table(AUDIT)?;
     tx.open_table(ROLE_GRANTS)?;
+    tx.open_table(NOTICES)?;
     tx.open_table(ADMINS)?;
     tx.open_table(SHOP_ITEMS)?;
     tx.open_table(INVENTORY)?;

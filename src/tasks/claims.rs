@@ -133,6 +133,11 @@ impl Tasks {
                 Some(role) => Some(w.record_role_grant(user, role, format!("task:{task_id}"))?),
                 None => None,
             };
+            w.record_notice(
+                user,
+                format!("task:{task_id} accepted"),
+                super::notices::accepted(&cfg, &task),
+            )?;
             claim.completed_at = Some(w.now);
             claim.reviewer = Some(meta.actor.clone());
             claim.reviewed_at = Some(w.now);
@@ -182,6 +187,11 @@ impl Tasks {
             claim.status = claim.next(ClaimAction::Reject, w.now)?;
             claim.reviewer = Some(meta.actor.clone());
             claim.reviewed_at = Some(w.now);
+            w.record_notice(
+                user,
+                format!("task:{task_id} rejected"),
+                super::notices::rejected(&task, &reason, claim.deadline),
+            )?;
             claim.review_message = Some(reason);
             claim.rejections += 1;
             w.put_claim(&claim)?;

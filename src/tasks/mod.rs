@@ -4,6 +4,7 @@
 
 mod admin;
 mod claims;
+mod notices;
 mod queries;
 mod sweep;
 

@@ -67,6 +67,8 @@ impl Tasks {
                 };
                 if let Some(t) = task {
                     t.current_claims -= 1;
+                    let text = super::notices::expired(&t.name);
+                    w.record_notice(c.user, format!("task:{} expired", c.task_id), text)?;
                 }
                 report.expired_claims.push(ClaimKey {
                     task_id: c.task_id,
