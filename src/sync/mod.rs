@@ -5,6 +5,7 @@
 //! work after a restart.
 
 pub mod api;
+pub mod rest;
 
 use std::sync::Arc;
 use std::time::Duration;
