@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, Notify};
 
 mod extras;
 mod gateway;
+mod messages;
 mod payloads;
 
 pub use extras::{dm_channel, FakeAttachment};
@@ -67,6 +68,10 @@ struct State {
     /// Every gateway frame the bot sent except heartbeats, in order (all sessions).
     frames: Mutex<Vec<Value>>,
     next_id: AtomicU64,
+    /// Channel messages as Discord keeps them: channel -> message id -> message.
+    messages: Mutex<std::collections::BTreeMap<u64, std::collections::BTreeMap<u64, Value>>>,
+    /// `(channel, nonce)` of creates sent with `enforce_nonce` -> the message they made.
+    nonces: Mutex<std::collections::HashMap<(u64, String), u64>>,
 }
 
 /// A running fake. Dropping it stops both servers.
