@@ -5,6 +5,9 @@
 //! work after a restart.
 
 pub mod api;
+pub mod plan;
+pub mod policy;
+pub mod render;
 
 use std::sync::Arc;
 use std::time::Duration;
