@@ -8,6 +8,7 @@ mod config;
 mod info;
 mod role_grants;
 mod sync;
+mod sync_work;
 #[cfg(test)]
 mod tests;
 
@@ -23,6 +24,7 @@ pub use crate::store::command_log::{
 pub use crate::store::directory::{ChannelInfo, ChannelKind, MemberInfo, RoleInfo};
 pub use crate::store::outbox::{SyncKind, SyncRecord, SyncState};
 pub use crate::store::roles::{GrantState, RoleGrant};
+pub use crate::store::sync_work::{MessageFact, SyncOutcome, SyncVerdict};
 pub use config::{apply_patch, ChannelSlot, RoleChange, RoleSlot};
 pub use info::{GuildProfile, MemberProfile};
 
