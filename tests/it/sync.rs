@@ -373,7 +373,6 @@ fn pings_nobody(body: &Value) -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the shop-item create and edit rules from the reconciler"]
 async fn an_item_created_through_the_api_appears_in_the_shop_with_a_buy_button_that_works() {
     let s = scene(shop_dir(|_| {})).await;
     let item = s
@@ -415,7 +414,6 @@ async fn an_item_created_through_the_api_appears_in_the_shop_with_a_buy_button_t
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the shop-item edit rule from the reconciler"]
 async fn a_stock_edit_edits_the_items_message() {
     let s = scene(shop_dir(|_| {})).await;
     let item = s
@@ -444,7 +442,6 @@ async fn a_stock_edit_edits_the_items_message() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the 10008 repost rule from the reconciler"]
 async fn an_edit_answered_unknown_message_reposts_the_item() {
     let s = scene(shop_dir(|_| {})).await;
     let item = s
@@ -477,7 +474,6 @@ async fn an_edit_answered_unknown_message_reposts_the_item() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the 429 retry_after rule from the reconciler"]
 async fn a_429_is_retried_once_after_retry_after() {
     let s = scene(shop_dir(|_| {})).await;
     let item = s
@@ -516,7 +512,6 @@ async fn a_429_is_retried_once_after_retry_after() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the 5xx backoff rule from the reconciler"]
 async fn server_errors_then_success_end_synced() {
     let s = scene(shop_dir(|_| {})).await;
     s.fake.script(
@@ -542,7 +537,6 @@ async fn server_errors_then_success_end_synced() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the 50013 failed rule from the reconciler"]
 async fn missing_permissions_end_failed_with_the_reason_visible_through_the_api() {
     let s = scene(shop_dir(|_| {})).await;
     s.fake.script(
@@ -571,7 +565,6 @@ async fn missing_permissions_end_failed_with_the_reason_visible_through_the_api(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the delete and repost rules from the reconciler"]
 async fn hiding_an_item_deletes_its_message_and_showing_it_reposts() {
     let s = scene(shop_dir(|_| {})).await;
     let item = s.create_item(json!({"name": "Shy Cat", "price": 10})).await;
@@ -620,7 +613,6 @@ fn vip_pass(s: &coffer::services::Services) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the role-grant worker from the reconciler"]
 async fn buying_an_item_with_a_role_reward_puts_the_member_role() {
     let s = scene(shop_dir(vip_pass)).await;
     let bought = s
@@ -643,7 +635,6 @@ async fn buying_an_item_with_a_role_reward_puts_the_member_role() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the role-grant worker's 50013 rule from the reconciler"]
 async fn a_role_grant_refused_with_missing_permissions_shows_failed_on_the_grant_list() {
     let s = scene(shop_dir(vip_pass)).await;
     s.fake.script(
@@ -669,7 +660,6 @@ async fn a_role_grant_refused_with_missing_permissions_shows_failed_on_the_grant
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs allowed_mentions on shop messages from the reconciler"]
 async fn an_item_named_with_everyone_pings_nobody() {
     let s = scene(shop_dir(|_| {})).await;
     let item = s
