@@ -554,8 +554,12 @@ async fn missing_permissions_end_failed_with_the_reason_visible_through_the_api(
     })
     .await;
     let rec = s.sync_record(item).await.expect("record");
+    // In words, naming the channel and Discord's reason.
     let reason = rec["last_error"].as_str().unwrap_or("");
-    assert!(!reason.trim().is_empty(), "{rec:#}");
+    assert!(
+        reason.contains("Missing Permissions") && reason.contains(&SHOP.to_string()),
+        "{rec:#}"
+    );
     assert!(rec["message_id"].is_null(), "{rec:#}");
     // Failed means parked, not hammered.
     let tries = s.fake.channel_posts(SHOP).len();
@@ -651,7 +655,9 @@ async fn a_role_grant_refused_with_missing_permissions_shows_failed_on_the_grant
         .wait_grant("the grant marked failed", |g| g["state"] == "failed")
         .await;
     assert!(
-        g["error"].as_str().is_some_and(|e| !e.trim().is_empty()),
+        g["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("Missing Permissions")),
         "{g:#}"
     );
     let tries = s.fake.role_puts(ALICE, VIP_ROLE).len();
@@ -690,5 +696,63 @@ async fn an_item_named_with_everyone_pings_nobody() {
         .await;
     let edit = s.edits(message).into_iter().last().expect("an edit");
     assert!(pings_nobody(&edit.body), "{:#}", edit.body);
+    s.app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_whose_response_was_lost_is_retried_without_a_second_message() {
+    let s = scene(shop_dir(|_| {})).await;
+    s.fake.lose_create_responses(1);
+    let item = s
+        .create_item(json!({"name": "Echo Shell", "price": 10}))
+        .await;
+    let message = s.synced(item).await;
+    let posts = s.fake.channel_posts(SHOP);
+    let statuses: Vec<u16> = posts.iter().map(|c| c.status).collect();
+    assert_eq!(statuses, [502, 200]);
+    assert_eq!(
+        posts[0].body["nonce"], posts[1].body["nonce"],
+        "the same nonce"
+    );
+    let shown = s.fake.messages(SHOP);
+    assert_eq!(shown.len(), 1, "{shown:#?}");
+    assert_eq!(id_of(&shown[0]["id"]), message);
+    s.app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_resumes_pending_sync_and_repeats_no_post() {
+    let dir = shop_dir(|_| {});
+    let s = scene(dir.clone()).await;
+    // Discord posts the message but every answer is lost; Coffer stops without the id.
+    s.fake.lose_create_responses(u32::MAX);
+    let item = s
+        .create_item(json!({"name": "Phoenix Feather", "price": 10}))
+        .await;
+    s.fake
+        .wait_until("the first create", STEP, |f| {
+            !f.channel_posts(SHOP).is_empty()
+        })
+        .await;
+    let Scene { fake, app, .. } = s;
+    app.stop().await.expect("clean stop");
+    assert_eq!(fake.messages(SHOP).len(), 1);
+    assert!(fake.channel_posts(SHOP).iter().all(|c| c.status == 502));
+    fake.lose_create_responses(0);
+
+    let app = TestApp::spawn_in(&fake, dir).await;
+    let token = app.login().await;
+    let s = Scene { fake, app, token };
+    let message = s.synced(item).await;
+    let shown = s.fake.messages(SHOP);
+    assert_eq!(shown.len(), 1, "{shown:#?}");
+    assert_eq!(id_of(&shown[0]["id"]), message);
+    let nonces: std::collections::BTreeSet<String> = s
+        .fake
+        .channel_posts(SHOP)
+        .iter()
+        .map(|c| c.body["nonce"].to_string())
+        .collect();
+    assert_eq!(nonces.len(), 1, "every attempt used one nonce");
     s.app.stop().await.expect("clean stop");
 }
