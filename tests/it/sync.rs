@@ -756,3 +756,51 @@ async fn a_restart_resumes_pending_sync_and_repeats_no_post() {
     assert_eq!(nonces.len(), 1, "every attempt used one nonce");
     s.app.stop().await.expect("clean stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pinned_announcement_is_posted_and_pinned_and_unpinning_unpins_it() {
+    const NEWS: u64 = 800_000_000_000_000_500;
+    let s = scene(shop_dir(|_| {})).await;
+    let (status, a) = s
+        .call(
+            Method::POST,
+            "/announcements",
+            Some(
+                json!({"title": "Market day", "content": "Stalls open at noon",
+                        "channel": NEWS.to_string(), "pinned": true}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{a}");
+    let id = a["id"].as_u64().expect("announcement id");
+    s.fake
+        .wait_until("the announcement posted and pinned", STEP, |f| {
+            f.messages(NEWS).iter().any(|m| m["pinned"] == true)
+        })
+        .await;
+    let shown = s.fake.messages(NEWS);
+    assert_eq!(shown.len(), 1, "{shown:#?}");
+    assert!(
+        text(&shown[0]).contains("Stalls open at noon"),
+        "{shown:#?}"
+    );
+    let message = id_of(&shown[0]["id"]);
+    assert!(s
+        .fake
+        .calls_to("PUT", &format!("/channels/{NEWS}/pins/{message}"))
+        .iter()
+        .any(|c| c.status == 204));
+
+    let (status, body) = s
+        .call(Method::POST, &format!("/announcements/{id}/unpin"), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    s.fake
+        .wait_until("the announcement unpinned", STEP, |f| {
+            f.message(NEWS, message)
+                .is_some_and(|m| m["pinned"] == false)
+        })
+        .await;
+    assert_eq!(s.fake.messages(NEWS).len(), 1, "unpinning posts nothing");
+    s.app.stop().await.expect("clean stop");
+}
