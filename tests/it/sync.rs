@@ -52,7 +52,7 @@ async fn an_item_created_through_the_api_appears_in_the_shop_with_a_buy_button_t
         .await;
     s.synced(item).await;
     assert_eq!(s.fake.messages(SHOP).len(), 1);
-    s.app.stop().await.expect("clean stop");
+    s.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,7 +80,7 @@ async fn a_stock_edit_edits_the_items_message() {
     assert_eq!(s.fake.messages(SHOP).len(), 1);
     let edit = s.edits(message).into_iter().last().expect("an edit");
     assert!(pings_nobody(&edit.body), "{:#}", edit.body);
-    s.app.stop().await.expect("clean stop");
+    s.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,7 +112,7 @@ async fn an_edit_answered_unknown_message_reposts_the_item() {
     let now = s.fake.messages(SHOP);
     assert_eq!(now.len(), 1, "{now:#?}");
     assert!(text(&now[0]).contains("Lost Scroll"));
-    s.app.stop().await.expect("clean stop");
+    s.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -150,7 +150,7 @@ async fn a_429_is_retried_once_after_retry_after() {
     assert_eq!(ok.len(), 1, "retried once: {edits:#?}");
     let waited = ok[0].at.duration_since(limited[0].at);
     assert!(waited >= Duration::from_secs(1), "waited only {waited:?}");
-    s.app.stop().await.expect("clean stop");
+    s.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -175,7 +175,7 @@ async fn server_errors_then_success_end_synced() {
         .collect();
     assert_eq!(statuses, [500, 500, 200]);
     assert_eq!(s.fake.messages(SHOP).len(), 1);
-    s.app.stop().await.expect("clean stop");
+    s.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -207,7 +207,7 @@ async fn missing_permissions_end_failed_with_the_reason_visible_through_the_api(
     let tries = s.fake.channel_posts(SHOP).len();
     assert!(tries <= 3, "{tries} attempts at a forbidden channel");
     assert!(s.fake.messages(SHOP).is_empty());
-    s.app.stop().await.expect("clean stop");
+    s.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -247,5 +247,5 @@ async fn hiding_an_item_deletes_its_message_and_showing_it_reposts() {
     let shown = s.fake.messages(SHOP);
     assert_eq!(shown.len(), 1, "{shown:#?}");
     assert!(button_ids(&shown[0]).contains(&format!("shop:buy:{item}")));
-    s.app.stop().await.expect("clean stop");
+    s.finish().await;
 }

@@ -39,7 +39,7 @@ async fn buying_an_item_with_a_role_reward_puts_the_member_role() {
     assert_eq!(id_of(&g["user"]), ALICE);
     assert_eq!(id_of(&g["role"]), VIP_ROLE);
     assert_eq!(s.fake.role_puts(ALICE, VIP_ROLE).len(), 1);
-    s.app.stop().await.expect("clean stop");
+    s.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,7 +66,7 @@ async fn a_role_grant_refused_with_missing_permissions_shows_failed_on_the_grant
     );
     let tries = s.fake.role_puts(ALICE, VIP_ROLE).len();
     assert!(tries <= 3, "{tries} attempts at a forbidden role");
-    s.app.stop().await.expect("clean stop");
+    s.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -100,7 +100,7 @@ async fn an_item_named_with_everyone_pings_nobody() {
         .await;
     let edit = s.edits(message).into_iter().last().expect("an edit");
     assert!(pings_nobody(&edit.body), "{:#}", edit.body);
-    s.app.stop().await.expect("clean stop");
+    s.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -148,5 +148,5 @@ async fn a_pinned_announcement_is_posted_and_pinned_and_unpinning_unpins_it() {
         })
         .await;
     assert_eq!(s.fake.messages(NEWS).len(), 1, "unpinning posts nothing");
-    s.app.stop().await.expect("clean stop");
+    s.finish().await;
 }

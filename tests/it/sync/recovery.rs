@@ -24,7 +24,7 @@ async fn a_create_whose_response_was_lost_is_retried_without_a_second_message() 
     let shown = s.fake.messages(SHOP);
     assert_eq!(shown.len(), 1, "{shown:#?}");
     assert_eq!(id_of(&shown[0]["id"]), message);
-    s.app.stop().await.expect("clean stop");
+    s.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -61,5 +61,5 @@ async fn a_restart_resumes_pending_sync_and_repeats_no_post() {
         .map(|c| c.body["nonce"].to_string())
         .collect();
     assert_eq!(nonces.len(), 1, "every attempt used one nonce");
-    s.app.stop().await.expect("clean stop");
+    s.finish().await;
 }

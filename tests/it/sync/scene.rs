@@ -123,6 +123,19 @@ impl Scene {
         id_of(&rec["message_id"])
     }
 
+    /// Checks Discord's error budget (at most 100 invalid answers, 401/403/429, where
+    /// Discord bans at 10,000 per 10 minutes) and stops the app cleanly.
+    pub async fn finish(self) {
+        let invalid = self
+            .fake
+            .calls()
+            .iter()
+            .filter(|c| matches!(c.status, 401 | 403 | 429))
+            .count();
+        assert!(invalid <= 100, "{invalid} invalid responses");
+        self.app.stop().await.expect("clean stop");
+    }
+
     pub async fn grants(&self) -> Vec<Value> {
         let (status, grants) = self.call(Method::GET, "/role-grants", None).await;
         assert_eq!(status, 200, "{grants}");
