@@ -53,6 +53,35 @@ fn edit_body(body: &MessageBody) -> MessageBody {
     b
 }
 
+/// Discord bans clients that send too many invalid (401/403/429) requests: past
+/// `INVALID_BUDGET` in a rolling `INVALID_WINDOW`, every call waits for the window to roll.
+#[derive(Debug, Default)]
+pub struct InvalidBudget {
+    seen: VecDeque<Instant>,
+}
+
+impl InvalidBudget {
+    pub fn record(&mut self, at: Instant) {
+        self.seen.push_back(at);
+    }
+
+    /// `Some(until)` when the budget is spent at `now`.
+    pub fn blocked_until(&mut self, now: Instant) -> Option<Instant> {
+        while self
+            .seen
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= INVALID_WINDOW)
+        {
+            self.seen.pop_front();
+        }
+        if self.seen.len() >= INVALID_BUDGET {
+            self.seen.front().map(|t| *t + INVALID_WINDOW)
+        } else {
+            None
+        }
+    }
+}
+
 pub(super) struct Worker<A> {
     services: Services,
     api: Arc<A>,
@@ -61,7 +90,7 @@ pub(super) struct Worker<A> {
     /// so paused tokio time in tests moves the worker's notion of "due" too.
     anchor: (DateTime<Utc>, Instant),
     paused_until: Option<Instant>,
-    invalid: VecDeque<Instant>,
+    invalid: InvalidBudget,
     parked: HashMap<ChannelId, Verdict>,
     grant_retry: HashMap<(GuildId, u64), (u32, DateTime<Utc>)>,
     passes: watch::Sender<u64>,
@@ -81,7 +110,7 @@ impl<A: DiscordApi> Worker<A> {
             opts,
             anchor,
             paused_until: None,
-            invalid: VecDeque::new(),
+            invalid: InvalidBudget::default(),
             parked: HashMap::new(),
             grant_retry: HashMap::new(),
             passes,
@@ -174,18 +203,9 @@ impl<A: DiscordApi> Worker<A> {
 
     /// Waits out a global pause or a spent invalid-request budget before a call.
     async fn gate(&mut self) {
-        let cutoff = Instant::now().checked_sub(INVALID_WINDOW);
-        while self
-            .invalid
-            .front()
-            .is_some_and(|t| Some(*t) < cutoff || cutoff.is_none())
-        {
-            self.invalid.pop_front();
-        }
-        if self.invalid.len() >= INVALID_BUDGET {
-            if let Some(first) = self.invalid.front() {
-                tokio::time::sleep_until(*first + INVALID_WINDOW).await;
-            }
+        if let Some(until) = self.invalid.blocked_until(Instant::now()) {
+            tracing::warn!("too many invalid Discord responses; pausing every call");
+            tokio::time::sleep_until(until).await;
         }
         if let Some(until) = self.paused_until.take() {
             tokio::time::sleep_until(until).await;
@@ -209,7 +229,7 @@ impl<A: DiscordApi> Worker<A> {
         };
         if let Err(e) = &out {
             if policy::is_invalid(e) {
-                self.invalid.push_back(Instant::now());
+                self.invalid.record(Instant::now());
             }
             if e.global {
                 if let Some(d) = e.retry_after {

@@ -204,3 +204,21 @@ fn nonces_fit_discords_limit_and_differ_per_version() {
         nonce(SyncKind::Embed, u64::MAX, 2)
     );
 }
+
+#[test]
+fn the_invalid_response_budget_pauses_calls_until_the_window_rolls() {
+    use super::worker::{InvalidBudget, INVALID_BUDGET, INVALID_WINDOW};
+    let start = tokio::time::Instant::now();
+    let mut b = InvalidBudget::default();
+    for _ in 0..INVALID_BUDGET - 1 {
+        b.record(start);
+    }
+    assert_eq!(b.blocked_until(start), None);
+    b.record(start);
+    assert_eq!(b.blocked_until(start), Some(start + INVALID_WINDOW));
+    assert_eq!(
+        b.blocked_until(start + INVALID_WINDOW),
+        None,
+        "the window rolled"
+    );
+}
