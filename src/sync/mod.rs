@@ -5,6 +5,8 @@
 //! work after a restart.
 
 pub mod api;
+mod calls;
+mod grants;
 pub mod plan;
 pub mod policy;
 pub mod render;

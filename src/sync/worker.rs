@@ -3,7 +3,7 @@
 //! `DiscordApi`, records the outcome through `Guilds::finish_sync`, then works the pending role
 //! grants. Channels that fail are parked for the pass; invalid responses have a budget.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,60 +11,28 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{oneshot, watch};
 use tokio::time::Instant;
 
-use super::api::{ApiError, DiscordApi, MessageBody};
+use super::api::{ApiError, DiscordApi};
+use super::calls::{edit_body, nonce, InvalidBudget};
 use super::plan::{plan, Action, Desired, Target};
 use super::policy::{self, Call, Verdict};
 use super::{render, SyncOptions};
 use crate::domain::{ChannelId, GuildId, MessageId};
 use crate::events::{EventFilter, EventKind, Subscription};
-use crate::guild::{MessageFact, SyncKind, SyncOutcome, SyncRecord, SyncVerdict};
+use crate::guild::{MessageFact, SyncOutcome, SyncRecord, SyncVerdict};
 use crate::services::{blocking, Services};
 
-/// At most this many invalid (401/403/429) responses per window; then every call waits.
-pub const INVALID_BUDGET: usize = 50;
-pub const INVALID_WINDOW: Duration = Duration::from_secs(600);
-
-/// The create nonce for `version` of an object: the same for a retried create (so Discord
-/// answers with the first message), new for every version; at most 25 characters.
-pub fn nonce(kind: SyncKind, object: u64, version: u64) -> String {
-    let k = match kind {
-        SyncKind::Task => 't',
-        SyncKind::ShopItem => 's',
-        SyncKind::Announcement => 'a',
-        SyncKind::Embed => 'e',
-    };
-    let n = format!("{k}{object}v{version}");
-    if n.len() <= 25 {
-        return n;
-    }
-    // Only for ids and versions far beyond any real use: a fixed-key hash keeps it short.
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    (k, object, version).hash(&mut h);
-    format!("{k}h{:016x}", h.finish())
-}
-
-/// An edit replaces the whole message: text the create had not set is cleared.
-fn edit_body(body: &MessageBody) -> MessageBody {
-    let mut b = body.clone();
-    if let Some(map) = b.as_object_mut() {
-        map.entry("content").or_insert_with(|| "".into());
-    }
-    b
-}
-
 pub(super) struct Worker<A> {
-    services: Services,
-    api: Arc<A>,
-    opts: SyncOptions,
+    pub(super) services: Services,
+    pub(super) api: Arc<A>,
+    pub(super) opts: SyncOptions,
     /// The store clock at start and the tokio instant then: `now` follows whichever is ahead,
     /// so paused tokio time in tests moves the worker's notion of "due" too.
-    anchor: (DateTime<Utc>, Instant),
-    paused_until: Option<Instant>,
-    invalid: VecDeque<Instant>,
-    parked: HashMap<ChannelId, Verdict>,
-    grant_retry: HashMap<(GuildId, u64), (u32, DateTime<Utc>)>,
-    passes: watch::Sender<u64>,
+    pub(super) anchor: (DateTime<Utc>, Instant),
+    pub(super) paused_until: Option<Instant>,
+    pub(super) invalid: InvalidBudget,
+    pub(super) parked: HashMap<ChannelId, Verdict>,
+    pub(super) grant_retry: HashMap<(GuildId, u64), (u32, DateTime<Utc>)>,
+    pub(super) passes: watch::Sender<u64>,
 }
 
 impl<A: DiscordApi> Worker<A> {
@@ -81,7 +49,7 @@ impl<A: DiscordApi> Worker<A> {
             opts,
             anchor,
             paused_until: None,
-            invalid: VecDeque::new(),
+            invalid: InvalidBudget::default(),
             parked: HashMap::new(),
             grant_retry: HashMap::new(),
             passes,
@@ -89,7 +57,7 @@ impl<A: DiscordApi> Worker<A> {
         (w, rx)
     }
 
-    fn now(&self) -> DateTime<Utc> {
+    pub(super) fn now(&self) -> DateTime<Utc> {
         let elapsed = chrono::Duration::from_std(self.anchor.1.elapsed()).unwrap_or_default();
         self.services.now().max(self.anchor.0 + elapsed)
     }
@@ -174,25 +142,16 @@ impl<A: DiscordApi> Worker<A> {
 
     /// Waits out a global pause or a spent invalid-request budget before a call.
     async fn gate(&mut self) {
-        let cutoff = Instant::now().checked_sub(INVALID_WINDOW);
-        while self
-            .invalid
-            .front()
-            .is_some_and(|t| Some(*t) < cutoff || cutoff.is_none())
-        {
-            self.invalid.pop_front();
-        }
-        if self.invalid.len() >= INVALID_BUDGET {
-            if let Some(first) = self.invalid.front() {
-                tokio::time::sleep_until(*first + INVALID_WINDOW).await;
-            }
+        if let Some(until) = self.invalid.blocked_until(Instant::now()) {
+            tracing::warn!("too many invalid Discord responses; pausing every call");
+            tokio::time::sleep_until(until).await;
         }
         if let Some(until) = self.paused_until.take() {
             tokio::time::sleep_until(until).await;
         }
     }
 
-    async fn call<T>(
+    pub(super) async fn call<T>(
         &mut self,
         f: impl std::future::Future<Output = Result<T, ApiError>>,
     ) -> Result<T, ApiError> {
@@ -209,7 +168,7 @@ impl<A: DiscordApi> Worker<A> {
         };
         if let Err(e) = &out {
             if policy::is_invalid(e) {
-                self.invalid.push_back(Instant::now());
+                self.invalid.record(Instant::now());
             }
             if e.global {
                 if let Some(d) = e.retry_after {
@@ -433,52 +392,5 @@ impl<A: DiscordApi> Worker<A> {
             ),
         };
         SyncOutcome { message, verdict }
-    }
-
-    /// Pending role grants: granted, failed with the reason, or retried later (in memory: a
-    /// restart simply tries again, adding a role twice is harmless).
-    async fn grants(&mut self, stopped: &mut oneshot::Receiver<()>) -> Option<Vec<DateTime<Utc>>> {
-        let guilds = self.services.guilds.clone();
-        let pending = match blocking(move || guilds.pending_role_grants_everywhere()).await {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not read pending role grants");
-                return Some(vec![self.now() + chrono::Duration::seconds(30)]);
-            }
-        };
-        let mut later = Vec::new();
-        for (guild, g) in pending {
-            if stopped.try_recv().is_ok() {
-                return None;
-            }
-            let attempts = match self.grant_retry.get(&(guild, g.id)) {
-                Some((_, at)) if *at > self.now() => {
-                    later.push(*at);
-                    continue;
-                }
-                Some((n, _)) => *n,
-                None => 0,
-            };
-            let api = self.api.clone();
-            let outcome = match self.call(api.add_member_role(guild, g.user, g.role)).await {
-                Ok(()) => Ok(()),
-                Err(e) => match policy::on_role_error(&e, attempts, rand::random::<f64>()) {
-                    Err(reason) => Err(reason),
-                    Ok(delay) => {
-                        let at = self.now()
-                            + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
-                        self.grant_retry.insert((guild, g.id), (attempts + 1, at));
-                        later.push(at);
-                        continue;
-                    }
-                },
-            };
-            self.grant_retry.remove(&(guild, g.id));
-            let guilds = self.services.guilds.clone();
-            if let Err(e) = blocking(move || guilds.finish_role_grant(guild, g.id, outcome)).await {
-                tracing::warn!(%guild, grant = g.id, error = %e, "could not record a role grant");
-            }
-        }
-        Some(later)
     }
 }

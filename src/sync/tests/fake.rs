@@ -42,6 +42,7 @@ struct State {
     calls: Vec<Call>,
     script: HashMap<Op, VecDeque<ApiError>>,
     lose_creates: u32,
+    hangs: HashMap<Op, u32>,
     roles: HashSet<(GuildId, UserId, RoleId)>,
 }
 
@@ -97,6 +98,11 @@ impl FakeDiscord {
         self.made.subscribe()
     }
 
+    /// The next `n` calls of `op` never answer (the caller's timeout must end them).
+    pub fn hang(&self, op: Op, n: u32) {
+        *self.state().hangs.entry(op).or_default() += n;
+    }
+
     pub fn calls(&self) -> Vec<Call> {
         self.state().calls.clone()
     }
@@ -150,6 +156,23 @@ impl FakeDiscord {
             None => Ok(()),
         }
     }
+
+    /// Never returns when a hang is scripted for `op`.
+    async fn maybe_hang(&self, op: Op) {
+        let hang = {
+            let mut st = self.state();
+            match st.hangs.get_mut(&op) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    true
+                }
+                _ => false,
+            }
+        };
+        if hang {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 fn unknown_message() -> ApiError {
@@ -164,6 +187,7 @@ impl DiscordApi for FakeDiscord {
         nonce: &str,
     ) -> Result<MessageId, ApiError> {
         self.begin(Op::Create, Some(channel), None, Some(nonce))?;
+        self.maybe_hang(Op::Create).await;
         let mut st = self.state();
         let key = (channel, nonce.to_owned());
         let id = match st.nonces.get(&key) {

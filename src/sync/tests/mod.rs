@@ -195,12 +195,30 @@ async fn a_restart_in_the_middle_of_a_queue_loses_nothing_and_repeats_nothing() 
 
 #[test]
 fn nonces_fit_discords_limit_and_differ_per_version() {
-    use super::worker::nonce;
+    use super::calls::nonce;
     assert_eq!(nonce(SyncKind::ShopItem, 12, 3), "s12v3");
     assert_ne!(nonce(SyncKind::Task, 12, 3), nonce(SyncKind::Task, 12, 4));
     assert!(nonce(SyncKind::Embed, u64::MAX, u64::MAX).len() <= 25);
     assert_ne!(
         nonce(SyncKind::Embed, u64::MAX, 1),
         nonce(SyncKind::Embed, u64::MAX, 2)
+    );
+}
+
+#[test]
+fn the_invalid_response_budget_pauses_calls_until_the_window_rolls() {
+    use super::calls::{InvalidBudget, INVALID_BUDGET, INVALID_WINDOW};
+    let start = tokio::time::Instant::now();
+    let mut b = InvalidBudget::default();
+    for _ in 0..INVALID_BUDGET - 1 {
+        b.record(start);
+    }
+    assert_eq!(b.blocked_until(start), None);
+    b.record(start);
+    assert_eq!(b.blocked_until(start), Some(start + INVALID_WINDOW));
+    assert_eq!(
+        b.blocked_until(start + INVALID_WINDOW),
+        None,
+        "the window rolled"
     );
 }

@@ -373,3 +373,45 @@ async fn role_grants_are_given_failed_in_words_or_retried() {
     assert!(g.error.unwrap().contains("Missing Permissions"));
     h.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_channel_is_parked_not_hammered() {
+    let mut h = Harness::new();
+    h.api.fail(
+        Op::Create,
+        [api_error(Some(403), Some(codes::MISSING_PERMISSIONS))],
+    );
+    let ids: Vec<u64> = (0..10).map(|i| h.item(&format!("Item {i}"))).collect();
+    h.start();
+    h.until("all failed", |h| {
+        ids.iter().all(|id| {
+            h.record(SyncKind::ShopItem, *id)
+                .is_some_and(|r| r.state == SyncState::Failed)
+        })
+    })
+    .await;
+    assert_eq!(h.api.count(Op::Create), 1, "one call for the whole channel");
+    let r = h.record(SyncKind::ShopItem, ids[9]).unwrap();
+    assert_eq!(
+        r.last_error.as_deref(),
+        Some("the bot cannot send messages in channel 500 (Missing Permissions)")
+    );
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_without_answer_times_out_and_is_retried() {
+    let mut h = Harness::new();
+    h.api.hang(Op::Create, 1);
+    let id = h.item("Cape");
+    h.start();
+    h.until_state(SyncKind::ShopItem, id, SyncState::Synced)
+        .await;
+    let calls = h.api.calls();
+    assert_eq!(calls.len(), 2);
+    assert!(
+        calls[1].at - calls[0].at >= Duration::from_secs(10),
+        "after the 10 s timeout"
+    );
+    h.stop().await;
+}
