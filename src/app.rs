@@ -117,6 +117,12 @@ pub async fn run_until(
     } else {
         None
     };
+    // After the bot started: the REST client it checked the token with is the one sync uses.
+    let sync = bot.as_ref().map(|b| {
+        let opts = crate::sync::SyncOptions::default();
+        let api = crate::sync::rest::RestApi::new(b.rest(), opts.request_timeout);
+        crate::sync::spawn(services.clone(), Arc::new(api), opts)
+    });
     let bot_stopped = async {
         match bot.as_mut() {
             Some(b) => b.stopped().await,
@@ -141,6 +147,10 @@ pub async fn run_until(
     services.bus.close();
     // `notify_one` keeps a permit, so the server sees it even if not yet waiting.
     stop.notify_one();
+    // Before the bot and the store: the reconciler holds the services and the REST client.
+    if let Some(sync) = sync {
+        sync.stop().await;
+    }
     if let Some(bot) = bot {
         if let Err(e) = bot.stop().await {
             tracing::warn!(error = %format!("{e:#}"), "the Discord bot did not stop cleanly");

@@ -176,6 +176,12 @@ pub async fn start(cfg: &DiscordConfig, services: Services) -> anyhow::Result<Bo
 }
 
 impl Bot {
+    /// The REST client the bot uses (token, base URL, global rate-limit pause), for the
+    /// reconciler's production `DiscordApi`.
+    pub fn rest(&self) -> Arc<Rest> {
+        self.data.rest.clone()
+    }
+
     /// Resolves only if the client stops on its own (a fatal gateway error such as a rejected
     /// token or disallowed intents).
     pub async fn stopped(&mut self) -> anyhow::Result<()> {

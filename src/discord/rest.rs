@@ -37,6 +37,8 @@ pub enum RestError {
         method: Method,
         path: String,
         retry_after: Duration,
+        /// Every call must pause, not just this route.
+        global: bool,
     },
     #[error("could not reach Discord for {method} {path}: {source}")]
     Network {
@@ -217,98 +219,127 @@ impl Rest {
         path: &str,
         body: Option<&B>,
     ) -> Result<T, RestError> {
-        let body = body
-            .map(serde_json::to_vec)
-            .transpose()
-            .map_err(|e| RestError::Decode {
-                path: path.to_owned(),
-                detail: e.to_string(),
-            })?;
-        let url = format!("{}{API}{path}", self.base);
+        let body = encode_body(path, body)?;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            self.wait_for_global_limit().await;
-            let mut req = self
-                .client
-                .request(method.clone(), &url)
-                .header("Authorization", &self.auth);
-            if let Some(b) = &body {
-                req = req
-                    .header("Content-Type", "application/json")
-                    .body(b.clone());
-            }
-            let resp = match req.send().await {
-                Ok(r) => r,
-                Err(source) if attempt < MAX_ATTEMPTS && !source.is_builder() => {
+            match self.send_once(&method, path, body.as_deref(), None).await {
+                Ok(bytes) => return decode_body(path, &bytes),
+                Err(RestError::Network { source, .. })
+                    if attempt < MAX_ATTEMPTS && !source.is_builder() =>
+                {
                     let wait = backoff(attempt);
                     tracing::warn!(%method, path, error = %source, ?wait, "Discord unreachable; retrying");
                     tokio::time::sleep(wait).await;
-                    continue;
                 }
-                Err(source) => {
-                    return Err(RestError::Network {
-                        method,
-                        path: path.to_owned(),
-                        source,
-                    })
+                Err(RestError::RateLimited {
+                    retry_after,
+                    global,
+                    ..
+                }) if attempt < MAX_ATTEMPTS && retry_after <= MAX_RETRY_AFTER => {
+                    tracing::warn!(%method, path, wait = ?retry_after, global, "rate limited by Discord; retrying after retry_after");
+                    // A global limit is already recorded; the next attempt waits for it.
+                    if !global {
+                        tokio::time::sleep(retry_after).await;
+                    }
                 }
-            };
-            let status = resp.status().as_u16();
-            let header_retry = resp
-                .headers()
-                .get("retry-after")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<f64>().ok());
-            let bytes = resp.bytes().await.map_err(|source| RestError::Network {
-                method: method.clone(),
-                path: path.to_owned(),
-                source,
-            })?;
-            if (200..300).contains(&status) {
-                let slice: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
-                return serde_json::from_slice(slice).map_err(|e| RestError::Decode {
-                    path: path.to_owned(),
-                    detail: e.to_string(),
-                });
-            }
-            let err: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
-            if status == 429 {
-                let secs = err.retry_after.or(header_retry).unwrap_or(1.0).max(0.0);
-                let wait = Duration::from_secs_f64(secs.min(3600.0));
-                if attempt >= MAX_ATTEMPTS || wait > MAX_RETRY_AFTER {
-                    return Err(RestError::RateLimited {
-                        method,
-                        path: path.to_owned(),
-                        retry_after: wait,
-                    });
-                }
-                tracing::warn!(%method, path, ?wait, global = err.global, "rate limited by Discord; retrying after retry_after");
-                if err.global {
-                    *self.global_until.lock().await = Some(Instant::now() + wait);
-                } else {
+                Err(RestError::Status { status, .. })
+                    if status >= 500 && attempt < MAX_ATTEMPTS =>
+                {
+                    let wait = backoff(attempt);
+                    tracing::warn!(%method, path, status, ?wait, "Discord server error; retrying");
                     tokio::time::sleep(wait).await;
                 }
-                continue;
+                Err(e) => return Err(e),
             }
-            if status >= 500 && attempt < MAX_ATTEMPTS {
-                let wait = backoff(attempt);
-                tracing::warn!(%method, path, status, ?wait, "Discord server error; retrying");
-                tokio::time::sleep(wait).await;
-                continue;
+        }
+    }
+
+    /// One attempt, no retry (the caller's error policy decides): still waits out a global
+    /// 429 first, and records one it receives. `timeout` bounds the whole request.
+    pub async fn call_once<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        timeout: Duration,
+    ) -> Result<T, RestError> {
+        let body = encode_body(path, body)?;
+        let bytes = self
+            .send_once(&method, path, body.as_deref(), Some(timeout))
+            .await?;
+        decode_body(path, &bytes)
+    }
+
+    /// Sends one request and classifies the answer: the body of a 2xx, or the error (a 429
+    /// as `RateLimited`, after recording a global limit).
+    async fn send_once(
+        &self,
+        method: &Method,
+        path: &str,
+        body: Option<&[u8]>,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<u8>, RestError> {
+        self.wait_for_global_limit().await;
+        let url = format!("{}{API}{path}", self.base);
+        let mut req = self
+            .client
+            .request(method.clone(), &url)
+            .header("Authorization", &self.auth);
+        if let Some(t) = timeout {
+            req = req.timeout(t);
+        }
+        if let Some(b) = body {
+            req = req
+                .header("Content-Type", "application/json")
+                .body(b.to_vec());
+        }
+        let network = |source| RestError::Network {
+            method: method.clone(),
+            path: path.to_owned(),
+            source,
+        };
+        let resp = req.send().await.map_err(network)?;
+        let status = resp.status().as_u16();
+        let header_retry = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok());
+        let bytes = resp.bytes().await.map_err(network)?;
+        if (200..300).contains(&status) {
+            return Ok(bytes.to_vec());
+        }
+        let err: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
+        if status == 429 {
+            let secs = err.retry_after.or(header_retry).unwrap_or(1.0);
+            let secs = if secs.is_finite() {
+                secs.clamp(0.0, 3600.0)
+            } else {
+                1.0
+            };
+            let retry_after = Duration::from_secs_f64(secs);
+            if err.global {
+                *self.global_until.lock().await = Some(Instant::now() + retry_after);
             }
-            return Err(RestError::Status {
-                status,
-                method,
+            return Err(RestError::RateLimited {
+                method: method.clone(),
                 path: path.to_owned(),
-                code: err.code,
-                message: if err.message.is_empty() {
-                    String::from_utf8_lossy(&bytes).chars().take(200).collect()
-                } else {
-                    err.message
-                },
+                retry_after,
+                global: err.global,
             });
         }
+        Err(RestError::Status {
+            status,
+            method: method.clone(),
+            path: path.to_owned(),
+            code: err.code,
+            message: if err.message.is_empty() {
+                String::from_utf8_lossy(&bytes).chars().take(200).collect()
+            } else {
+                err.message
+            },
+        })
     }
 
     async fn wait_for_global_limit(&self) {
@@ -317,6 +348,27 @@ impl Rest {
             tokio::time::sleep_until(until).await;
         }
     }
+}
+
+fn encode_body<B: Serialize + ?Sized>(
+    path: &str,
+    body: Option<&B>,
+) -> Result<Option<Vec<u8>>, RestError> {
+    body.map(serde_json::to_vec)
+        .transpose()
+        .map_err(|e| RestError::Decode {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        })
+}
+
+/// An empty body decodes as JSON `null`.
+fn decode_body<T: DeserializeOwned>(path: &str, bytes: &[u8]) -> Result<T, RestError> {
+    let slice: &[u8] = if bytes.is_empty() { b"null" } else { bytes };
+    serde_json::from_slice(slice).map_err(|e| RestError::Decode {
+        path: path.to_owned(),
+        detail: e.to_string(),
+    })
 }
 
 /// 0.5 s, 1 s, 2 s, 4 s.

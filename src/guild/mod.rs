@@ -10,6 +10,7 @@ mod notices;
 mod role_grants;
 mod role_rewards;
 mod sync;
+mod sync_work;
 #[cfg(test)]
 mod tests;
 
@@ -27,6 +28,7 @@ pub use crate::store::directory::{ChannelInfo, ChannelKind, MemberInfo, RoleInfo
 pub use crate::store::notices::{Notice, NoticeState};
 pub use crate::store::outbox::{SyncKind, SyncRecord, SyncState};
 pub use crate::store::roles::{GrantState, RoleGrant};
+pub use crate::store::sync_work::{MessageFact, SyncOutcome, SyncVerdict};
 pub use config::{apply_patch, ChannelSlot, RoleChange, RoleSlot};
 pub use info::{GuildProfile, MemberProfile};
 

@@ -20,6 +20,7 @@ pub mod roles;
 pub mod sessions;
 pub mod shop;
 pub mod sync_admin;
+pub mod sync_work;
 pub mod tables;
 pub mod tasks;
 

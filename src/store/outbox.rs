@@ -73,6 +73,10 @@ pub struct SyncRecord {
     /// Where the message should be (None: no channel configured yet).
     pub channel: Option<ChannelId>,
     pub message_id: Option<MessageId>,
+    /// The channel `message_id` was posted in (the reconciler records it); when `channel`
+    /// differs, the message moves. `None` on records from before: assume `channel`.
+    #[serde(default)]
+    pub posted_channel: Option<ChannelId>,
     pub desired_version: u64,
     pub synced_version: u64,
     /// The object is gone: the message must be deleted, then the record removed.
@@ -149,6 +153,7 @@ impl WriteCtx<'_> {
                 object,
                 channel,
                 message_id: None,
+                posted_channel: None,
                 desired_version: 1,
                 synced_version: 0,
                 delete: false,

@@ -5,6 +5,13 @@
 //! work after a restart.
 
 pub mod api;
+mod calls;
+mod grants;
+pub mod plan;
+pub mod policy;
+pub mod render;
+pub mod rest;
+mod worker;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,9 +42,15 @@ impl Default for SyncOptions {
 pub struct SyncHandle {
     stop: tokio::sync::oneshot::Sender<()>,
     handle: tokio::task::JoinHandle<()>,
+    passes: tokio::sync::watch::Receiver<u64>,
 }
 
 impl SyncHandle {
+    /// How many passes have finished; changes after each (tests wait on it).
+    pub fn passes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.passes.clone()
+    }
+
     /// Stops the loop after the action in flight, so the store can close after this.
     pub async fn stop(self) {
         let _ = self.stop.send(());
@@ -50,10 +63,14 @@ impl SyncHandle {
 /// Starts the reconciler and the side-effect worker over `api`.
 pub fn spawn<A: DiscordApi>(services: Services, api: Arc<A>, opts: SyncOptions) -> SyncHandle {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let handle = tokio::spawn(async move {
-        // Placeholder until the loop lands: holds its inputs and waits to be stopped.
-        let _ = (services, api, opts);
-        let _ = stopped.await;
-    });
-    SyncHandle { stop, handle }
+    let (worker, passes) = worker::Worker::new(services, api, opts);
+    let handle = tokio::spawn(worker.run(stopped));
+    SyncHandle {
+        stop,
+        handle,
+        passes,
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, Notify};
 
 mod extras;
 mod gateway;
+mod messages;
 mod payloads;
 
 pub use extras::{dm_channel, FakeAttachment};
@@ -67,6 +68,12 @@ struct State {
     /// Every gateway frame the bot sent except heartbeats, in order (all sessions).
     frames: Mutex<Vec<Value>>,
     next_id: AtomicU64,
+    /// Channel messages as Discord keeps them: channel -> message id -> message.
+    messages: Mutex<std::collections::BTreeMap<u64, std::collections::BTreeMap<u64, Value>>>,
+    /// `(channel, nonce)` of creates sent with `enforce_nonce` -> the message they made.
+    nonces: Mutex<std::collections::HashMap<(u64, String), u64>>,
+    /// Message creates still to be carried out but answered 502, as if the response was lost.
+    lost_creates: Mutex<u32>,
 }
 
 /// A running fake. Dropping it stops both servers.
@@ -206,6 +213,12 @@ impl FakeDiscord {
             body,
             times,
         });
+    }
+
+    /// The next `times` channel message creates are carried out but answered 502, as when
+    /// Discord posted the message and the response was lost on the way (0 stops it).
+    pub fn lose_create_responses(&self, times: u32) {
+        *self.state.lost_creates.lock().unwrap() = times;
     }
 
     /// IDENTIFY payloads received on the gateway.
@@ -442,8 +455,15 @@ fn rest_call(state: &State, method: Method, uri: Uri, body: Bytes) -> Response {
             (s.status, s.body.clone())
         })
     };
-    let (status, answer) =
+    let (mut status, mut answer) =
         scripted.unwrap_or_else(|| default_answer(state, &method, &path, &body_json));
+    if method == Method::POST && path.ends_with("/messages") && status == 200 {
+        let mut lost = state.lost_creates.lock().unwrap();
+        if *lost > 0 {
+            *lost -= 1;
+            (status, answer) = (502, json!({"message": "Bad Gateway", "code": 0}));
+        }
+    }
     state.calls.lock().unwrap().push(RestCall {
         method: method.to_string(),
         path,

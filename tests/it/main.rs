@@ -12,3 +12,4 @@ mod discord_shop;
 mod discord_tasks;
 mod fake_discord;
 mod support;
+mod sync;

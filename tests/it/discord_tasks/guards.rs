@@ -127,13 +127,14 @@ async fn scenario_8_closed_dms_never_fail_an_accept_and_role_grants_are_recorded
     assert_eq!(fake.dms_to(alice().id)[0].status, 403);
     assert_eq!(fake.role_puts(alice().id, REWARD_ROLE).len(), 1);
 
-    // Bob's role can't be given (Coffer's role is too low).
+    // Bob's role can't be given (Coffer's role is too low): every attempt is refused, the
+    // accept's own and the role-grant worker's alike.
     fake.script(
         "PUT",
         &format!("/members/{}/roles/", bob().id),
         403,
         json!({"message": "Missing Permissions", "code": 50013}),
-        1,
+        1000,
     );
     let c = fake
         .callback(&fake.click(&moderator(), &format!("task:accept:1:{}", bob().id)))

@@ -1,5 +1,5 @@
 //! Additions to the fake for messages Coffer sends on its own and richer interactions: channel
-//! messages (create/edit), DM channels, member role changes; commands with resolved roles,
+//! messages (see `messages`), DM channels, member role changes; commands with resolved roles,
 //! channels and attachments, autocomplete requests, modal submissions, and raw callbacks.
 
 use poise::serenity_prelude as serenity;
@@ -24,21 +24,8 @@ pub(super) fn answer(
     body: &Value,
 ) -> Option<(u16, Value)> {
     match (method, parts) {
-        ("POST", ["channels", channel, "messages"]) => {
-            let mut m = message_json(state);
-            m["channel_id"] = json!(channel);
-            for k in ["content", "embeds", "components"] {
-                if let Some(v) = body.get(k) {
-                    m[k] = v.clone();
-                }
-            }
-            Some((200, m))
-        }
-        ("PATCH", ["channels", channel, "messages", id]) => {
-            let mut m = message_json(state);
-            m["channel_id"] = json!(channel);
-            m["id"] = json!(id);
-            Some((200, m))
+        ("POST" | "PATCH" | "DELETE" | "GET" | "PUT", ["channels", ..]) => {
+            super::messages::answer(state, method, parts, body)
         }
         ("POST", ["users", "@me", "channels"]) => {
             let user: u64 = body["recipient_id"].as_str()?.parse().ok()?;

@@ -23,14 +23,28 @@ pub(super) fn collect_users(options: &Value, f: &mut impl FnMut(u64)) {
     }
 }
 
+/// A new bot message in the fake's channel, kept there so later edits and deletes find it.
 pub(super) fn message_json(state: &State) -> Value {
+    bot_message(state, CHANNEL_ID)
+}
+
+/// A new, empty bot message in `channel` with a fresh snowflake, kept in the channel.
+pub(super) fn bot_message(state: &State, channel: u64) -> Value {
     let id = state.next_id.fetch_add(1, Ordering::SeqCst);
-    json!({
-        "id": id.to_string(), "channel_id": CHANNEL_ID.to_string(),
+    let m = json!({
+        "id": id.to_string(), "channel_id": channel.to_string(),
         "author": user_json(BOT_ID, "Coffer"), "content": "", "timestamp": "2026-01-01T00:00:00Z",
         "edited_timestamp": null, "tts": false, "mention_everyone": false, "mentions": [],
         "mention_roles": [], "attachments": [], "embeds": [], "pinned": false, "type": 0, "flags": 0
-    })
+    });
+    state
+        .messages
+        .lock()
+        .unwrap()
+        .entry(channel)
+        .or_default()
+        .insert(id, m.clone());
+    m
 }
 
 /// An INTERACTION_CREATE payload of `kind` (2 command, 3 component) in the fake guild, with

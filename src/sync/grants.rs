@@ -1,0 +1,62 @@
+//! The role-grant worker: pending grants (whichever door recorded them) -> `add_member_role`
+//! -> granted, or failed with the reason in words; server errors are retried with backoff.
+
+use chrono::{DateTime, Utc};
+use tokio::sync::oneshot;
+
+use super::api::DiscordApi;
+use super::policy;
+use super::worker::Worker;
+use crate::services::blocking;
+
+impl<A: DiscordApi> Worker<A> {
+    /// Pending role grants: granted, failed with the reason, or retried later (in memory: a
+    /// restart simply tries again, adding a role twice is harmless).
+    pub(super) async fn grants(
+        &mut self,
+        stopped: &mut oneshot::Receiver<()>,
+    ) -> Option<Vec<DateTime<Utc>>> {
+        let guilds = self.services.guilds.clone();
+        let pending = match blocking(move || guilds.pending_role_grants_everywhere()).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read pending role grants");
+                return Some(vec![self.now() + chrono::Duration::seconds(30)]);
+            }
+        };
+        let mut later = Vec::new();
+        for (guild, g) in pending {
+            if stopped.try_recv().is_ok() {
+                return None;
+            }
+            let attempts = match self.grant_retry.get(&(guild, g.id)) {
+                Some((_, at)) if *at > self.now() => {
+                    later.push(*at);
+                    continue;
+                }
+                Some((n, _)) => *n,
+                None => 0,
+            };
+            let api = self.api.clone();
+            let outcome = match self.call(api.add_member_role(guild, g.user, g.role)).await {
+                Ok(()) => Ok(()),
+                Err(e) => match policy::on_role_error(&e, attempts, rand::random::<f64>()) {
+                    Err(reason) => Err(reason),
+                    Ok(delay) => {
+                        let at = self.now()
+                            + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+                        self.grant_retry.insert((guild, g.id), (attempts + 1, at));
+                        later.push(at);
+                        continue;
+                    }
+                },
+            };
+            self.grant_retry.remove(&(guild, g.id));
+            let guilds = self.services.guilds.clone();
+            if let Err(e) = blocking(move || guilds.finish_role_grant(guild, g.id, outcome)).await {
+                tracing::warn!(%guild, grant = g.id, error = %e, "could not record a role grant");
+            }
+        }
+        Some(later)
+    }
+}

@@ -1,0 +1,234 @@
+//! Object -> the message it should have on Discord now (`plan::Target`), through the discord
+//! render functions and the services' reads. Every body pings nobody: `allowed_mentions`
+//! `{"parse": []}` (announcements have no "allow mentions" flag yet, so they ping nobody too).
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Map, Value};
+
+use super::api::MessageBody;
+use super::plan::{Desired, Target};
+use crate::discord::render::{shop_item_message, task_message, ChannelMessage};
+use crate::domain::announce::Announcement;
+use crate::domain::embed::{Embed, EmbedTemplate};
+use crate::domain::shop::Item;
+use crate::domain::tasks::{Task, TaskStatus};
+use crate::domain::{DomainError, GuildConfig, GuildId};
+use crate::error::Error;
+use crate::guild::SyncKind;
+use crate::services::Services;
+
+/// The `allowed_mentions` every body carries: no @everyone, @here, role or user pings.
+pub fn no_pings() -> Value {
+    json!({ "parse": [] })
+}
+
+/// A rendered channel message as a REST body (create and edit alike).
+pub fn channel_body(msg: &ChannelMessage) -> Result<MessageBody, RenderError> {
+    let mut body = serde_json::to_value(msg.create())?;
+    if let Value::Object(map) = &mut body {
+        map.insert("allowed_mentions".into(), no_pings());
+    }
+    Ok(body)
+}
+
+/// Why an object could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error(transparent)]
+    Service(#[from] Error),
+    #[error("could not turn the message into JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// The shop item's message in the guild's shop channel; none while hidden or inactive.
+pub fn shop_item(item: &Item, cfg: &GuildConfig) -> Result<Target, RenderError> {
+    let Some(channel) = cfg.shop_channel_id.filter(|_| item.is_for_sale()) else {
+        return Ok(Target::Absent { exists: true });
+    };
+    Ok(Target::Show(Desired {
+        channel,
+        body: channel_body(&shop_item_message(item, cfg))?,
+        pinned: None,
+    }))
+}
+
+/// The task's message in the task channel; a task past its end shows as expired (Claim
+/// disabled) even before the sweep has marked it.
+pub fn task(task: &Task, cfg: &GuildConfig, now: DateTime<Utc>) -> Result<Target, RenderError> {
+    let Some(channel) = cfg.task_channel_id else {
+        return Ok(Target::Absent { exists: true });
+    };
+    let mut shown = task.clone();
+    if shown.status == TaskStatus::Active && shown.expires_at.is_some_and(|at| at <= now) {
+        shown.status = TaskStatus::Expired;
+    }
+    Ok(Target::Show(Desired {
+        channel,
+        body: channel_body(&task_message(&shown, cfg))?,
+        pinned: None,
+    }))
+}
+
+/// The announcement in its channel with its pin state; not before its scheduled time.
+pub fn announcement(a: &Announcement, now: DateTime<Utc>) -> Target {
+    if let Some(at) = a.scheduled_at.filter(|_| !a.is_due(now)) {
+        return Target::NotBefore(at);
+    }
+    let mut body = Map::new();
+    body.insert("content".into(), Value::String(a.content.clone()));
+    body.insert(
+        "embeds".into(),
+        Value::Array(a.embed.iter().map(embed_json).collect()),
+    );
+    body.insert("allowed_mentions".into(), no_pings());
+    Target::Show(Desired {
+        channel: a.channel,
+        body: Value::Object(body),
+        pinned: Some(a.pinned),
+    })
+}
+
+/// A posted embed template in its channel; none without a channel.
+pub fn embed_template(t: &EmbedTemplate) -> Target {
+    let Some(channel) = t.channel else {
+        return Target::Absent { exists: true };
+    };
+    Target::Show(Desired {
+        channel,
+        body: json!({
+            "content": "",
+            "embeds": [embed_json(&t.embed)],
+            "allowed_mentions": no_pings(),
+        }),
+        pinned: None,
+    })
+}
+
+/// Our embed model in Discord's JSON shape (empty parts left out).
+pub fn embed_json(e: &Embed) -> Value {
+    let mut m = Map::new();
+    let mut put = |k: &str, v: Value| {
+        m.insert(k.into(), v);
+    };
+    if let Some(t) = &e.title {
+        put("title", json!(t));
+    }
+    if let Some(d) = &e.description {
+        put("description", json!(d));
+    }
+    if let Some(u) = &e.url {
+        put("url", json!(u));
+    }
+    if let Some(c) = e.color {
+        put("color", json!(c));
+    }
+    if !e.fields.is_empty() {
+        let fields: Vec<Value> = e
+            .fields
+            .iter()
+            .map(|f| json!({"name": f.name, "value": f.value, "inline": f.inline}))
+            .collect();
+        put("fields", Value::Array(fields));
+    }
+    if let Some(f) = &e.footer {
+        put("footer", json!({"text": f.text, "icon_url": f.icon_url}));
+    }
+    if let Some(a) = &e.author {
+        put(
+            "author",
+            json!({"name": a.name, "url": a.url, "icon_url": a.icon_url}),
+        );
+    }
+    if let Some(u) = &e.image_url {
+        put("image", json!({ "url": u }));
+    }
+    if let Some(u) = &e.thumbnail_url {
+        put("thumbnail", json!({ "url": u }));
+    }
+    if let Some(t) = e.timestamp {
+        put("timestamp", json!(t.to_rfc3339()));
+    }
+    Value::Object(m)
+}
+
+/// Reads the object behind a record through the services and renders it. A missing object
+/// is `Absent { exists: false }`. Blocking (store reads): call from a blocking thread.
+pub fn load(
+    services: &Services,
+    guild: GuildId,
+    kind: SyncKind,
+    object: u64,
+    now: DateTime<Utc>,
+) -> Result<Target, RenderError> {
+    let gone = |e: &Error| matches!(e, Error::Domain(DomainError::NotFound(_)));
+    match kind {
+        SyncKind::ShopItem => match services.shop.get_item(guild, object) {
+            Ok(i) => shop_item(&i, &services.guilds.config(guild)?),
+            Err(e) if gone(&e) => Ok(Target::Absent { exists: false }),
+            Err(e) => Err(e.into()),
+        },
+        SyncKind::Task => match services.tasks.get(guild, object) {
+            Ok(t) => task(&t, &services.guilds.config(guild)?, now),
+            Err(e) if gone(&e) => Ok(Target::Absent { exists: false }),
+            Err(e) => Err(e.into()),
+        },
+        SyncKind::Announcement => match services.announce.get(guild, object) {
+            Ok(a) => Ok(announcement(&a, now)),
+            Err(e) if gone(&e) => Ok(Target::Absent { exists: false }),
+            Err(e) => Err(e.into()),
+        },
+        SyncKind::Embed => match services.announce.embed(guild, object) {
+            Ok(t) => Ok(embed_template(&t)),
+            Err(e) if gone(&e) => Ok(Target::Absent { exists: false }),
+            Err(e) => Err(e.into()),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::shop::ItemInput;
+    use crate::domain::ChannelId;
+
+    fn cfg() -> GuildConfig {
+        GuildConfig {
+            shop_channel_id: Some(ChannelId(50)),
+            task_channel_id: Some(ChannelId(60)),
+            ..GuildConfig::default()
+        }
+    }
+
+    fn item() -> Item {
+        let mut input = ItemInput::new("@everyone VIP", 10);
+        input.stock = 3;
+        Item::new(1, input.validate().unwrap(), Utc::now())
+    }
+
+    fn shown(t: Target) -> Desired {
+        match t {
+            Target::Show(d) => d,
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_shop_item_is_shown_in_the_shop_channel_and_pings_nobody() {
+        let d = shown(shop_item(&item(), &cfg()).unwrap());
+        assert_eq!(d.channel, ChannelId(50));
+        assert_eq!(d.body["allowed_mentions"], json!({"parse": []}));
+        assert!(d.body["components"][0]["components"][0]["custom_id"].is_string());
+    }
+
+    #[test]
+    fn a_hidden_or_inactive_item_or_a_shop_without_channel_has_no_message() {
+        let mut hidden = item();
+        hidden.visible = false;
+        let mut inactive = item();
+        inactive.active = false;
+        let no_channel = GuildConfig::default();
+        for (i, c) in [(hidden, cfg()), (inactive, cfg()), (item(), no_channel)] {
+            assert_eq!(shop_item(&i, &c).unwrap(), Target::Absent { exists: true });
+        }
+    }
+}
