@@ -244,9 +244,44 @@ impl Guilds {
                 return Ok(after);
             }
             w.put_guild_config(&after)?;
+            move_channel_messages(w, &before, &after)?;
             w.audit(actor, "config.update", "config", Some(old), Some(new))?;
             w.emit(EventKind::ConfigUpdated, changed);
             Ok(after)
         })
     }
+}
+
+/// A new shop or task channel moves every message posted for it (same transaction, so the
+/// reconciler cannot miss it): each record is touched with the new channel; with no channel
+/// the reconciler takes the message down.
+fn move_channel_messages(
+    w: &mut crate::store::WriteCtx<'_>,
+    before: &GuildConfig,
+    after: &GuildConfig,
+) -> Result<(), Error> {
+    use crate::store::outbox::SyncKind;
+    let moved = [
+        (
+            SyncKind::ShopItem,
+            before.shop_channel_id,
+            after.shop_channel_id,
+        ),
+        (
+            SyncKind::Task,
+            before.task_channel_id,
+            after.task_channel_id,
+        ),
+    ];
+    for (kind, old, new) in moved {
+        if old == new {
+            continue;
+        }
+        for r in w.sync_records()? {
+            if r.kind == kind && !r.delete {
+                w.sync_touch(kind, r.object, new)?;
+            }
+        }
+    }
+    Ok(())
 }

@@ -2,7 +2,10 @@
 //! the side-effect worker both doors share (role grants, DMs). A pure planner decides what to
 //! do for one record; a loop applies it through `DiscordApi`; an error policy decides when to
 //! look again. Wakes on store events, runs a full pass every 10 minutes, and resumes pending
-//! work after a restart.
+//! work after a restart. Reads and writes go through services only (`Guilds::sync_backlog`,
+//! `finish_sync`, ...), never the store. Files: `plan` (pure planner), `render` (object ->
+//! message body), `policy` (Discord errors -> verdict), `worker` (the loop), `calls` (nonce,
+//! invalid-response budget), `grants` (role grants).
 
 pub mod api;
 mod calls;

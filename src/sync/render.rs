@@ -231,4 +231,98 @@ mod tests {
             assert_eq!(shop_item(&i, &c).unwrap(), Target::Absent { exists: true });
         }
     }
+
+    fn a_task(status: TaskStatus, expires_at: Option<DateTime<Utc>>) -> Task {
+        let now = Utc::now();
+        Task {
+            id: 7,
+            name: "Sweep @here".into(),
+            description: String::new(),
+            reward: crate::domain::Money::new(15),
+            duration_hours: 2,
+            status,
+            expires_at,
+            max_claims: 2,
+            current_claims: 0,
+            category: "General".into(),
+            role_id: None,
+            role_name: None,
+            created_by: crate::domain::Actor::System,
+            created_at: now,
+            updated_at: now,
+            completed: 0,
+        }
+    }
+
+    fn claim_disabled(t: &Task, now: DateTime<Utc>) -> bool {
+        let d = shown(task(t, &cfg(), now).unwrap());
+        assert_eq!(d.channel, ChannelId(60));
+        assert_eq!(d.body["allowed_mentions"], json!({"parse": []}));
+        d.body["components"][0]["components"][0]["disabled"] == json!(true)
+    }
+
+    #[test]
+    fn the_claim_button_is_disabled_when_closed_full_or_past_its_end() {
+        let now = Utc::now();
+        assert!(!claim_disabled(&a_task(TaskStatus::Active, None), now));
+        assert!(claim_disabled(&a_task(TaskStatus::Closed, None), now));
+        let mut full = a_task(TaskStatus::Active, None);
+        full.current_claims = 2;
+        assert!(claim_disabled(&full, now));
+        let ended = a_task(TaskStatus::Active, Some(now - chrono::Duration::minutes(1)));
+        assert!(
+            claim_disabled(&ended, now),
+            "expired before the sweep marked it"
+        );
+    }
+
+    #[test]
+    fn an_announcement_waits_for_its_time_and_then_carries_its_pin_state_and_no_pings() {
+        let now = Utc::now();
+        let later = now + chrono::Duration::hours(1);
+        let a = Announcement {
+            id: 1,
+            title: "News".into(),
+            content: "@everyone hello".into(),
+            embed: None,
+            channel: ChannelId(70),
+            pinned: true,
+            scheduled_at: Some(later),
+            origin: None,
+            created_by: crate::domain::Actor::System,
+            created_at: now,
+            updated_at: now,
+        };
+        assert_eq!(announcement(&a, now), Target::NotBefore(later));
+        let d = shown(announcement(&a, later));
+        assert_eq!((d.channel, d.pinned), (ChannelId(70), Some(true)));
+        assert_eq!(d.body["content"], json!("@everyone hello"));
+        assert_eq!(d.body["allowed_mentions"], json!({"parse": []}));
+    }
+
+    #[test]
+    fn an_embed_template_is_shown_only_with_a_channel_in_discords_shape() {
+        let embed = Embed {
+            title: Some("Rules".into()),
+            image_url: Some("https://example.com/a.png".into()),
+            ..Embed::default()
+        };
+        let mut t = EmbedTemplate {
+            id: 1,
+            name: "rules".into(),
+            embed,
+            channel: None,
+            created_by: crate::domain::Actor::System,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        assert_eq!(embed_template(&t), Target::Absent { exists: true });
+        t.channel = Some(ChannelId(80));
+        let d = shown(embed_template(&t));
+        assert_eq!(
+            d.body["embeds"][0]["image"]["url"],
+            json!("https://example.com/a.png")
+        );
+        assert_eq!(d.body["allowed_mentions"], json!({"parse": []}));
+    }
 }

@@ -330,7 +330,10 @@ impl<A: DiscordApi> Worker<A> {
         id: MessageId,
         fact: MessageFact,
     ) -> SyncOutcome {
-        let Some(pinned) = d.pinned else {
+        // A new message is never pinned: only a pin needs a call then. An edit sets the pin
+        // state either way (the record does not remember it).
+        let fresh = matches!(fact, MessageFact::Posted { .. });
+        let Some(pinned) = d.pinned.filter(|p| *p || !fresh) else {
             return SyncOutcome {
                 message: fact,
                 verdict: SyncVerdict::Synced,

@@ -46,8 +46,13 @@ struct State {
     roles: HashSet<(GuildId, UserId, RoleId)>,
 }
 
+type Hook = Box<dyn Fn() + Send + Sync>;
+
 pub struct FakeDiscord {
     state: Mutex<State>,
+    /// Runs inside the next create, after Discord has the message (a change committed while
+    /// the call is in flight).
+    during_create: Mutex<Option<Hook>>,
     made: tokio::sync::watch::Sender<usize>,
 }
 
@@ -55,6 +60,7 @@ impl Default for FakeDiscord {
     fn default() -> Self {
         FakeDiscord {
             state: Mutex::default(),
+            during_create: Mutex::default(),
             made: tokio::sync::watch::Sender::new(0),
         }
     }
@@ -96,6 +102,10 @@ impl FakeDiscord {
     /// The number of calls so far; changes on every call.
     pub fn calls_made(&self) -> tokio::sync::watch::Receiver<usize> {
         self.made.subscribe()
+    }
+
+    pub fn during_next_create(&self, hook: impl Fn() + Send + Sync + 'static) {
+        *self.during_create.lock().unwrap_or_else(|p| p.into_inner()) = Some(Box::new(hook));
     }
 
     /// The next `n` calls of `op` never answer (the caller's timeout must end them).
@@ -206,6 +216,16 @@ impl DiscordApi for FakeDiscord {
                 id
             }
         };
+        drop(st);
+        let hook = self
+            .during_create
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(hook) = hook {
+            hook();
+        }
+        let mut st = self.state();
         if st.lose_creates > 0 {
             st.lose_creates -= 1;
             return Err(api_error(None, None));

@@ -222,3 +222,34 @@ fn the_invalid_response_budget_pauses_calls_until_the_window_rolls() {
         "the window rolled"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_change_committed_during_a_create_is_not_overwritten_and_is_shown_next() {
+    let mut h = Harness::new();
+    let id = h.item("Cape");
+    let shop = h.services.shop.clone();
+    h.api.during_next_create(move || {
+        let patch = ItemPatch {
+            price: Some(77),
+            ..ItemPatch::default()
+        };
+        shop.edit_item(G, id, patch, &admin()).unwrap();
+    });
+    h.start();
+    h.until("the newer version is shown", |h| {
+        h.record(SyncKind::ShopItem, id)
+            .is_some_and(|r| r.state == SyncState::Synced && r.synced_version == 2)
+    })
+    .await;
+    assert_eq!(
+        h.api.count(fake::Op::Create),
+        1,
+        "the first create's message id was kept"
+    );
+    assert_eq!(
+        h.api.count(fake::Op::Edit),
+        1,
+        "then the newer version was edited in"
+    );
+    h.stop().await;
+}

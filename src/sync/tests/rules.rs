@@ -415,3 +415,63 @@ async fn a_request_without_answer_times_out_and_is_retried() {
     );
     h.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_new_shop_channel_moves_the_item_messages() {
+    let mut h = Harness::new();
+    let id = h.item("Cape");
+    let t = task(&h);
+    h.start();
+    h.until_state(SyncKind::ShopItem, id, SyncState::Synced)
+        .await;
+    h.until_state(SyncKind::Task, t, SyncState::Synced).await;
+    h.services
+        .guilds
+        .set_channel(
+            G,
+            crate::guild::ChannelSlot::Shop,
+            Some(ChannelId(501)),
+            &admin(),
+        )
+        .unwrap();
+    h.until("moved", |h| h.api.messages(ChannelId(501)).len() == 1)
+        .await;
+    let r = h
+        .until_state(SyncKind::ShopItem, id, SyncState::Synced)
+        .await;
+    assert!(h.api.messages(SHOP).is_empty());
+    assert_eq!(r.posted_channel, Some(ChannelId(501)));
+    assert_eq!(
+        h.api.messages(TASKS).len(),
+        1,
+        "the task channel did not change"
+    );
+    assert_eq!(h.api.count(Op::Create), 3);
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_scheduled_announcement_is_posted_at_its_time_not_before() {
+    let mut h = Harness::new();
+    let at = h.services.now() + chrono::Duration::hours(1);
+    let new = crate::domain::announce::NewAnnouncement {
+        title: "Later".into(),
+        content: "Soon".into(),
+        channel: Some(ChannelId(700)),
+        scheduled_at: Some(at),
+        ..Default::default()
+    };
+    let a = h.services.announce.create(G, new, &admin()).unwrap();
+    let start = tokio::time::Instant::now();
+    h.start();
+    h.until_state(SyncKind::Announcement, a.id, SyncState::Synced)
+        .await;
+    let calls = h.api.calls();
+    assert_eq!(calls.len(), 1);
+    assert!(
+        calls[0].at - start >= Duration::from_secs(3600),
+        "{:?}",
+        calls[0].at - start
+    );
+    h.stop().await;
+}
