@@ -10,6 +10,7 @@
 pub mod api;
 mod calls;
 mod grants;
+mod notices;
 pub mod plan;
 pub mod policy;
 pub mod render;

@@ -32,6 +32,7 @@ pub(super) struct Worker<A> {
     pub(super) invalid: InvalidBudget,
     pub(super) parked: HashMap<ChannelId, Verdict>,
     pub(super) grant_retry: HashMap<(GuildId, u64), (u32, DateTime<Utc>)>,
+    pub(super) notice_retry: HashMap<(GuildId, u64), (u32, DateTime<Utc>)>,
     pub(super) passes: watch::Sender<u64>,
 }
 
@@ -52,6 +53,7 @@ impl<A: DiscordApi> Worker<A> {
             invalid: InvalidBudget::default(),
             parked: HashMap::new(),
             grant_retry: HashMap::new(),
+            notice_retry: HashMap::new(),
             passes,
         };
         (w, rx)
@@ -66,6 +68,7 @@ impl<A: DiscordApi> Worker<A> {
         let kinds = [
             EventKind::SyncChanged,
             EventKind::RoleGrantRecorded,
+            EventKind::NoticeRecorded,
             EventKind::ConfigUpdated,
         ];
         let mut sub: Option<Subscription> = Some(self.services.bus.subscribe(EventFilter {
@@ -135,6 +138,9 @@ impl<A: DiscordApi> Worker<A> {
             }
         }
         for at in self.grants(stopped).await? {
+            later(at, &mut next);
+        }
+        for at in self.notices(stopped).await? {
             later(at, &mut next);
         }
         Some(next)

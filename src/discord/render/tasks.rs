@@ -2,7 +2,6 @@
 //! `/tasks` and `/mytasks` lists, the review message moderators act on, its outcome, and the DMs
 //! members get. Pure functions over the task, claim and guild settings.
 
-use chrono::{DateTime, Utc};
 use poise::serenity_prelude as serenity;
 
 use super::{full_time, join_lines, mention, relative_time, ChannelMessage};
@@ -271,23 +270,6 @@ pub fn review_outcome(
     ChannelMessage {
         embed,
         components: Vec::new(),
-    }
-}
-
-/// The DM a member gets about a review.
-pub fn review_dm(cfg: &GuildConfig, task: &Task, v: &Verdict, deadline: DateTime<Utc>) -> String {
-    match v {
-        Verdict::Accepted { .. } => format!(
-            "✅ Your submission for **{}** was accepted! You earned {}.",
-            task.name,
-            cfg.fmt_amount(task.reward.get())
-        ),
-        Verdict::Rejected { reason, .. } => format!(
-            "❌ Your submission for **{}** was rejected: {reason}\n\
-             You can fix it and submit again with `/task_submit` before {}.",
-            task.name,
-            full_time(deadline)
-        ),
     }
 }
 

@@ -4,10 +4,10 @@
 
 use poise::serenity_prelude as serenity;
 
-use super::review::{grant_role, notify, require_reviewer};
+use super::review::require_reviewer;
 use super::{TaskAction, PREFIX};
 use crate::discord::components::{ComponentCtx, ComponentReply, ComponentRoute};
-use crate::discord::render::tasks::{claimed, review_dm, review_outcome, Verdict};
+use crate::discord::render::tasks::{claimed, review_outcome, Verdict};
 use crate::discord::BotError;
 use crate::domain::tasks::ClaimStatus;
 use crate::domain::{DomainError, GuildId, UserId};
@@ -75,17 +75,9 @@ async fn accept(
         Ok((out, s.guilds.config(guild)?))
     })
     .await?;
-    // Committed: the reward is paid. What follows is best effort.
-    if let Some(grant) = &out.role_grant {
-        grant_role(ctx.data, guild, grant).await;
-    }
+    // Committed: the reward is paid. The role reward and the member's DM were recorded in the
+    // same write; the sync worker carries them out for both doors alike.
     let verdict = Verdict::Accepted { by: ctx.user };
-    notify(
-        ctx.data,
-        member,
-        review_dm(&cfg, &out.task, &verdict, out.claim.deadline),
-    )
-    .await;
     let body = review_outcome(&cfg, &out.task, &out.claim, &verdict);
     Ok(ComponentReply::UpdateWithComponents(
         body.reply(false),

@@ -6,10 +6,10 @@ use std::time::Instant;
 
 use poise::serenity_prelude as serenity;
 
-use super::review::{notify, require_reviewer};
+use super::review::require_reviewer;
 use super::TaskAction;
 use crate::discord::error::chain;
-use crate::discord::render::tasks::{review_dm, review_outcome, Verdict};
+use crate::discord::render::tasks::{review_outcome, Verdict};
 use crate::discord::reply::{Reply, DEFER_AFTER};
 use crate::discord::{guild_id, user_id, BotData, BotError};
 use crate::domain::{DomainError, GuildId, IdemKey, Source};
@@ -94,7 +94,6 @@ async fn run(
         by: reviewer,
         reason: claim.review_message.clone().unwrap_or_default(),
     };
-    notify(data, user, review_dm(&cfg, &t, &verdict, claim.deadline)).await;
     let body = review_outcome(&cfg, &t, &claim, &verdict);
     Ok(if m.message.is_some() {
         ModalReply::Update(body.reply(false), body.components)

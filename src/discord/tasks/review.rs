@@ -3,13 +3,11 @@
 //! logged and recorded, never undo the committed review.
 
 use super::super::checks::{self, Level};
-use super::super::error::chain;
-use super::super::outbound::{is_closed_dm, PostedMessage};
+use super::super::outbound::PostedMessage;
 use super::super::render::{tasks::review_message, ChannelMessage};
-use super::super::{BotData, BotError, RestError};
+use super::super::{BotData, BotError};
 use crate::domain::tasks::{Claim, Task};
-use crate::domain::{DomainError, GuildConfig, GuildId, UserId};
-use crate::guild::RoleGrant;
+use crate::domain::{DomainError, GuildConfig, GuildId};
 use crate::services::blocking;
 use poise::serenity_prelude as serenity;
 
@@ -65,61 +63,4 @@ pub fn no_task_channel() -> DomainError {
          An admin must set one with `/admin config channel tasks #channel`."
             .into(),
     )
-}
-
-/// Sends `text` to the member privately. Best effort: a closed DM is routine and only logged.
-pub async fn notify(data: &BotData, user: UserId, text: String) -> bool {
-    let body = serenity::CreateMessage::new()
-        .content(text)
-        .allowed_mentions(serenity::CreateAllowedMentions::new());
-    match data.rest.direct_message(user.get(), &body).await {
-        Ok(_) => true,
-        Err(e) if is_closed_dm(&e) => {
-            tracing::info!(%user, error = %e, "member does not accept DMs; review notice not sent");
-            false
-        }
-        Err(e) => {
-            tracing::warn!(%user, error = %chain(&e), "could not DM the member");
-            false
-        }
-    }
-}
-
-/// Gives the role of a recorded grant and records the outcome (granted, or failed with
-/// Discord's reason). Never fails the caller.
-pub async fn grant_role(data: &BotData, guild: GuildId, grant: &RoleGrant) -> bool {
-    let res = data
-        .rest
-        .add_member_role(guild.get(), grant.user.get(), grant.role.get())
-        .await;
-    let outcome = res.as_ref().map(|_| ()).map_err(describe);
-    if let Err(e) = &res {
-        tracing::warn!(%guild, user = %grant.user, role = %grant.role, error = %chain(e), "role reward not given");
-    }
-    let granted = outcome.is_ok();
-    let Ok(services) = data.services() else {
-        tracing::warn!(
-            grant = grant.id,
-            "shutting down; role grant outcome not recorded"
-        );
-        return granted;
-    };
-    let (guilds, id) = (services.guilds, grant.id);
-    if let Err(e) = blocking(move || guilds.finish_role_grant(guild, id, outcome)).await {
-        tracing::error!(grant = id, error = %chain(&e), "could not record the role grant outcome");
-    }
-    granted
-}
-
-/// A short reason for the dashboard: Discord's message and code, or the kind of failure.
-fn describe(e: &RestError) -> String {
-    match e {
-        RestError::Status {
-            status,
-            code,
-            message,
-            ..
-        } => format!("Discord answered {status}: {message} (code {code})"),
-        other => other.to_string(),
-    }
 }

@@ -2,6 +2,8 @@
 //! not moderators, self-review) and after-commit failures that must not undo an accept (closed
 //! DMs, a role Coffer can't give).
 
+use std::time::Duration;
+
 use serde_json::json;
 
 use super::*;
@@ -124,6 +126,12 @@ async fn scenario_8_closed_dms_never_fail_an_accept_and_role_grants_are_recorded
         .callback(&fake.click(&moderator(), &format!("task:accept:1:{}", alice().id)))
         .await;
     assert_eq!(c.body["type"], json!(7), "the accept went through: {c:#?}");
+    // The DM and the role come from the sync worker after the commit, for both doors alike.
+    let (a, b) = (alice().id, bob().id);
+    fake.wait_until("alice's DM and role", Duration::from_secs(10), |f| {
+        !f.dms_to(a).is_empty() && !f.role_puts(a, REWARD_ROLE).is_empty()
+    })
+    .await;
     assert_eq!(fake.dms_to(alice().id)[0].status, 403);
     assert_eq!(fake.role_puts(alice().id, REWARD_ROLE).len(), 1);
 
@@ -140,6 +148,10 @@ async fn scenario_8_closed_dms_never_fail_an_accept_and_role_grants_are_recorded
         .callback(&fake.click(&moderator(), &format!("task:accept:1:{}", bob().id)))
         .await;
     assert_eq!(c.body["type"], json!(7));
+    fake.wait_until("bob's DM and role attempt", Duration::from_secs(10), |f| {
+        !f.dms_to(b).is_empty() && !f.role_puts(b, REWARD_ROLE).is_empty()
+    })
+    .await;
     assert_eq!(fake.role_puts(bob().id, REWARD_ROLE)[0].status, 403);
     assert_eq!(fake.dms_to(bob().id)[0].status, 200);
 
