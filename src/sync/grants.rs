@@ -2,7 +2,6 @@
 //! -> granted, or failed with the reason in words; server errors are retried with backoff.
 
 use chrono::{DateTime, Utc};
-use tokio::sync::oneshot;
 
 use super::api::DiscordApi;
 use super::policy;
@@ -12,10 +11,7 @@ use crate::services::blocking;
 impl<A: DiscordApi> Worker<A> {
     /// Pending role grants: granted, failed with the reason, or retried later (in memory: a
     /// restart simply tries again, adding a role twice is harmless).
-    pub(super) async fn grants(
-        &mut self,
-        stopped: &mut oneshot::Receiver<()>,
-    ) -> Option<Vec<DateTime<Utc>>> {
+    pub(super) async fn grants(&mut self) -> Option<Vec<DateTime<Utc>>> {
         let guilds = self.services.guilds.clone();
         let pending = match blocking(move || guilds.pending_role_grants_everywhere()).await {
             Ok(p) => p,
@@ -26,7 +22,7 @@ impl<A: DiscordApi> Worker<A> {
         };
         let mut later = Vec::new();
         for (guild, g) in pending {
-            if stopped.try_recv().is_ok() {
+            if self.stopping() {
                 return None;
             }
             let attempts = match self.grant_retry.get(&(guild, g.id)) {

@@ -475,3 +475,28 @@ async fn a_scheduled_announcement_is_posted_at_its_time_not_before() {
     );
     h.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn stopping_does_not_wait_out_a_long_global_pause_and_a_restart_finishes_the_work() {
+    let mut h = Harness::new();
+    h.api.fail(Op::Create, [rate_limited(3600.0, true)]);
+    let a = h.item("Cape");
+    let b = h.item("Hat");
+    h.start();
+    let mut made = h.api.calls_made();
+    made.wait_for(|n| *n >= 1).await.unwrap();
+    let start = tokio::time::Instant::now();
+    h.stop().await;
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        start.elapsed()
+    );
+    h.start();
+    h.until_state(SyncKind::ShopItem, a, SyncState::Synced)
+        .await;
+    h.until_state(SyncKind::ShopItem, b, SyncState::Synced)
+        .await;
+    assert_eq!(h.api.messages(SHOP).len(), 2);
+    h.stop().await;
+}
