@@ -500,3 +500,41 @@ async fn stopping_does_not_wait_out_a_long_global_pause_and_a_restart_finishes_t
     assert_eq!(h.api.messages(SHOP).len(), 2);
     h.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_role_the_bot_may_not_give_costs_one_call_per_pass() {
+    let mut h = Harness::new();
+    h.api.fail(
+        Op::Role,
+        [api_error(Some(403), Some(codes::MISSING_PERMISSIONS))],
+    );
+    h.ts.store
+        .write(G, |w| {
+            for u in 0..10 {
+                w.record_role_grant(UserId(u), RoleId(9), "item:1")?;
+            }
+            w.record_role_grant(UserId(1), RoleId(10), "item:2")?;
+            Ok::<_, crate::Error>(())
+        })
+        .unwrap();
+    h.start();
+    h.until("all settled", |h| {
+        h.services.guilds.role_grants(G, true).unwrap().is_empty()
+    })
+    .await;
+    assert_eq!(
+        h.api.count(Op::Role),
+        2,
+        "one refused call for role 9, one grant of role 10"
+    );
+    let grants = h.services.guilds.role_grants(G, false).unwrap();
+    assert_eq!(
+        grants
+            .iter()
+            .filter(|g| g.state == GrantState::Failed)
+            .count(),
+        10
+    );
+    assert!(h.api.has_role(G, UserId(1), RoleId(10)));
+    h.stop().await;
+}
