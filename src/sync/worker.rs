@@ -329,7 +329,9 @@ impl<A: DiscordApi> Worker<A> {
         if let Some(v) = self.parked.get(&d.channel).cloned() {
             return self.outcome(rec, before, v);
         }
-        let nonce = nonce(rec.kind, rec.object, rec.desired_version);
+        // After an unanswered create, its nonce again: Discord hands back that message.
+        let version = rec.unanswered_create.unwrap_or(rec.desired_version);
+        let nonce = nonce(rec.kind, rec.object, version);
         let api = self.api.clone();
         match self
             .call(api.create_message(d.channel, &d.body, &nonce))
@@ -340,9 +342,24 @@ impl<A: DiscordApi> Worker<A> {
                     channel: d.channel,
                     message: id,
                 };
+                if version != rec.desired_version {
+                    // The message found may show the older version: make it show this one.
+                    let body = edit_body(&d.body);
+                    if let Err(e) = self.call(api.edit_message(d.channel, id, &body)).await {
+                        return self.failure(rec, Call::Edit, d.channel, &e, posted);
+                    }
+                }
                 self.pin(rec, d, id, posted).await
             }
-            Err(e) => self.failure(rec, Call::Create, d.channel, &e, before),
+            Err(e) => {
+                // No answer at all: the message may exist; remember the nonce.
+                let fact = if e.status.is_none() {
+                    MessageFact::CreateUnanswered { version }
+                } else {
+                    before
+                };
+                self.failure(rec, Call::Create, d.channel, &e, fact)
+            }
         }
     }
 
