@@ -2,6 +2,7 @@
 //! a lost create, a drained queue of 1,000 edits, and a restart in the middle of a queue.
 
 mod fake;
+mod grants;
 mod rules;
 
 use std::sync::Arc;
