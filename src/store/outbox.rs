@@ -77,6 +77,10 @@ pub struct SyncRecord {
     /// differs, the message moves. `None` on records from before: assume `channel`.
     #[serde(default)]
     pub posted_channel: Option<ChannelId>,
+    /// A create for this version went unanswered: the next create reuses its nonce, so
+    /// Discord answers with that message instead of posting a second one.
+    #[serde(default)]
+    pub unanswered_create: Option<u64>,
     pub desired_version: u64,
     pub synced_version: u64,
     /// The object is gone: the message must be deleted, then the record removed.
@@ -154,6 +158,7 @@ impl WriteCtx<'_> {
                 channel,
                 message_id: None,
                 posted_channel: None,
+                unanswered_create: None,
                 desired_version: 1,
                 synced_version: 0,
                 delete: false,

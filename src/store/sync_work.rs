@@ -22,6 +22,11 @@ pub enum MessageFact {
     },
     /// The message is gone (deleted by us, or on Discord).
     Gone,
+    /// A create with the nonce of `version` got no answer: Discord may or may not have the
+    /// message; the next create reuses that nonce.
+    CreateUnanswered {
+        version: u64,
+    },
 }
 
 /// Where the record stands after the attempt.
@@ -100,10 +105,17 @@ impl WriteCtx<'_> {
             MessageFact::Posted { channel, message } => {
                 r.message_id = Some(message);
                 r.posted_channel = Some(channel);
+                r.unanswered_create = None;
             }
             MessageFact::Gone => {
                 r.message_id = None;
                 r.posted_channel = None;
+                r.unanswered_create = None;
+            }
+            MessageFact::CreateUnanswered { version } => {
+                r.message_id = None;
+                r.posted_channel = None;
+                r.unanswered_create = Some(version);
             }
         }
         let ids = vec![kind.as_str().into(), object.to_string()];
@@ -137,6 +149,7 @@ impl WriteCtx<'_> {
                 SyncVerdict::Repost => {
                     r.message_id = None;
                     r.posted_channel = None;
+                    r.unanswered_create = None;
                     r.desired_version = r.desired_version.max(r.synced_version) + 1;
                     r.state = SyncState::Pending;
                     r.next_attempt_at = self.now;

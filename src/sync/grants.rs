@@ -2,20 +2,19 @@
 //! -> granted, or failed with the reason in words; server errors are retried with backoff.
 
 use chrono::{DateTime, Utc};
-use tokio::sync::oneshot;
 
-use super::api::DiscordApi;
+use std::collections::HashMap;
+
+use super::api::{codes, DiscordApi};
 use super::policy;
 use super::worker::Worker;
+use crate::domain::{GuildId, RoleId};
 use crate::services::blocking;
 
 impl<A: DiscordApi> Worker<A> {
     /// Pending role grants: granted, failed with the reason, or retried later (in memory: a
     /// restart simply tries again, adding a role twice is harmless).
-    pub(super) async fn grants(
-        &mut self,
-        stopped: &mut oneshot::Receiver<()>,
-    ) -> Option<Vec<DateTime<Utc>>> {
+    pub(super) async fn grants(&mut self) -> Option<Vec<DateTime<Utc>>> {
         let guilds = self.services.guilds.clone();
         let pending = match blocking(move || guilds.pending_role_grants_everywhere()).await {
             Ok(p) => p,
@@ -25,9 +24,16 @@ impl<A: DiscordApi> Worker<A> {
             }
         };
         let mut later = Vec::new();
+        // A role the bot may not give (or that is gone) fails every grant of it in this pass
+        // after one call: no hammering.
+        let mut refused: HashMap<(GuildId, RoleId), String> = HashMap::new();
         for (guild, g) in pending {
-            if stopped.try_recv().is_ok() {
+            if self.stopping() {
                 return None;
+            }
+            if let Some(reason) = refused.get(&(guild, g.role)).cloned() {
+                self.finish_grant(guild, g.id, Err(reason)).await;
+                continue;
             }
             let attempts = match self.grant_retry.get(&(guild, g.id)) {
                 Some((_, at)) if *at > self.now() => {
@@ -41,7 +47,20 @@ impl<A: DiscordApi> Worker<A> {
             let outcome = match self.call(api.add_member_role(guild, g.user, g.role)).await {
                 Ok(()) => Ok(()),
                 Err(e) => match policy::on_role_error(&e, attempts, rand::random::<f64>()) {
-                    Err(reason) => Err(reason),
+                    Err(reason) => {
+                        let about_role = matches!(
+                            e.code,
+                            Some(
+                                codes::MISSING_PERMISSIONS
+                                    | codes::MISSING_ACCESS
+                                    | codes::UNKNOWN_ROLE
+                            )
+                        );
+                        if about_role {
+                            refused.insert((guild, g.role), reason.clone());
+                        }
+                        Err(reason)
+                    }
                     Ok(delay) => {
                         let at = self.now()
                             + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
@@ -51,12 +70,16 @@ impl<A: DiscordApi> Worker<A> {
                     }
                 },
             };
-            self.grant_retry.remove(&(guild, g.id));
-            let guilds = self.services.guilds.clone();
-            if let Err(e) = blocking(move || guilds.finish_role_grant(guild, g.id, outcome)).await {
-                tracing::warn!(%guild, grant = g.id, error = %e, "could not record a role grant");
-            }
+            self.finish_grant(guild, g.id, outcome).await;
         }
         Some(later)
+    }
+
+    async fn finish_grant(&mut self, guild: GuildId, id: u64, outcome: Result<(), String>) {
+        self.grant_retry.remove(&(guild, id));
+        let guilds = self.services.guilds.clone();
+        if let Err(e) = blocking(move || guilds.finish_role_grant(guild, id, outcome)).await {
+            tracing::warn!(%guild, grant = id, error = %e, "could not record a role grant");
+        }
     }
 }

@@ -67,8 +67,21 @@ impl SyncHandle {
 /// Starts the reconciler and the side-effect worker over `api`.
 pub fn spawn<A: DiscordApi>(services: Services, api: Arc<A>, opts: SyncOptions) -> SyncHandle {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let (worker, passes) = worker::Worker::new(services, api, opts);
-    let handle = tokio::spawn(worker.run(stopped));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (worker, passes) = worker::Worker::new(services, api, opts, stop_rx);
+    let handle = tokio::spawn(async move {
+        let run = worker.run();
+        tokio::pin!(run);
+        tokio::select! {
+            _ = &mut run => {}
+            // Asked to stop (or the handle was dropped): the loop finishes the action in
+            // flight, waits no longer, and ends.
+            _ = stopped => {
+                let _ = stop_tx.send(true);
+                run.await;
+            }
+        }
+    });
     SyncHandle {
         stop,
         handle,

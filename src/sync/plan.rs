@@ -128,6 +128,7 @@ mod tests {
             channel: channel.map(ChannelId),
             message_id: message.map(MessageId),
             posted_channel: None,
+            unanswered_create: None,
             desired_version: 2,
             synced_version: 1,
             delete: false,

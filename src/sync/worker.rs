@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::api::{ApiError, DiscordApi};
@@ -34,6 +34,7 @@ pub(super) struct Worker<A> {
     pub(super) grant_retry: HashMap<(GuildId, u64), (u32, DateTime<Utc>)>,
     pub(super) notice_retry: HashMap<(GuildId, u64), (u32, DateTime<Utc>)>,
     pub(super) passes: watch::Sender<u64>,
+    pub(super) stop: watch::Receiver<bool>,
 }
 
 impl<A: DiscordApi> Worker<A> {
@@ -41,6 +42,7 @@ impl<A: DiscordApi> Worker<A> {
         services: Services,
         api: Arc<A>,
         opts: SyncOptions,
+        stop: watch::Receiver<bool>,
     ) -> (Self, watch::Receiver<u64>) {
         let (passes, rx) = watch::channel(0);
         let anchor = (services.now(), Instant::now());
@@ -55,6 +57,7 @@ impl<A: DiscordApi> Worker<A> {
             grant_retry: HashMap::new(),
             notice_retry: HashMap::new(),
             passes,
+            stop,
         };
         (w, rx)
     }
@@ -64,7 +67,7 @@ impl<A: DiscordApi> Worker<A> {
         self.services.now().max(self.anchor.0 + elapsed)
     }
 
-    pub(super) async fn run(mut self, mut stopped: oneshot::Receiver<()>) {
+    pub(super) async fn run(mut self) {
         let kinds = [
             EventKind::SyncChanged,
             EventKind::RoleGrantRecorded,
@@ -87,7 +90,7 @@ impl<A: DiscordApi> Worker<A> {
                     Err(_) => break,
                 }
             }
-            let next = match self.pass(&mut stopped).await {
+            let next = match self.pass().await {
                 Some(next) => next,
                 None => return,
             };
@@ -95,6 +98,7 @@ impl<A: DiscordApi> Worker<A> {
             let wait = next
                 .map(|at| (at - self.now()).to_std().unwrap_or(Duration::ZERO))
                 .unwrap_or(self.opts.full_pass_every);
+            let mut stop = self.stop.clone();
             let event = async {
                 match sub.as_mut() {
                     Some(s) => {
@@ -104,7 +108,7 @@ impl<A: DiscordApi> Worker<A> {
                 }
             };
             tokio::select! {
-                _ = &mut stopped => return,
+                _ = stop.wait_for(|s| *s) => return,
                 _ = event => {}
                 _ = tokio::time::sleep(wait) => {}
                 _ = full.tick() => {}
@@ -114,7 +118,7 @@ impl<A: DiscordApi> Worker<A> {
 
     /// One pass over the backlog and the role grants: the earliest time something is due
     /// again, or `None` when asked to stop.
-    async fn pass(&mut self, stopped: &mut oneshot::Receiver<()>) -> Option<Option<DateTime<Utc>>> {
+    async fn pass(&mut self) -> Option<Option<DateTime<Utc>>> {
         self.parked.clear();
         let mut next: Option<DateTime<Utc>> = None;
         let later = |at: DateTime<Utc>, next: &mut Option<DateTime<Utc>>| {
@@ -130,14 +134,14 @@ impl<A: DiscordApi> Worker<A> {
             }
         };
         for (guild, rec) in backlog {
-            if stopped.try_recv().is_ok() {
+            if self.stopping() {
                 return None;
             }
             if let Some(at) = self.sync_one(guild, rec).await {
                 later(at, &mut next);
             }
         }
-        for at in self.grants(stopped).await? {
+        for at in self.grants().await? {
             later(at, &mut next);
         }
         for at in self.notices(stopped).await? {
@@ -146,22 +150,41 @@ impl<A: DiscordApi> Worker<A> {
         Some(next)
     }
 
-    /// Waits out a global pause or a spent invalid-request budget before a call.
-    async fn gate(&mut self) {
-        if let Some(until) = self.invalid.blocked_until(Instant::now()) {
+    /// Asked to stop: finish the action in flight, start no other.
+    pub(super) fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Waits out a global pause or a spent invalid-request budget before a call (or until
+    /// asked to stop); `false` when stopping.
+    async fn gate(&mut self) -> bool {
+        let budget = self.invalid.blocked_until(Instant::now());
+        if budget.is_some() {
             tracing::warn!("too many invalid Discord responses; pausing every call");
-            tokio::time::sleep_until(until).await;
         }
-        if let Some(until) = self.paused_until.take() {
-            tokio::time::sleep_until(until).await;
+        for until in [budget, self.paused_until.take()].into_iter().flatten() {
+            let mut stop = self.stop.clone();
+            tokio::select! {
+                _ = tokio::time::sleep_until(until) => {}
+                _ = stop.wait_for(|s| *s) => {}
+            }
         }
+        !self.stopping()
     }
 
     pub(super) async fn call<T>(
         &mut self,
         f: impl std::future::Future<Output = Result<T, ApiError>>,
     ) -> Result<T, ApiError> {
-        self.gate().await;
+        if !self.gate().await {
+            return Err(ApiError {
+                status: None,
+                code: None,
+                message: "not sent: the sync loop is stopping".into(),
+                retry_after: None,
+                global: false,
+            });
+        }
         let out = match tokio::time::timeout(self.opts.request_timeout, f).await {
             Ok(r) => r,
             Err(_) => Err(ApiError {
@@ -312,7 +335,9 @@ impl<A: DiscordApi> Worker<A> {
         if let Some(v) = self.parked.get(&d.channel).cloned() {
             return self.outcome(rec, before, v);
         }
-        let nonce = nonce(rec.kind, rec.object, rec.desired_version);
+        // After an unanswered create, its nonce again: Discord hands back that message.
+        let version = rec.unanswered_create.unwrap_or(rec.desired_version);
+        let nonce = nonce(rec.kind, rec.object, version);
         let api = self.api.clone();
         match self
             .call(api.create_message(d.channel, &d.body, &nonce))
@@ -323,9 +348,24 @@ impl<A: DiscordApi> Worker<A> {
                     channel: d.channel,
                     message: id,
                 };
+                if version != rec.desired_version {
+                    // The message found may show the older version: make it show this one.
+                    let body = edit_body(&d.body);
+                    if let Err(e) = self.call(api.edit_message(d.channel, id, &body)).await {
+                        return self.failure(rec, Call::Edit, d.channel, &e, posted);
+                    }
+                }
                 self.pin(rec, d, id, posted).await
             }
-            Err(e) => self.failure(rec, Call::Create, d.channel, &e, before),
+            Err(e) => {
+                // No answer at all: the message may exist; remember the nonce.
+                let fact = if e.status.is_none() {
+                    MessageFact::CreateUnanswered { version }
+                } else {
+                    before
+                };
+                self.failure(rec, Call::Create, d.channel, &e, fact)
+            }
         }
     }
 

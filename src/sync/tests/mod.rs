@@ -2,6 +2,7 @@
 //! a lost create, a drained queue of 1,000 edits, and a restart in the middle of a queue.
 
 mod fake;
+mod grants;
 mod rules;
 
 use std::sync::Arc;
@@ -251,5 +252,39 @@ async fn a_change_committed_during_a_create_is_not_overwritten_and_is_shown_next
         1,
         "then the newer version was edited in"
     );
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lost_create_followed_by_a_new_version_still_posts_only_once() {
+    let mut h = Harness::new();
+    let id = h.item("Cape");
+    let shop = h.services.shop.clone();
+    h.api.lose_next_create();
+    h.api.during_next_create(move || {
+        let patch = ItemPatch {
+            price: Some(77),
+            ..ItemPatch::default()
+        };
+        shop.edit_item(G, id, patch, &admin()).unwrap();
+    });
+    h.start();
+    h.until("the newer version is shown", |h| {
+        h.record(SyncKind::ShopItem, id)
+            .is_some_and(|r| r.state == SyncState::Synced && r.synced_version == 2)
+    })
+    .await;
+    let messages = h.api.messages(SHOP);
+    assert_eq!(
+        messages.len(),
+        1,
+        "one message, although the version changed meanwhile"
+    );
+    let nonces: Vec<_> = h.api.calls().into_iter().filter_map(|c| c.nonce).collect();
+    assert_eq!(nonces, vec!["s1v1".to_owned(), "s1v1".to_owned()]);
+    let body = &messages.values().next().unwrap().body;
+    assert!(body.to_string().contains("77"), "{body}");
+    let r = h.record(SyncKind::ShopItem, id).unwrap();
+    assert_eq!(r.unanswered_create, None);
     h.stop().await;
 }

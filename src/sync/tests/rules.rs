@@ -6,8 +6,8 @@ use super::fake::{api_error, rate_limited, Op};
 use super::{admin, Harness, G, SHOP, TASKS};
 use crate::domain::shop::ItemPatch;
 use crate::domain::tasks::NewTask;
-use crate::domain::{ChannelId, RoleId, UserId};
-use crate::guild::{GrantState, SyncKind, SyncState};
+use crate::domain::ChannelId;
+use crate::guild::{SyncKind, SyncState};
 use crate::sync::api::codes;
 
 fn task(h: &Harness) -> u64 {
@@ -326,55 +326,6 @@ async fn a_pinned_announcement_is_posted_pinned_and_moves_with_its_channel() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn role_grants_are_given_failed_in_words_or_retried() {
-    let mut h = Harness::new();
-    h.api.fail(Op::Role, [api_error(Some(503), None)]);
-    let (ok, denied) =
-        h.ts.store
-            .write(G, |w| {
-                Ok::<_, crate::Error>((
-                    w.record_role_grant(UserId(1), RoleId(9), "item:1")?.id,
-                    w.record_role_grant(UserId(2), RoleId(9), "item:1")?.id,
-                ))
-            })
-            .unwrap();
-    let _ = (ok, denied);
-    h.start();
-    h.until("both settled", |h| {
-        h.services.guilds.role_grants(G, true).unwrap().is_empty()
-    })
-    .await;
-    assert!(h.api.has_role(G, UserId(1), RoleId(9)) && h.api.has_role(G, UserId(2), RoleId(9)));
-    h.stop().await;
-    h.api.fail(
-        Op::Role,
-        [api_error(Some(403), Some(codes::MISSING_PERMISSIONS))],
-    );
-    let id =
-        h.ts.store
-            .write(G, |w| {
-                Ok::<_, crate::Error>(w.record_role_grant(UserId(3), RoleId(9), "task:1")?.id)
-            })
-            .unwrap();
-    h.start();
-    h.until("failed", |h| {
-        h.services.guilds.role_grants(G, true).unwrap().is_empty()
-    })
-    .await;
-    let g = h
-        .services
-        .guilds
-        .role_grants(G, false)
-        .unwrap()
-        .into_iter()
-        .find(|g| g.id == id)
-        .unwrap();
-    assert_eq!(g.state, GrantState::Failed);
-    assert!(g.error.unwrap().contains("Missing Permissions"));
-    h.stop().await;
-}
-
-#[tokio::test(start_paused = true)]
 async fn a_failing_channel_is_parked_not_hammered() {
     let mut h = Harness::new();
     h.api.fail(
@@ -473,5 +424,30 @@ async fn a_scheduled_announcement_is_posted_at_its_time_not_before() {
         "{:?}",
         calls[0].at - start
     );
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn stopping_does_not_wait_out_a_long_global_pause_and_a_restart_finishes_the_work() {
+    let mut h = Harness::new();
+    h.api.fail(Op::Create, [rate_limited(3600.0, true)]);
+    let a = h.item("Cape");
+    let b = h.item("Hat");
+    h.start();
+    let mut made = h.api.calls_made();
+    made.wait_for(|n| *n >= 1).await.unwrap();
+    let start = tokio::time::Instant::now();
+    h.stop().await;
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        start.elapsed()
+    );
+    h.start();
+    h.until_state(SyncKind::ShopItem, a, SyncState::Synced)
+        .await;
+    h.until_state(SyncKind::ShopItem, b, SyncState::Synced)
+        .await;
+    assert_eq!(h.api.messages(SHOP).len(), 2);
     h.stop().await;
 }
