@@ -3,7 +3,6 @@
 //! logged once, never retried. Server errors and rate limits are retried with backoff.
 
 use chrono::{DateTime, Utc};
-use tokio::sync::oneshot;
 
 use super::api::{codes, ApiError, DiscordApi};
 use super::policy;
@@ -29,10 +28,7 @@ impl<A: DiscordApi> Worker<A> {
     /// Pending notices: sent, failed with the reason, or retried later (in memory: after a
     /// restart a notice that was sent but not recorded may be sent again; one extra DM is the
     /// lesser harm than a lost one).
-    pub(super) async fn notices(
-        &mut self,
-        stopped: &mut oneshot::Receiver<()>,
-    ) -> Option<Vec<DateTime<Utc>>> {
+    pub(super) async fn notices(&mut self) -> Option<Vec<DateTime<Utc>>> {
         let guilds = self.services.guilds.clone();
         let pending = match blocking(move || guilds.pending_notices_everywhere()).await {
             Ok(p) => p,
@@ -43,7 +39,7 @@ impl<A: DiscordApi> Worker<A> {
         };
         let mut later = Vec::new();
         for (guild, n) in pending {
-            if stopped.try_recv().is_ok() {
+            if self.stopping() {
                 return None;
             }
             let attempts = match self.notice_retry.get(&(guild, n.id)) {

@@ -144,7 +144,7 @@ impl<A: DiscordApi> Worker<A> {
         for at in self.grants().await? {
             later(at, &mut next);
         }
-        for at in self.notices(stopped).await? {
+        for at in self.notices().await? {
             later(at, &mut next);
         }
         Some(next)
