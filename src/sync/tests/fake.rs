@@ -17,6 +17,7 @@ pub enum Op {
     Delete,
     Pin,
     Role,
+    Dm,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +45,7 @@ struct State {
     lose_creates: u32,
     hangs: HashMap<Op, u32>,
     roles: HashSet<(GuildId, UserId, RoleId)>,
+    dms: Vec<(UserId, MessageBody)>,
 }
 
 type Hook = Box<dyn Fn() + Send + Sync>;
@@ -138,6 +140,11 @@ impl FakeDiscord {
         if let Some(c) = self.state().channels.get_mut(&channel) {
             c.remove(&id);
         }
+    }
+
+    /// The DMs delivered, in order.
+    pub fn dms(&self) -> Vec<(UserId, MessageBody)> {
+        self.state().dms.clone()
     }
 
     pub fn has_role(&self, g: GuildId, u: UserId, r: RoleId) -> bool {
@@ -299,7 +306,9 @@ impl DiscordApi for FakeDiscord {
         Ok(())
     }
 
-    async fn send_dm(&self, _user: UserId, _body: &MessageBody) -> Result<(), ApiError> {
+    async fn send_dm(&self, user: UserId, body: &MessageBody) -> Result<(), ApiError> {
+        self.begin(Op::Dm, None, None, None)?;
+        self.state().dms.push((user, body.clone()));
         Ok(())
     }
 }

@@ -3,6 +3,7 @@
 
 mod fake;
 mod grants;
+mod notices;
 mod rules;
 
 use std::sync::Arc;
