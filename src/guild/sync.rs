@@ -52,6 +52,42 @@ impl Guilds {
             })
     }
 
+    /// Retries every failed record of the guild now (`/admin sync retry` without an object);
+    /// the records retried.
+    pub fn retry_failed_sync(
+        &self,
+        guild: GuildId,
+        meta: &OpMeta,
+    ) -> Result<Vec<SyncRecord>, Error> {
+        let actor = &meta.actor;
+        self.store
+            .write_once(guild, meta.key(), "sync.retry_failed", |w| {
+                let mut out = Vec::new();
+                for r in w.sync_records()? {
+                    if r.state != SyncState::Failed {
+                        continue;
+                    }
+                    if let Some(after) = w.sync_retry(r.kind, r.object)? {
+                        out.push(after);
+                    }
+                }
+                if !out.is_empty() {
+                    let ids: Vec<String> = out
+                        .iter()
+                        .map(|r| format!("{}:{}", r.kind.as_str(), r.object))
+                        .collect();
+                    w.audit(
+                        actor,
+                        "sync.retry",
+                        "sync:failed",
+                        None,
+                        Some(serde_json::json!({ "retried": ids })),
+                    )?;
+                }
+                Ok(out)
+            })
+    }
+
     /// Posts a new message for an orphaned (deleted on Discord) or failed record. Refused for
     /// an object being deleted, and for records that are pending or in sync.
     pub fn repost_sync(
@@ -115,6 +151,41 @@ mod tests {
                 Ok(())
             })
             .unwrap();
+    }
+
+    #[test]
+    fn retrying_every_failed_record_leaves_the_others_alone() {
+        let ts = testing::store();
+        let g = Guilds::new(ts.store.clone());
+        let meta: OpMeta = Actor::Cli.into();
+        assert!(g.retry_failed_sync(G, &meta).unwrap().is_empty());
+        record_in(&ts, SyncState::Failed);
+        ts.store
+            .write(G, |w| -> Result<(), Error> {
+                let mut r = w.sync_touch(SyncKind::ShopItem, 2, None)?;
+                r.state = SyncState::Orphaned;
+                w.put_sync_record(&r)?;
+                Ok(())
+            })
+            .unwrap();
+        let retried = g.retry_failed_sync(G, &meta).unwrap();
+        assert_eq!(retried.len(), 1);
+        assert_eq!(
+            (retried[0].kind, retried[0].state),
+            (SyncKind::Task, SyncState::Pending)
+        );
+        let orphan = g
+            .sync_records(G)
+            .unwrap()
+            .into_iter()
+            .find(|r| r.object == 2)
+            .unwrap();
+        assert_eq!(
+            orphan.state,
+            SyncState::Orphaned,
+            "an orphan waits for a repost"
+        );
+        assert_eq!(testing::audit_actions(&ts, G), vec!["sync.retry"]);
     }
 
     #[test]

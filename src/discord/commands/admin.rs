@@ -21,7 +21,8 @@ use crate::economy::Adjustment;
         "super::admin_announce::embed",
         "super::admin_config::config",
         "super::admin_shop::admin_shop",
-        "super::admin_custom::admin_command"
+        "super::admin_custom::admin_command",
+        "super::admin_sync::admin_sync"
     ),
     subcommand_required,
     default_member_permissions = "MANAGE_GUILD",

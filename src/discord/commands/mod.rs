@@ -8,6 +8,7 @@ pub mod admin_announce;
 pub mod admin_config;
 pub mod admin_custom;
 pub mod admin_shop;
+pub mod admin_sync;
 pub mod admin_tasks;
 pub mod economy;
 pub mod shop;
