@@ -389,3 +389,61 @@ async fn submitting_without_a_task_channel_explains_that_an_admin_must_set_one()
     );
     app.stop().await.expect("clean stop");
 }
+
+/// Issue 9: a proof post whose answer was lost used to put two review messages in the
+/// channel. The post carries a nonce with `enforce_nonce`, so Discord answers the retry with
+/// the first message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_answer_to_the_proof_post_leaves_one_review_message() {
+    let fake = FakeDiscord::start().await;
+    let _app = TestApp::spawn(&fake).await;
+    fake.wait_identified().await;
+    setup(&fake).await;
+    create_task(&fake, "Sweep the floor", "50", &[]).await;
+    fake.answer(&fake.click(&alice(), "task:claim:1")).await;
+    // The reconciler's own task message is up first, so the lost answer hits the proof post.
+    fake.wait_until(
+        "the task message",
+        std::time::Duration::from_secs(10),
+        |f| {
+            f.messages(TASK_CHANNEL)
+                .iter()
+                .any(|m| custom_ids(m).iter().any(|id| id.starts_with("task:claim:")))
+        },
+    )
+    .await;
+    fake.lose_create_responses(1);
+    let sub = submit(&fake, &alice(), "1", "done, see photo", None).await;
+    assert!(
+        sub.text().contains("was sent to the moderators"),
+        "{}",
+        sub.text()
+    );
+    let reviews: Vec<Value> = fake
+        .messages(TASK_CHANNEL)
+        .into_iter()
+        .filter(|m| {
+            custom_ids(m)
+                .iter()
+                .any(|id| id.starts_with("task:accept:"))
+        })
+        .collect();
+    assert_eq!(reviews.len(), 1, "{reviews:#?}");
+    let posts = fake.channel_posts(TASK_CHANNEL);
+    let nonces: Vec<&Value> = posts
+        .iter()
+        .filter(|p| {
+            custom_ids(&p.body)
+                .iter()
+                .any(|id| id.starts_with("task:accept:"))
+        })
+        .map(|p| &p.body["nonce"])
+        .collect();
+    assert_eq!(
+        nonces.len(),
+        2,
+        "posted, answer lost, posted again: {posts:#?}"
+    );
+    assert_eq!(nonces[0], nonces[1]);
+    assert!(nonces[0].as_str().is_some_and(|n| n.len() <= 25));
+}

@@ -50,10 +50,28 @@ pub async fn post_review(
 ) -> Result<PostedMessage, BotError> {
     let channel = cfg.task_channel_id.ok_or_else(no_task_channel)?;
     let body: ChannelMessage = review_message(cfg, task, claim);
-    Ok(data
-        .rest
-        .create_message(channel.get(), &body.create())
-        .await?)
+    // The same submission always carries the same nonce, so a retried post whose answer was
+    // lost shows one review message, not two (Discord dedupes with `enforce_nonce`).
+    let create = body
+        .create()
+        .nonce(serenity::Nonce::String(review_nonce(task, claim)))
+        .enforce_nonce(true);
+    Ok(data.rest.create_message(channel.get(), &create).await?)
+}
+
+/// `r` + 24 hex digits naming the submission (task, member, submission time): at most 25
+/// characters, as Discord requires.
+pub fn review_nonce(task: &Task, claim: &Claim) -> String {
+    let submitted = claim.submitted_at.map_or(0, |t| t.timestamp_millis());
+    let digest = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!("{}:{}:{}", task.id, claim.user, submitted).as_bytes(),
+    );
+    let hex: String = digest.as_ref()[..12]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("r{hex}")
 }
 
 /// The refusal when no task channel is configured.
