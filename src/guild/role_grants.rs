@@ -22,6 +22,11 @@ impl Guilds {
     }
 
     /// Every role grant of the guild, oldest first; `pending_only` for the work list.
+    /// One grant, by id.
+    pub fn role_grant(&self, guild: GuildId, id: u64) -> Result<Option<RoleGrant>, Error> {
+        Ok(self.store.read(guild, |r| r.role_grant(id))?)
+    }
+
     pub fn role_grants(&self, guild: GuildId, pending_only: bool) -> Result<Vec<RoleGrant>, Error> {
         Ok(self.store.read(guild, |r| r.role_grants(pending_only))?)
     }

@@ -184,7 +184,12 @@ pub async fn buy(
     respond_blocking(ctx, true, move |s| {
         let found = resolve_item(&s.shop, guild, &item)?;
         let out = s.shop.purchase(guild, me, found.id, quantity, &meta)?;
-        Ok(render::purchase(&s.guilds.config(guild)?, &out))
+        let grant = crate::discord::shop_buttons::settled_grant(s, guild, &out)?;
+        Ok(render::purchase(
+            &s.guilds.config(guild)?,
+            &out,
+            grant.as_ref(),
+        ))
     })
     .await
 }

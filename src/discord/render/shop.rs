@@ -10,6 +10,7 @@ use crate::discord::shop_buttons::ShopButton;
 use crate::domain::embed::{limits, truncate_chars};
 use crate::domain::shop::{Item, Stock};
 use crate::domain::{GuildConfig, UserId};
+use crate::guild::{GrantState, RoleGrant};
 use crate::shop::{InventoryEntry, PurchaseOutcome, UseOutcome};
 
 /// Embed text budget for a listing, below Discord's 6000 total.
@@ -144,7 +145,7 @@ fn fit_field(lines: &[String]) -> String {
 }
 
 /// The private answer to a purchase (command or button).
-pub fn purchase(cfg: &GuildConfig, out: &PurchaseOutcome) -> Reply {
+pub fn purchase(cfg: &GuildConfig, out: &PurchaseOutcome, grant: Option<&RoleGrant>) -> Reply {
     let mut text = format!(
         "You bought {}× **{}** for {}. Your balance is now {}. You have {} of it.",
         out.quantity,
@@ -153,8 +154,21 @@ pub fn purchase(cfg: &GuildConfig, out: &PurchaseOutcome) -> Reply {
         cfg.fmt_amount(out.balance.get()),
         out.held
     );
-    if out.role_grant.is_some() {
-        text.push_str(" The item's role will be added to you shortly.");
+    // Says what happened to the role reward, never more than the worker has done.
+    match grant {
+        Some(g) if g.state == GrantState::Granted => {
+            text.push_str(&format!(" You now have the role <@&{}>.", g.role));
+        }
+        Some(g) if g.state == GrantState::Failed => text.push_str(&format!(
+            " The role <@&{}> could not be given: {}. An admin can see this on the dashboard.",
+            g.role,
+            g.error.as_deref().unwrap_or("Discord refused")
+        )),
+        Some(g) => text.push_str(&format!(
+            " Coffer is adding the role <@&{}>; it can take a moment.",
+            g.role
+        )),
+        None => {}
     }
     let embed = serenity::CreateEmbed::new()
         .title("Purchase complete")
@@ -411,13 +425,49 @@ mod tests {
             held: 3,
             role_grant: None,
         };
-        let r = purchase(&cfg(), &out);
+        let r = purchase(&cfg(), &out, None);
         assert!(r.ephemeral);
         let text = json(&r.embeds[0]).to_string();
         assert!(
             text.contains("You bought 2× **Pie** for 💎 40 gems. Your balance is now 💎 1,060 gems. You have 3 of it."),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_purchase_reply_says_what_happened_to_the_role_reward() {
+        let out = PurchaseOutcome {
+            item_id: 1,
+            item_name: "VIP".into(),
+            quantity: 1,
+            unit_price: Money::new(20),
+            total: Money::new(20),
+            balance: Money::new(0),
+            transaction_id: 9,
+            stock: Stock::Unlimited,
+            held: 1,
+            role_grant: Some(4),
+        };
+        let now = chrono::Utc::now();
+        let grant = |state, error: Option<&str>| RoleGrant {
+            id: 4,
+            user: UserId(1),
+            role: crate::domain::RoleId(77),
+            reason: "item:1".into(),
+            state,
+            error: error.map(str::to_owned),
+            created_at: now,
+            updated_at: now,
+        };
+        let said = |g: &RoleGrant| json(&purchase(&cfg(), &out, Some(g)).embeds[0]).to_string();
+        assert!(said(&grant(GrantState::Granted, None)).contains("You now have the role <@&77>"));
+        let failed = said(&grant(GrantState::Failed, Some("Missing Permissions")));
+        assert!(
+            failed.contains("could not be given: Missing Permissions"),
+            "{failed}"
+        );
+        assert!(said(&grant(GrantState::Pending, None)).contains("is adding the role <@&77>"));
+        assert!(!said(&grant(GrantState::Pending, None)).contains("shortly"));
     }
 
     #[test]

@@ -28,6 +28,14 @@ async fn buying_an_item_with_a_role_reward_puts_the_member_role() {
         .answer(&s.fake.click(&member(ALICE, "alice"), "shop:buy:1"))
         .await;
     assert!(bought.text().contains("VIP Pass"), "{}", bought.text());
+    // The reply tells what happened to the role, after the worker gave it.
+    assert!(
+        bought
+            .text()
+            .contains(&format!("You now have the role <@&{VIP_ROLE}>")),
+        "{}",
+        bought.text()
+    );
     s.fake
         .wait_until("the role PUT", STEP, |f| {
             f.role_puts(ALICE, VIP_ROLE).iter().any(|c| c.status < 300)
@@ -52,9 +60,17 @@ async fn a_role_grant_refused_with_missing_permissions_shows_failed_on_the_grant
         json!({"message": "Missing Permissions", "code": 50013}),
         1000,
     );
-    s.fake
+    let bought = s
+        .fake
         .answer(&s.fake.click(&member(ALICE, "alice"), "shop:buy:1"))
         .await;
+    // The member hears the truth: no role, and why.
+    assert!(
+        bought.text().contains("could not be given")
+            && bought.text().contains("Missing Permissions"),
+        "{}",
+        bought.text()
+    );
     let g = s
         .wait_grant("the grant marked failed", |g| g["state"] == "failed")
         .await;
