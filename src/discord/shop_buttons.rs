@@ -79,6 +79,30 @@ async fn handle(ctx: ComponentCtx<'_>) -> Result<ComponentReply, BotError> {
     }))
 }
 
+/// The purchase's role grant once the sync worker has tried it (or after a few seconds, still
+/// pending), so the reply says what really happened. Runs on a blocking thread; the
+/// interaction is deferred meanwhile.
+pub fn settled_grant(
+    s: &crate::services::Services,
+    guild: crate::domain::GuildId,
+    out: &crate::shop::PurchaseOutcome,
+) -> Result<Option<crate::guild::RoleGrant>, Error> {
+    let Some(id) = out.role_grant else {
+        return Ok(None);
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(4);
+    loop {
+        let grant = s.guilds.role_grant(guild, id)?;
+        let settled = grant
+            .as_ref()
+            .is_none_or(|g| g.state != crate::guild::GrantState::Pending);
+        if settled || std::time::Instant::now() >= deadline {
+            return Ok(grant);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,29 +134,5 @@ mod tests {
         ] {
             assert_eq!(ShopButton::parse(bad), None, "{bad:?}");
         }
-    }
-}
-
-/// The purchase's role grant once the sync worker has tried it (or after a few seconds, still
-/// pending), so the reply says what really happened. Runs on a blocking thread; the
-/// interaction is deferred meanwhile.
-pub fn settled_grant(
-    s: &crate::services::Services,
-    guild: crate::domain::GuildId,
-    out: &crate::shop::PurchaseOutcome,
-) -> Result<Option<crate::guild::RoleGrant>, Error> {
-    let Some(id) = out.role_grant else {
-        return Ok(None);
-    };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(4);
-    loop {
-        let grant = s.guilds.role_grant(guild, id)?;
-        let settled = grant
-            .as_ref()
-            .is_none_or(|g| g.state != crate::guild::GrantState::Pending);
-        if settled || std::time::Instant::now() >= deadline {
-            return Ok(grant);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
