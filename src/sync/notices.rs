@@ -85,15 +85,7 @@ impl<A: DiscordApi> Worker<A> {
 mod tests {
     use super::*;
 
-    fn err(status: Option<u16>, code: Option<i64>) -> ApiError {
-        ApiError {
-            status,
-            code,
-            message: "x".into(),
-            retry_after: None,
-            global: false,
-        }
-    }
+    use super::super::tests::fake::api_error as err;
 
     #[test]
     fn closed_dms_are_routine_and_server_errors_are_retried() {

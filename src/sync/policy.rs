@@ -128,15 +128,7 @@ pub fn is_invalid(err: &ApiError) -> bool {
 mod tests {
     use super::*;
 
-    fn err(status: Option<u16>, code: Option<i64>) -> ApiError {
-        ApiError {
-            status,
-            code,
-            message: "x".into(),
-            retry_after: None,
-            global: false,
-        }
-    }
+    use super::super::tests::fake::api_error as err;
 
     const C: ChannelId = ChannelId(123);
 

@@ -119,15 +119,7 @@ pub(super) async fn submit(
         .await
 }
 
-pub(super) fn custom_ids(body: &Value) -> Vec<String> {
-    body["components"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
-        .filter_map(|b| b["custom_id"].as_str().map(str::to_owned))
-        .collect()
-}
+pub(super) use crate::fake_discord::button_ids as custom_ids;
 
 pub(super) fn guild() -> GuildId {
     GuildId(GUILD_ID)

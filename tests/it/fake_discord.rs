@@ -124,16 +124,21 @@ pub struct Answer {
     pub ephemeral: bool,
 }
 
+/// The custom ids of every button on a message body, in order.
+pub fn button_ids(message: &Value) -> Vec<String> {
+    message["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
+        .filter_map(|b| b["custom_id"].as_str().map(str::to_owned))
+        .collect()
+}
+
 impl Answer {
     /// The custom ids of every button on the message, in order.
     pub fn button_ids(&self) -> Vec<String> {
-        self.message["components"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
-            .filter_map(|b| b["custom_id"].as_str().map(str::to_owned))
-            .collect()
+        button_ids(&self.message)
     }
 
     /// Content plus every embed's title, description, fields and footer, for assertions.

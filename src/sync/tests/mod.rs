@@ -1,7 +1,7 @@
 //! The reconciler against the scripted fake Discord, in paused tokio time: every error rule,
 //! a lost create, a drained queue of 1,000 edits, and a restart in the middle of a queue.
 
-mod fake;
+pub(super) mod fake;
 mod grants;
 mod notices;
 mod rules;

@@ -173,15 +173,7 @@ pub fn id_of(v: &Value) -> u64 {
         .unwrap_or_else(|| panic!("not an id: {v}"))
 }
 
-pub fn button_ids(message: &Value) -> Vec<String> {
-    message["components"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row["components"].as_array().cloned().unwrap_or_default())
-        .filter_map(|b| b["custom_id"].as_str().map(str::to_owned))
-        .collect()
-}
+pub use crate::fake_discord::button_ids;
 
 /// Content plus embed titles, descriptions and fields.
 pub fn text(message: &Value) -> String {
