@@ -66,6 +66,40 @@ impl Services {
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
     }
+
+    /// Waits up to `within` for something another part of Coffer does after a commit (the
+    /// sync worker granting a role, posting a review): `check` answers (settled, value) and
+    /// runs again after each event of `kinds` in `guild`. The value of the last check comes
+    /// back either way, so the caller can say what has and has not happened yet.
+    pub async fn settle<T: Send + 'static>(
+        &self,
+        guild: crate::domain::GuildId,
+        kinds: &[crate::events::EventKind],
+        within: std::time::Duration,
+        check: impl Fn(&Services) -> Result<(bool, T), crate::Error> + Send + Sync + 'static,
+    ) -> Result<T, crate::Error> {
+        let mut sub = self.bus.subscribe(crate::events::EventFilter {
+            guilds: [guild].into_iter().collect(),
+            kinds: kinds.iter().copied().collect(),
+        });
+        let deadline = tokio::time::Instant::now() + within;
+        let check = std::sync::Arc::new(check);
+        loop {
+            let (s, c) = (self.clone(), check.clone());
+            let (settled, value) = blocking(move || c(&s)).await?;
+            if settled || tokio::time::Instant::now() >= deadline {
+                return Ok(value);
+            }
+            match tokio::time::timeout_at(deadline, sub.recv()).await {
+                // Closed: nothing more will happen; the next check is the last.
+                Ok(Err(crate::events::RecvError::Closed)) | Err(_) => {
+                    let (s, c) = (self.clone(), check.clone());
+                    return blocking(move || c(&s)).await.map(|(_, v)| v);
+                }
+                Ok(_) => {}
+            }
+        }
+    }
 }
 
 /// Runs blocking service work (a redb transaction underneath) off the async worker threads,
@@ -229,5 +263,43 @@ mod tests {
         for j in jobs {
             j.stop().await;
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn settle_answers_on_the_event_that_settles_it_or_with_the_last_value_at_the_deadline() {
+        let ts = crate::testing::store();
+        let services = Services::new(ts.store.clone(), false);
+        let g = GuildId(5);
+        let kinds = [crate::events::EventKind::RoleGrantRecorded];
+        let check = move |s: &Services| {
+            let grants = s.guilds.role_grants(g, false)?;
+            Ok((!grants.is_empty(), grants.len()))
+        };
+        // Nothing happens: the last value after the wait.
+        let started = std::time::Instant::now();
+        let n = services
+            .settle(g, &kinds, Duration::from_millis(200), check)
+            .await
+            .unwrap();
+        assert_eq!(n, 0);
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        // A grant recorded meanwhile wakes it at once (long before its 30 s limit).
+        let store = ts.store.clone();
+        let started = std::time::Instant::now();
+        let waiting = tokio::spawn({
+            let s = services.clone();
+            async move { s.settle(g, &kinds, Duration::from_secs(30), check).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        blocking(move || {
+            store.write(g, |w| {
+                w.record_role_grant(UserId(1), crate::domain::RoleId(2), "test")?;
+                Ok(())
+            })
+        })
+        .await
+        .unwrap();
+        assert_eq!(waiting.await.unwrap().unwrap(), 1);
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 }

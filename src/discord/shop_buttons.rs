@@ -60,7 +60,8 @@ async fn handle(ctx: ComponentCtx<'_>) -> Result<ComponentReply, BotError> {
     };
     let (user, meta) = (ctx.user, ctx.op_meta());
     let s = ctx.data.services()?;
-    let reply = blocking(move || {
+    let s2 = s.clone();
+    let (out, cfg) = blocking(move || {
         let out = match s.shop.purchase(guild, user, item, 1, &meta) {
             // Another guild's id, a deleted item, or a made-up number: all look alike.
             Err(Error::Domain(DomainError::NotFound(_))) => {
@@ -68,11 +69,11 @@ async fn handle(ctx: ComponentCtx<'_>) -> Result<ComponentReply, BotError> {
             }
             other => other?,
         };
-        let cfg = s.guilds.config(guild)?;
-        let grant = settled_grant(&s, guild, &out)?;
-        Ok(render::purchase(&cfg, &out, grant.as_ref()))
+        Ok((out, s.guilds.config(guild)?))
     })
     .await?;
+    let grant = settled_grant(&s2, guild, &out).await?;
+    let reply = render::purchase(&cfg, &out, grant.as_ref());
     Ok(ComponentReply::Message(Reply {
         ephemeral: true,
         ..reply
@@ -80,9 +81,8 @@ async fn handle(ctx: ComponentCtx<'_>) -> Result<ComponentReply, BotError> {
 }
 
 /// The purchase's role grant once the sync worker has tried it (or after a few seconds, still
-/// pending), so the reply says what really happened. Runs on a blocking thread; the
-/// interaction is deferred meanwhile.
-pub fn settled_grant(
+/// pending), so the reply says what really happened. The interaction is deferred meanwhile.
+pub async fn settled_grant(
     s: &crate::services::Services,
     guild: crate::domain::GuildId,
     out: &crate::shop::PurchaseOutcome,
@@ -90,18 +90,19 @@ pub fn settled_grant(
     let Some(id) = out.role_grant else {
         return Ok(None);
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(4);
-    loop {
+    let kinds = [crate::events::EventKind::RoleGrantRecorded];
+    s.settle(guild, &kinds, SETTLE_WITHIN, move |s| {
         let grant = s.guilds.role_grant(guild, id)?;
         let settled = grant
             .as_ref()
             .is_none_or(|g| g.state != crate::guild::GrantState::Pending);
-        if settled || std::time::Instant::now() >= deadline {
-            return Ok(grant);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+        Ok((settled, grant))
+    })
+    .await
 }
+
+/// How long a reply waits for the sync worker before saying the work is still under way.
+pub const SETTLE_WITHIN: std::time::Duration = std::time::Duration::from_secs(4);
 
 #[cfg(test)]
 mod tests {

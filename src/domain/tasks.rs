@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{describe_until, DomainError};
 use super::guild_config::GuildConfig;
-use super::ids::{RoleId, UserId};
+use super::ids::{ChannelId, RoleId, UserId};
 use super::ledger::Actor;
 use super::money::Money;
 
@@ -271,6 +271,37 @@ pub struct Claim {
     pub reward_transaction: Option<u64>,
     /// The pending role grant recorded on acceptance, if the task gives a role.
     pub role_grant: Option<u64>,
+    /// The review of the latest submission (its message in the task channel).
+    #[serde(default)]
+    pub review_id: Option<u64>,
+}
+
+/// One submission as the moderators see it: the claim as it was submitted, the channel its
+/// message belongs in, and what became of it. A resubmission after a rejection is a new review
+/// (the old message keeps showing the rejection).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    pub id: u64,
+    pub channel: Option<ChannelId>,
+    pub claim: Claim,
+    pub outcome: ReviewOutcome,
+}
+
+/// What became of a submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ReviewOutcome {
+    /// Waiting for a moderator: the message has Accept / Reject buttons.
+    Waiting,
+    Accepted {
+        by: Actor,
+    },
+    Rejected {
+        by: Actor,
+        reason: String,
+    },
+    /// The claim's deadline passed before anyone reviewed it.
+    Expired,
 }
 
 impl Claim {
@@ -293,6 +324,7 @@ impl Claim {
             expired_at: None,
             reward_transaction: None,
             role_grant: None,
+            review_id: None,
         }
     }
 

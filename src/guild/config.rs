@@ -283,5 +283,22 @@ fn move_channel_messages(
             }
         }
     }
+    // Submissions still waiting for a moderator follow the task channel; reviewed ones stay
+    // where they were posted.
+    if before.task_channel_id != after.task_channel_id {
+        for r in w.sync_records()? {
+            if r.kind != SyncKind::Review || r.delete {
+                continue;
+            }
+            let Some(mut review) = w.review(r.object)? else {
+                continue;
+            };
+            if review.outcome == crate::domain::tasks::ReviewOutcome::Waiting {
+                review.channel = after.task_channel_id;
+                w.put_review(&review)?;
+                w.sync_touch(SyncKind::Review, r.object, after.task_channel_id)?;
+            }
+        }
+    }
     Ok(())
 }

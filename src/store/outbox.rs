@@ -30,6 +30,8 @@ pub enum SyncKind {
     ShopItem,
     Announcement,
     Embed,
+    /// A submission's review message (Accept / Reject until reviewed).
+    Review,
 }
 
 impl SyncKind {
@@ -39,6 +41,7 @@ impl SyncKind {
             SyncKind::ShopItem => "shop_item",
             SyncKind::Announcement => "announcement",
             SyncKind::Embed => "embed",
+            SyncKind::Review => "review",
         }
     }
 
@@ -48,6 +51,7 @@ impl SyncKind {
             SyncKind::ShopItem,
             SyncKind::Announcement,
             SyncKind::Embed,
+            SyncKind::Review,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

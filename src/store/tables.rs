@@ -57,6 +57,8 @@ pub const CLAIMS: TableDefinition<(u64, u64, u64), Bytes> = TableDefinition::new
 /// (guild, user, task id) -> (): a member's claims, for `/mytasks` and the per-member limit.
 pub const CLAIMS_BY_USER: TableDefinition<(u64, u64, u64), ()> =
     TableDefinition::new("claims_by_user");
+/// (guild, review id) -> Review: one submission and its message in the task channel.
+pub const REVIEWS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("reviews");
 /// (guild, announcement id) -> Announcement.
 pub const ANNOUNCEMENTS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("announcements");
 /// (guild, embed template id) -> EmbedTemplate.
@@ -106,6 +108,7 @@ pub(crate) fn create_all(tx: &redb::WriteTransaction) -> Result<(), redb::TableE
     tx.open_table(TASKS)?;
     tx.open_table(CLAIMS)?;
     tx.open_table(CLAIMS_BY_USER)?;
+    tx.open_table(REVIEWS)?;
     tx.open_table(ANNOUNCEMENTS)?;
     tx.open_table(EMBEDS)?;
     tx.open_table(CUSTOM_COMMANDS)?;

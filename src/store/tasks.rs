@@ -5,7 +5,7 @@
 use redb::ReadableTable;
 
 use super::{decode, encode, tables, StoreError, Tables, View, WriteCtx};
-use crate::domain::tasks::{Claim, Task};
+use crate::domain::tasks::{Claim, Review, Task};
 use crate::domain::{GuildId, UserId};
 use crate::store::Store;
 
@@ -52,6 +52,25 @@ impl<T: Tables> View<'_, T> {
         Ok(out)
     }
 
+    pub fn review(&self, id: u64) -> Result<Option<Review>, StoreError> {
+        let t = self.tx.open(tables::REVIEWS)?;
+        let v = t.get((self.g(), id))?;
+        v.map(|v| decode("reviews", v.value())).transpose()
+    }
+
+    /// Every review of one task (a scan of the guild's reviews: only task deletion needs it).
+    pub fn task_reviews(&self, task: u64) -> Result<Vec<Review>, StoreError> {
+        let t = self.tx.open(tables::REVIEWS)?;
+        let mut out = Vec::new();
+        for row in t.range((self.g(), 0)..=(self.g(), u64::MAX))? {
+            let r: Review = decode("reviews", row?.1.value())?;
+            if r.claim.task_id == task {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
     /// One member's claims, in task id order.
     pub fn user_claims(&self, user: UserId) -> Result<Vec<Claim>, StoreError> {
         let index = self.tx.open(tables::CLAIMS_BY_USER)?;
@@ -91,6 +110,18 @@ impl WriteCtx<'_> {
         t.insert((self.g(), c.task_id, c.user.0), encode(c)?.as_slice())?;
         let mut index = self.tx.open_table(tables::CLAIMS_BY_USER)?;
         index.insert((self.g(), c.user.0, c.task_id), ())?;
+        Ok(())
+    }
+
+    pub fn put_review(&self, r: &Review) -> Result<(), StoreError> {
+        let mut t = self.tx.open_table(tables::REVIEWS)?;
+        t.insert((self.g(), r.id), encode(r)?.as_slice())?;
+        Ok(())
+    }
+
+    pub fn remove_review(&self, id: u64) -> Result<(), StoreError> {
+        let mut t = self.tx.open_table(tables::REVIEWS)?;
+        t.remove((self.g(), id))?;
         Ok(())
     }
 

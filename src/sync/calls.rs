@@ -21,6 +21,7 @@ pub fn nonce(kind: SyncKind, object: u64, version: u64) -> String {
         SyncKind::ShopItem => 's',
         SyncKind::Announcement => 'a',
         SyncKind::Embed => 'e',
+        SyncKind::Review => 'r',
     };
     let n = format!("{k}{object}v{version}");
     if n.len() <= 25 {

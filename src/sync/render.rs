@@ -11,7 +11,7 @@ use crate::discord::render::{shop_item_message, task_message, ChannelMessage};
 use crate::domain::announce::Announcement;
 use crate::domain::embed::{Embed, EmbedTemplate};
 use crate::domain::shop::Item;
-use crate::domain::tasks::{Task, TaskStatus};
+use crate::domain::tasks::{Review, Task, TaskStatus};
 use crate::domain::{DomainError, GuildConfig, GuildId};
 use crate::error::Error;
 use crate::guild::SyncKind;
@@ -65,6 +65,19 @@ pub fn task(task: &Task, cfg: &GuildConfig, now: DateTime<Utc>) -> Result<Target
     Ok(Target::Show(Desired {
         channel,
         body: channel_body(&task_message(&shown, cfg))?,
+        pinned: None,
+    }))
+}
+
+/// A submission's review message in the channel it was posted for (a waiting one follows the
+/// task channel); Accept / Reject until it is reviewed.
+pub fn review(r: &Review, task: &Task, cfg: &GuildConfig) -> Result<Target, RenderError> {
+    let Some(channel) = r.channel else {
+        return Ok(Target::Absent { exists: true });
+    };
+    Ok(Target::Show(Desired {
+        channel,
+        body: channel_body(&crate::discord::render::tasks::review(cfg, task, r))?,
         pinned: None,
     }))
 }
@@ -179,6 +192,11 @@ pub fn load(
         },
         SyncKind::Embed => match services.announce.embed(guild, object) {
             Ok(t) => Ok(embed_template(&t)),
+            Err(e) if gone(&e) => Ok(Target::Absent { exists: false }),
+            Err(e) => Err(e.into()),
+        },
+        SyncKind::Review => match services.tasks.review(guild, object) {
+            Ok((r, t)) => review(&r, &t, &services.guilds.config(guild)?),
             Err(e) if gone(&e) => Ok(Target::Absent { exists: false }),
             Err(e) => Err(e.into()),
         },

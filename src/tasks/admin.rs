@@ -110,8 +110,8 @@ impl Tasks {
         })
     }
 
-    /// Deletes a task and its claims. Rewards already paid stay in the ledger; the task's
-    /// Discord message is scheduled for deletion.
+    /// Deletes a task, its claims and its reviews. Rewards already paid stay in the ledger;
+    /// the task's Discord message and its review messages are scheduled for deletion.
     pub fn delete(&self, guild: GuildId, id: u64, meta: &OpMeta) -> Result<DeletedTask, Error> {
         self.store
             .write_once(guild, meta.key(), "task.delete", |w| {
@@ -119,6 +119,10 @@ impl Tasks {
                 let claims = w.task_claims(id)?;
                 for c in &claims {
                     w.remove_claim(id, c.user)?;
+                }
+                for r in w.task_reviews(id)? {
+                    w.remove_review(r.id)?;
+                    w.sync_delete(SyncKind::Review, r.id, true)?;
                 }
                 w.remove_task(id)?;
                 w.sync_delete(SyncKind::Task, id, true)?;

@@ -4,9 +4,10 @@
 use chrono::Duration;
 
 use super::tests::{admin, fx, fx_with, member, proof, Fx, G};
-use crate::domain::tasks::{ClaimStatus, NewTask, Proof};
+use crate::domain::tasks::{ClaimStatus, NewTask, Proof, ReviewOutcome};
 use crate::domain::{GuildConfig, Money, RoleId, TxKind, UserId};
 use crate::events::EventKind;
+use crate::guild::SyncKind;
 use crate::store::accounts::NewEntry;
 use crate::store::roles::GrantState;
 
@@ -391,4 +392,118 @@ fn thirty_concurrent_claims_on_five_spots_let_exactly_five_in() {
     assert_eq!(ok, 5);
     assert_eq!(f.task(t.id).current_claims, 5);
     assert_eq!(f.tasks.task_claims(G, t.id).unwrap().len(), 5);
+}
+
+/// (review outcome, its sync record) for review `id`.
+fn review_state(f: &Fx, id: u64) -> (ReviewOutcome, crate::guild::SyncRecord) {
+    f.ts.store
+        .read(G, |r| {
+            Ok::<_, crate::Error>((
+                r.review(id)?.unwrap().outcome,
+                r.sync_record(SyncKind::Review, id)?.unwrap(),
+            ))
+        })
+        .unwrap()
+}
+
+#[test]
+fn every_submission_is_a_review_that_the_outcome_closes_whichever_door_acted() {
+    let f = fx();
+    let t = f.create("Guide", 100, 5);
+    f.claim_and_submit(t.id, 1);
+    let first = f
+        .stored_claim(t.id, 1)
+        .unwrap()
+        .review_id
+        .expect("a review");
+    let (outcome, rec) = review_state(&f, first);
+    assert_eq!(outcome, ReviewOutcome::Waiting);
+    assert_eq!(rec.channel, Some(crate::domain::ChannelId(77)));
+    assert_eq!(rec.desired_version, 1);
+
+    f.tasks
+        .reject(G, t.id, UserId(1), "blurry", &super::tests::admin())
+        .unwrap();
+    let (outcome, rec) = review_state(&f, first);
+    assert_eq!(
+        outcome,
+        ReviewOutcome::Rejected {
+            by: crate::domain::Actor::Dashboard("admin".into()),
+            reason: "blurry".into()
+        }
+    );
+    assert_eq!(rec.desired_version, 2, "the message loses its buttons");
+
+    // A resubmission is a new review; the rejected one keeps its outcome.
+    f.tasks
+        .submit(G, t.id, UserId(1), proof(), &member(1))
+        .unwrap();
+    let second = f.stored_claim(t.id, 1).unwrap().review_id.unwrap();
+    assert_ne!(second, first);
+    assert_eq!(review_state(&f, second).0, ReviewOutcome::Waiting);
+    f.tasks.accept(G, t.id, UserId(1), &admin()).unwrap();
+    assert!(matches!(
+        review_state(&f, second).0,
+        ReviewOutcome::Accepted { .. }
+    ));
+    assert!(matches!(
+        review_state(&f, first).0,
+        ReviewOutcome::Rejected { .. }
+    ));
+}
+
+#[test]
+fn a_submission_nobody_reviewed_before_the_deadline_shows_as_expired() {
+    let f = fx();
+    let t = f.create("Guide", 100, 5);
+    f.claim_and_submit(t.id, 1);
+    let id = f.stored_claim(t.id, 1).unwrap().review_id.unwrap();
+    f.advance(Duration::hours(25));
+    f.tasks.sweep(G).unwrap();
+    let (outcome, rec) = review_state(&f, id);
+    assert_eq!(outcome, ReviewOutcome::Expired);
+    assert_eq!(rec.desired_version, 2);
+}
+
+#[test]
+fn deleting_a_task_deletes_every_review_message_of_it() {
+    let f = fx();
+    let t = f.create("Guide", 100, 5);
+    let other = f.create("Other", 100, 5);
+    f.claim_and_submit(t.id, 1);
+    f.claim_and_submit(other.id, 1);
+    let gone = f.stored_claim(t.id, 1).unwrap().review_id.unwrap();
+    let kept = f.stored_claim(other.id, 1).unwrap().review_id.unwrap();
+    f.tasks.delete(G, t.id, &admin()).unwrap();
+    let (rec, review) =
+        f.ts.store
+            .read(G, |r| {
+                Ok::<_, crate::Error>((r.sync_record(SyncKind::Review, gone)?, r.review(gone)?))
+            })
+            .unwrap();
+    assert!(rec.unwrap().delete, "its message is to be deleted");
+    assert!(review.is_none());
+    assert_eq!(review_state(&f, kept).0, ReviewOutcome::Waiting);
+}
+
+#[test]
+fn moving_the_task_channel_moves_waiting_reviews_only() {
+    let f = fx();
+    let t = f.create("Guide", 100, 5);
+    f.claim_and_submit(t.id, 1);
+    f.claim_and_submit(t.id, 2);
+    let done = f.stored_claim(t.id, 1).unwrap().review_id.unwrap();
+    let waiting = f.stored_claim(t.id, 2).unwrap().review_id.unwrap();
+    f.tasks.accept(G, t.id, UserId(1), &admin()).unwrap();
+    let guilds = crate::guild::Guilds::new(f.ts.store.clone());
+    let patch = serde_json::json!({"task_channel_id": "88"});
+    guilds.update_config(G, &patch, &admin()).unwrap();
+    assert_eq!(
+        review_state(&f, waiting).1.channel,
+        Some(crate::domain::ChannelId(88))
+    );
+    assert_eq!(
+        review_state(&f, done).1.channel,
+        Some(crate::domain::ChannelId(77))
+    );
 }

@@ -3,7 +3,7 @@
 //! claim and the task's counters in one transaction, so a reward is paid at most once.
 
 use super::{load_claim, load_task, require_tasks, touch, AcceptOutcome, Tasks};
-use crate::domain::tasks::{clean_reason, transition, Claim, ClaimAction, Proof};
+use crate::domain::tasks::{clean_reason, transition, Claim, ClaimAction, Proof, ReviewOutcome};
 use crate::domain::{Actor, DomainError, GuildId, TxKind, UserId};
 use crate::economy::OpMeta;
 use crate::error::Error;
@@ -92,6 +92,7 @@ impl Tasks {
             claim.proof_content = proof.content;
             claim.proof_attachments = proof.attachments;
             claim.submitted_at = Some(w.now);
+            super::open_review(w, &cfg, &mut claim)?;
             w.put_claim(&claim)?;
             w.emit(
                 EventKind::ClaimSubmitted,
@@ -143,6 +144,8 @@ impl Tasks {
             claim.reviewed_at = Some(w.now);
             claim.reward_transaction = Some(transaction.id);
             claim.role_grant = role_grant.as_ref().map(|g| g.id);
+            let by = meta.actor.clone();
+            super::close_review(w, &claim, ReviewOutcome::Accepted { by })?;
             task.completed += 1;
             w.put_claim(&claim)?;
             w.put_task(&task)?;
@@ -192,6 +195,8 @@ impl Tasks {
                 format!("task:{task_id} rejected"),
                 super::notices::rejected(&task, &reason, claim.deadline),
             )?;
+            let (by, why) = (meta.actor.clone(), reason.clone());
+            super::close_review(w, &claim, ReviewOutcome::Rejected { by, reason: why })?;
             claim.review_message = Some(reason);
             claim.rejections += 1;
             w.put_claim(&claim)?;

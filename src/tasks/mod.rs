@@ -17,7 +17,7 @@ mod tests;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::tasks::{tasks_off, Claim, Task};
+use crate::domain::tasks::{tasks_off, Claim, Review, ReviewOutcome, Task};
 use crate::domain::{DomainError, GuildConfig, Transaction, UserId};
 use crate::error::Error;
 use crate::store::outbox::SyncKind;
@@ -82,6 +82,38 @@ fn load_claim<T: crate::store::Tables>(
         }
         .into()
     })
+}
+
+/// A new submission: its review (the message moderators act on) is recorded and queued for
+/// the task channel in the same write.
+fn open_review(w: &mut WriteCtx<'_>, cfg: &GuildConfig, claim: &mut Claim) -> Result<(), Error> {
+    let id = w.next_id("review")?;
+    claim.review_id = Some(id);
+    w.put_review(&Review {
+        id,
+        channel: cfg.task_channel_id,
+        claim: claim.clone(),
+        outcome: ReviewOutcome::Waiting,
+    })?;
+    w.sync_touch(SyncKind::Review, id, cfg.task_channel_id)?;
+    Ok(())
+}
+
+/// The claim's waiting review gets its outcome, and its message loses the buttons.
+fn close_review(w: &mut WriteCtx<'_>, claim: &Claim, outcome: ReviewOutcome) -> Result<(), Error> {
+    let Some(id) = claim.review_id else {
+        return Ok(());
+    };
+    let Some(mut r) = w.review(id)? else {
+        return Ok(());
+    };
+    if r.outcome != ReviewOutcome::Waiting {
+        return Ok(());
+    }
+    r.outcome = outcome;
+    w.put_review(&r)?;
+    w.sync_touch(SyncKind::Review, id, None)?;
+    Ok(())
 }
 
 /// Records that the task's Discord message must show its new state.

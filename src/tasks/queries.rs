@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{load_task, Tasks};
-use crate::domain::tasks::{Claim, ClaimStatus, Task, TaskStatus};
-use crate::domain::{GuildId, UserId};
+use crate::domain::tasks::{Claim, ClaimStatus, Review, Task, TaskStatus};
+use crate::domain::{DomainError, GuildId, UserId};
 use crate::economy::Page;
 use crate::error::Error;
 
@@ -63,6 +63,17 @@ impl Tasks {
 
     pub fn get(&self, guild: GuildId, id: u64) -> Result<Task, Error> {
         self.store.read(guild, |r| load_task(r, id))
+    }
+
+    /// A review (one submission's message) with its task; NotFound once the task is gone.
+    pub fn review(&self, guild: GuildId, id: u64) -> Result<(Review, Task), Error> {
+        self.store.read(guild, |r| {
+            let review = r
+                .review(id)?
+                .ok_or_else(|| DomainError::NotFound(format!("Review {id}")))?;
+            let task = load_task(r, review.claim.task_id)?;
+            Ok((review, task))
+        })
     }
 
     /// Distinct categories of the guild's tasks, sorted.

@@ -7,7 +7,7 @@ use std::collections::btree_map::{BTreeMap, Entry};
 use serde::{Deserialize, Serialize};
 
 use super::{touch, Tasks};
-use crate::domain::tasks::{ClaimAction, TaskStatus};
+use crate::domain::tasks::{ClaimAction, ReviewOutcome, TaskStatus};
 use crate::domain::{GuildId, UserId};
 use crate::error::Error;
 use crate::events::EventKind;
@@ -61,6 +61,7 @@ impl Tasks {
                 c.status = next;
                 c.expired_at = Some(now);
                 w.put_claim(&c)?;
+                super::close_review(w, &c, ReviewOutcome::Expired)?;
                 let task = match tasks.entry(c.task_id) {
                     Entry::Occupied(e) => Some(e.into_mut()),
                     Entry::Vacant(e) => w.task(c.task_id)?.map(|t| e.insert(t)),

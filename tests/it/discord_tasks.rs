@@ -439,3 +439,92 @@ async fn a_lost_answer_to_the_proof_post_leaves_one_review_message() {
     assert_eq!(nonces[0], nonces[1]);
     assert!(nonces[0].as_str().is_some_and(|n| n.len() <= 25));
 }
+
+/// Issue 9: the review message is a synced object. A submission reviewed on the dashboard
+/// loses its Accept / Reject buttons on Discord too, a rejected-then-resubmitted proof gets a
+/// second message, and deleting the task deletes its message and every review message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reviews_done_through_the_api_update_the_review_message_and_deleting_the_task_removes_them()
+{
+    let fake = FakeDiscord::start().await;
+    let app = TestApp::spawn(&fake).await;
+    fake.wait_identified().await;
+    setup(&fake).await;
+    create_task(&fake, "Sweep the floor", "50", &[]).await;
+    fake.answer(&fake.click(&alice(), "task:claim:1")).await;
+    let sub = submit(&fake, &alice(), "1", "swept, see photo", None).await;
+    assert!(
+        sub.text().contains("was sent to the moderators"),
+        "{}",
+        sub.text()
+    );
+    let with_buttons = |f: &FakeDiscord| -> usize {
+        f.messages(TASK_CHANNEL)
+            .iter()
+            .filter(|m| {
+                custom_ids(m)
+                    .iter()
+                    .any(|id| id.starts_with("task:accept:"))
+            })
+            .count()
+    };
+    assert_eq!(with_buttons(&fake), 1);
+
+    let token = app.login().await;
+    let claim = format!("/api/{GUILD_ID}/tasks/1/claims/{}", alice().id);
+    let (status, body) = app
+        .api(
+            reqwest::Method::POST,
+            &format!("{claim}/reject"),
+            Some(&token),
+            Some(json!({"reason": "the photo is blurry"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let wait = std::time::Duration::from_secs(10);
+    fake.wait_until("the rejected review without buttons", wait, |f| {
+        with_buttons(f) == 0
+            && f.messages(TASK_CHANNEL).iter().any(|m| {
+                m.to_string()
+                    .contains("Rejected by admin (dashboard): the photo is blurry")
+            })
+    })
+    .await;
+
+    // Resubmitted: a new review message; accepted on the dashboard: its buttons go too.
+    submit(&fake, &alice(), "1", "swept again, sharp photo", None).await;
+    assert_eq!(with_buttons(&fake), 1);
+    let (status, body) = app
+        .api(
+            reqwest::Method::POST,
+            &format!("{claim}/accept"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    fake.wait_until("the accepted review without buttons", wait, |f| {
+        with_buttons(f) == 0
+            && f.messages(TASK_CHANNEL)
+                .iter()
+                .any(|m| m.to_string().contains("Accepted by admin (dashboard)"))
+    })
+    .await;
+    // Task message + two review messages.
+    assert_eq!(fake.messages(TASK_CHANNEL).len(), 3);
+
+    let (status, body) = app
+        .api(
+            reqwest::Method::DELETE,
+            &format!("/api/{GUILD_ID}/tasks/1"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    fake.wait_until("every message of the task deleted", wait, |f| {
+        f.messages(TASK_CHANNEL).is_empty()
+    })
+    .await;
+    app.stop().await.expect("clean stop");
+}

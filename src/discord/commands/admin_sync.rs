@@ -1,5 +1,5 @@
 //! `/admin sync ...`: where Coffer's own messages stand (tasks, shop items, announcements,
-//! embeds), and the manual actions the dashboard also has: retry failed ones, repost a message
+//! embeds, task reviews), and the manual actions the dashboard also has: retry failed ones, repost a message
 //! that was deleted on Discord. The admin level is re-checked here.
 
 use super::admin_shop::ensure_admin;
@@ -19,6 +19,8 @@ pub enum KindChoice {
     Announcement,
     #[name = "embed"]
     Embed,
+    #[name = "task review"]
+    Review,
 }
 
 impl From<KindChoice> for SyncKind {
@@ -28,6 +30,7 @@ impl From<KindChoice> for SyncKind {
             KindChoice::ShopItem => SyncKind::ShopItem,
             KindChoice::Announcement => SyncKind::Announcement,
             KindChoice::Embed => SyncKind::Embed,
+            KindChoice::Review => SyncKind::Review,
         }
     }
 }

@@ -5,7 +5,7 @@
 use poise::serenity_prelude as serenity;
 
 use super::{author, guild, op_meta};
-use crate::discord::reply::respond_blocking;
+use crate::discord::reply::{respond, respond_blocking};
 use crate::discord::{render, user_id, BotError, Ctx};
 use crate::domain::shop::{Item, MAX_QUANTITY};
 use crate::domain::{DomainError, GuildId};
@@ -181,15 +181,17 @@ pub async fn buy(
     let me = author(ctx);
     let quantity = quantity.unwrap_or(1).clamp(1, MAX_QUANTITY);
     let meta = op_meta(ctx);
-    respond_blocking(ctx, true, move |s| {
-        let found = resolve_item(&s.shop, guild, &item)?;
-        let out = s.shop.purchase(guild, me, found.id, quantity, &meta)?;
-        let grant = crate::discord::shop_buttons::settled_grant(s, guild, &out)?;
-        Ok(render::purchase(
-            &s.guilds.config(guild)?,
-            &out,
-            grant.as_ref(),
-        ))
+    let s = ctx.data().services()?;
+    respond(ctx, true, async move {
+        let s2 = s.clone();
+        let (out, cfg) = blocking(move || {
+            let found = resolve_item(&s.shop, guild, &item)?;
+            let out = s.shop.purchase(guild, me, found.id, quantity, &meta)?;
+            Ok((out, s.guilds.config(guild)?))
+        })
+        .await?;
+        let grant = crate::discord::shop_buttons::settled_grant(&s2, guild, &out).await?;
+        Ok(render::purchase(&cfg, &out, grant.as_ref()))
     })
     .await
 }

@@ -5,12 +5,13 @@
 use poise::serenity_prelude as serenity;
 
 use super::{author, guild, op_meta};
-use crate::discord::reply::{respond, respond_blocking, Reply};
-use crate::discord::tasks::review::{no_task_channel, post_review};
+use crate::discord::reply::{respond, respond_blocking};
+use crate::discord::tasks::review::no_task_channel;
 use crate::discord::{render, BotError, Ctx};
 use crate::domain::tasks::{ClaimStatus, Proof, TaskStatus};
 use crate::domain::{DomainError, GuildId};
 use crate::error::Error;
+use crate::guild::SyncKind;
 use crate::services::blocking;
 use crate::tasks::{TaskFilter, Tasks};
 
@@ -141,36 +142,47 @@ pub async fn task_submit(
     let me = author(ctx);
     let meta = op_meta(ctx);
     let s = ctx.data().services()?;
-    let data = ctx.data().clone();
     let proof = Proof {
         content: proof,
         attachments: attachment.map(|a| a.url).into_iter().collect(),
     };
     respond(ctx, true, async move {
-        let (claim, task, cfg) = blocking(move || {
+        let s2 = s.clone();
+        let (claim, task) = blocking(move || {
             let cfg = s.guilds.config(guild)?;
             if cfg.task_channel_id.is_none() {
                 return Err(no_task_channel().into());
             }
             let id = resolve_task(&s.tasks, guild, &task)?;
             let claim = s.tasks.submit(guild, id, me, proof, &meta)?;
-            Ok((claim, s.tasks.get(guild, id)?, cfg))
+            Ok((claim, s.tasks.get(guild, id)?))
         })
         .await?;
-        Ok(match post_review(&data, &cfg, &task, &claim).await {
-            Ok(_) => Reply::private(format!(
-                "Your proof for **{}** was sent to the moderators. You'll get a DM when it is reviewed.",
-                task.name
-            )),
-            Err(e) => {
-                tracing::error!(%guild, task = task.id, error = %crate::discord::error::chain(&e), "could not post a submission for review");
-                Reply::private(format!(
-                    "Your proof for **{}** was saved, but I couldn't post it in the task channel \
-                     (check my permissions there). Please tell a moderator.",
-                    task.name
-                ))
-            }
-        })
+        // The sync worker posts the review message; say what it managed.
+        let posted = match claim.review_id {
+            Some(review) => Some(settled_review(&s2, guild, review).await?),
+            None => None,
+        };
+        Ok(render::tasks::submitted(&task, posted.as_ref()))
+    })
+    .await
+}
+
+/// The review's sync record once the worker has posted it or given up (or after a few
+/// seconds, still pending).
+async fn settled_review(
+    s: &crate::services::Services,
+    guild: GuildId,
+    review: u64,
+) -> Result<Option<crate::guild::SyncRecord>, Error> {
+    let kinds = [crate::events::EventKind::SyncChanged];
+    let within = crate::discord::shop_buttons::SETTLE_WITHIN;
+    s.settle(guild, &kinds, within, move |s| {
+        let rec = s.guilds.sync_record(guild, SyncKind::Review, review)?;
+        let settled = rec
+            .as_ref()
+            .is_none_or(|r| r.state != crate::guild::SyncState::Pending);
+        Ok((settled, rec))
     })
     .await
 }

@@ -7,8 +7,9 @@ use poise::serenity_prelude as serenity;
 use super::{full_time, join_lines, mention, relative_time, ChannelMessage};
 use crate::discord::reply::Reply;
 use crate::discord::tasks::TaskAction;
-use crate::domain::tasks::{Claim, ClaimStatus, Task, TaskStatus};
-use crate::domain::{GuildConfig, UserId};
+use crate::domain::tasks::{Claim, ClaimStatus, Review, ReviewOutcome, Task, TaskStatus};
+use crate::domain::{Actor, GuildConfig};
+use crate::guild::{SyncRecord, SyncState};
 use crate::tasks::ClaimWithTask;
 
 const GREEN: u32 = 0x2ECC71;
@@ -167,6 +168,30 @@ pub fn my_tasks(cfg: &GuildConfig, claims: &[ClaimWithTask]) -> Reply {
     Reply::embed(embed, true)
 }
 
+/// The private answer to a submission, saying whether its review message reached the task
+/// channel (`posted`: the review's sync record as the worker left it).
+pub fn submitted(task: &Task, posted: Option<&Option<SyncRecord>>) -> Reply {
+    let rec = posted.and_then(|r| r.as_ref());
+    match rec.map(|r| (r.state, r.last_error.as_deref())) {
+        Some((SyncState::Synced, _)) => Reply::private(format!(
+            "Your proof for **{}** was sent to the moderators. You'll get a DM when it is reviewed.",
+            task.name
+        )),
+        Some((SyncState::Failed | SyncState::Orphaned, why)) => Reply::private(format!(
+            "Your proof for **{}** was saved, but I couldn't post it in the task channel ({}). \
+             Please tell a moderator: they can review it on the dashboard, and `/admin sync retry` \
+             posts it once my permissions are fixed.",
+            task.name,
+            why.unwrap_or("Discord refused")
+        )),
+        _ => Reply::private(format!(
+            "Your proof for **{}** was saved and is being posted for the moderators. \
+             You'll get a DM when it is reviewed.",
+            task.name
+        )),
+    }
+}
+
 /// The private answer to a claim.
 pub fn claimed(cfg: &GuildConfig, task: &Task, claim: &Claim) -> Reply {
     Reply::private(format!(
@@ -236,11 +261,23 @@ fn review_embed(cfg: &GuildConfig, task: &Task, claim: &Claim) -> serenity::Crea
     embed
 }
 
-/// What a reviewer decided.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    Accepted { by: UserId },
-    Rejected { by: UserId, reason: String },
+/// Who reviewed, as the channel shows it: a mention for a member, the account for the dashboard.
+fn reviewer(by: &Actor) -> String {
+    match by {
+        Actor::User(u) => mention(*u),
+        Actor::Dashboard(name) => format!("{name} (dashboard)"),
+        Actor::System | Actor::Cli => "Coffer".into(),
+    }
+}
+
+/// The review message as it should be now: Accept / Reject while waiting, the outcome (no
+/// buttons) after.
+pub fn review(cfg: &GuildConfig, task: &Task, r: &Review) -> ChannelMessage {
+    if r.outcome == ReviewOutcome::Waiting {
+        review_message(cfg, task, &r.claim)
+    } else {
+        review_outcome(cfg, task, &r.claim, &r.outcome)
+    }
 }
 
 /// The review message after the decision: the outcome, no buttons.
@@ -248,22 +285,28 @@ pub fn review_outcome(
     cfg: &GuildConfig,
     task: &Task,
     claim: &Claim,
-    v: &Verdict,
+    outcome: &ReviewOutcome,
 ) -> ChannelMessage {
     let embed = review_embed(cfg, task, claim);
-    let embed = match v {
-        Verdict::Accepted { by } => embed.colour(GREEN).field(
+    let embed = match outcome {
+        ReviewOutcome::Waiting => embed.colour(ORANGE),
+        ReviewOutcome::Accepted { by } => embed.colour(GREEN).field(
             "Outcome",
             format!(
                 "✅ Accepted by {} · {} paid",
-                mention(*by),
+                reviewer(by),
                 cfg.fmt_amount(task.reward.get())
             ),
             false,
         ),
-        Verdict::Rejected { by, reason } => embed.colour(RED).field(
+        ReviewOutcome::Rejected { by, reason } => embed.colour(RED).field(
             "Outcome",
-            format!("❌ Rejected by {}: {reason}", mention(*by)),
+            format!("❌ Rejected by {}: {reason}", reviewer(by)),
+            false,
+        ),
+        ReviewOutcome::Expired => embed.colour(GREY).field(
+            "Outcome",
+            "⌛ The claim expired before it was reviewed",
             false,
         ),
     };
@@ -276,7 +319,7 @@ pub fn review_outcome(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Actor, Money, RoleId};
+    use crate::domain::{Money, RoleId, UserId};
 
     fn task(status: TaskStatus, max: i64, current: i64) -> Task {
         let now = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
@@ -352,13 +395,28 @@ mod tests {
         assert_eq!(ids, ["task:accept:7:42", "task:reject:7:42"]);
         let text = m.to_string();
         assert!(text.contains("done, see link") && text.contains("https://cdn.example/a.png"));
-        let v = Verdict::Rejected {
-            by: UserId(9),
+        let mut r = Review {
+            id: 1,
+            channel: None,
+            claim,
+            outcome: ReviewOutcome::Waiting,
+        };
+        assert_eq!(json(&review(&cfg, &t, &r).create()), m);
+        r.outcome = ReviewOutcome::Rejected {
+            by: Actor::User(UserId(9)),
             reason: "blurry".into(),
         };
-        let out = json(&review_outcome(&cfg, &t, &claim, &v).edit());
+        let out = json(&review(&cfg, &t, &r).edit());
         assert_eq!(out["components"], serde_json::json!([]));
         assert!(out.to_string().contains("Rejected by <@9>: blurry"));
+        r.outcome = ReviewOutcome::Accepted {
+            by: Actor::Dashboard("ann".into()),
+        };
+        let out = json(&review(&cfg, &t, &r).edit()).to_string();
+        assert!(out.contains("Accepted by ann (dashboard)"), "{out}");
+        r.outcome = ReviewOutcome::Expired;
+        let out = json(&review(&cfg, &t, &r).edit()).to_string();
+        assert!(out.contains("expired before it was reviewed"), "{out}");
     }
 
     #[test]
@@ -366,5 +424,52 @@ mod tests {
         assert_eq!(fmt_hours(1), "1 hour");
         assert_eq!(fmt_hours(24), "1 day");
         assert_eq!(fmt_hours(49), "2 days 1 hour");
+    }
+
+    #[test]
+    fn the_submission_reply_says_whether_the_review_message_was_posted() {
+        let t = task(TaskStatus::Active, -1, 1);
+        let now = t.created_at;
+        let rec = |state: SyncState, error: Option<&str>| SyncRecord {
+            kind: crate::guild::SyncKind::Review,
+            object: 1,
+            channel: None,
+            message_id: None,
+            posted_channel: None,
+            unanswered_create: None,
+            desired_version: 1,
+            synced_version: 0,
+            delete: false,
+            delete_message: true,
+            state,
+            attempts: 1,
+            next_attempt_at: now,
+            last_error: error.map(Into::into),
+            updated_at: now,
+        };
+        let sent = submitted(&t, Some(&Some(rec(SyncState::Synced, None))));
+        assert!(sent
+            .content
+            .unwrap_or_default()
+            .contains("was sent to the moderators"));
+        let failed = submitted(
+            &t,
+            Some(&Some(rec(
+                SyncState::Failed,
+                Some("the bot cannot send messages in channel 5"),
+            ))),
+        );
+        let text = failed.content.unwrap_or_default();
+        assert!(text.contains("was saved, but I couldn't post it"), "{text}");
+        assert!(text.contains("cannot send messages in channel 5"), "{text}");
+        let pending = submitted(&t, Some(&Some(rec(SyncState::Pending, None))));
+        assert!(pending
+            .content
+            .unwrap_or_default()
+            .contains("is being posted"));
+        assert!(submitted(&t, None)
+            .content
+            .unwrap_or_default()
+            .contains("is being posted"));
     }
 }

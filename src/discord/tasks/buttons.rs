@@ -7,9 +7,10 @@ use poise::serenity_prelude as serenity;
 use super::review::require_reviewer;
 use super::{TaskAction, PREFIX};
 use crate::discord::components::{ComponentCtx, ComponentReply, ComponentRoute};
-use crate::discord::render::tasks::{claimed, review_outcome, Verdict};
+use crate::discord::render::tasks::{claimed, review_outcome};
 use crate::discord::BotError;
 use crate::domain::tasks::ClaimStatus;
+use crate::domain::tasks::ReviewOutcome;
 use crate::domain::{DomainError, GuildId, UserId};
 use crate::services::blocking;
 
@@ -77,7 +78,9 @@ async fn accept(
     .await?;
     // Committed: the reward is paid. The role reward and the member's DM were recorded in the
     // same write; the sync worker carries them out for both doors alike.
-    let verdict = Verdict::Accepted { by: ctx.user };
+    let verdict = ReviewOutcome::Accepted {
+        by: crate::domain::Actor::User(ctx.user),
+    };
     let body = review_outcome(&cfg, &out.task, &out.claim, &verdict);
     Ok(ComponentReply::UpdateWithComponents(
         body.reply(false),

@@ -9,9 +9,10 @@ use poise::serenity_prelude as serenity;
 use super::review::require_reviewer;
 use super::TaskAction;
 use crate::discord::error::chain;
-use crate::discord::render::tasks::{review_outcome, Verdict};
+use crate::discord::render::tasks::review_outcome;
 use crate::discord::reply::{Reply, DEFER_AFTER};
 use crate::discord::{guild_id, user_id, BotData, BotError};
+use crate::domain::tasks::ReviewOutcome;
 use crate::domain::{DomainError, GuildId, IdemKey, Source};
 use crate::economy::OpMeta;
 use crate::guild::{NewCommandLog, OUTCOME_OK};
@@ -90,8 +91,8 @@ async fn run(
         Ok((claim, t, s.guilds.config(guild)?))
     })
     .await?;
-    let verdict = Verdict::Rejected {
-        by: reviewer,
+    let verdict = ReviewOutcome::Rejected {
+        by: crate::domain::Actor::User(reviewer),
         reason: claim.review_message.clone().unwrap_or_default(),
     };
     let body = review_outcome(&cfg, &t, &claim, &verdict);

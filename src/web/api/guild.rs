@@ -176,7 +176,7 @@ pub async fn role_grants(
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SyncQuery {
-    /// task, shop_item, announcement or embed.
+    /// task, shop_item, announcement, embed or review.
     pub kind: Option<String>,
     /// pending, synced, orphaned or failed.
     pub state: Option<String>,
@@ -186,7 +186,7 @@ fn parse_kind(s: &str) -> ApiResult<SyncKind> {
     SyncKind::parse(s.trim()).ok_or_else(|| {
         ApiError::invalid_param(
             "kind",
-            "kind must be task, shop_item, announcement or embed",
+            "kind must be task, shop_item, announcement, embed or review",
         )
     })
 }
@@ -231,7 +231,7 @@ pub async fn sync_records(
 /// Retries a message's sync now (admin): attempts and backoff reset, versions kept.
 #[utoipa::path(post, path = "/api/{server_id}/sync/{kind}/{object_id}/retry", tag = "sync",
     params(("server_id" = String, Path),
-        ("kind" = String, Path, description = "task, shop_item, announcement or embed"),
+        ("kind" = String, Path, description = "task, shop_item, announcement, embed or review"),
         ("object_id" = u64, Path)),
     security(("bearer" = []), ("cookie" = [])),
     responses((status = 200, body = SyncRecord), (status = 400, body = ErrorBody),
@@ -256,7 +256,7 @@ pub async fn retry_sync(
 /// forgotten and the reconciler posts a new one.
 #[utoipa::path(post, path = "/api/{server_id}/sync/{kind}/{object_id}/repost", tag = "sync",
     params(("server_id" = String, Path),
-        ("kind" = String, Path, description = "task, shop_item, announcement or embed"),
+        ("kind" = String, Path, description = "task, shop_item, announcement, embed or review"),
         ("object_id" = u64, Path)),
     security(("bearer" = []), ("cookie" = [])),
     responses((status = 200, body = SyncRecord), (status = 400, body = ErrorBody),
