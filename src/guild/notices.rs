@@ -26,4 +26,15 @@ impl Guilds {
     ) -> Result<Option<Notice>, Error> {
         Ok(self.store.write(guild, |w| w.finish_notice(id, outcome))?)
     }
+
+    /// A failed send to try again at `at`; the backoff survives a restart.
+    pub fn retry_notice(
+        &self,
+        guild: GuildId,
+        id: u64,
+        at: chrono::DateTime<chrono::Utc>,
+        error: String,
+    ) -> Result<Option<Notice>, Error> {
+        Ok(self.store.write(guild, |w| w.retry_notice(id, at, error))?)
+    }
 }

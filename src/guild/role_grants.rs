@@ -21,12 +21,25 @@ impl Guilds {
         })
     }
 
-    /// Every role grant of the guild, oldest first; `pending_only` for the work list.
+    /// A failed attempt to try again at `at`; the backoff survives a restart.
+    pub fn retry_role_grant(
+        &self,
+        guild: GuildId,
+        id: u64,
+        at: chrono::DateTime<chrono::Utc>,
+        error: String,
+    ) -> Result<Option<RoleGrant>, Error> {
+        Ok(self
+            .store
+            .write(guild, |w| w.retry_role_grant(id, at, error))?)
+    }
+
     /// One grant, by id.
     pub fn role_grant(&self, guild: GuildId, id: u64) -> Result<Option<RoleGrant>, Error> {
         Ok(self.store.read(guild, |r| r.role_grant(id))?)
     }
 
+    /// Every role grant of the guild, oldest first; `pending_only` for the work list.
     pub fn role_grants(&self, guild: GuildId, pending_only: bool) -> Result<Vec<RoleGrant>, Error> {
         Ok(self.store.read(guild, |r| r.role_grants(pending_only))?)
     }

@@ -8,15 +8,57 @@ use redb::{Database, ReadableTable, WriteTransaction};
 use super::{tables, StoreError};
 
 /// The schema this build writes.
-pub const CURRENT: u64 = 1;
+pub const CURRENT: u64 = 2;
 
 type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
 
 /// Migration `i` moves the schema from version `i` to `i + 1`.
-const MIGRATIONS: [Migration; CURRENT as usize] = [v0_to_v1];
+const MIGRATIONS: [Migration; CURRENT as usize] = [v0_to_v1, v1_to_v2];
 
 fn v0_to_v1(tx: &WriteTransaction) -> Result<(), StoreError> {
     tables::create_all(tx)?;
+    Ok(())
+}
+
+/// v2: the work-list indexes (`sync_due`, `role_grants_due`, `notices_due`), filled from the
+/// pending rows already stored.
+fn v1_to_v2(tx: &WriteTransaction) -> Result<(), StoreError> {
+    use super::notices::{Notice, NoticeState};
+    use super::outbox::{SyncRecord, SyncState};
+    use super::roles::{GrantState, RoleGrant};
+    tables::create_all(tx)?;
+    {
+        let records = tx.open_table(tables::DISCORD_SYNC)?;
+        let mut due = tx.open_table(tables::SYNC_DUE)?;
+        for row in records.iter()? {
+            let (k, v) = row?;
+            let r: SyncRecord = super::decode("discord_sync", v.value())?;
+            if r.state == SyncState::Pending {
+                let (g, kind, object) = k.value();
+                due.insert((g, kind, object), ())?;
+            }
+        }
+    }
+    {
+        let grants = tx.open_table(tables::ROLE_GRANTS)?;
+        let mut due = tx.open_table(tables::GRANTS_DUE)?;
+        for row in grants.iter()? {
+            let (k, v) = row?;
+            let g: RoleGrant = super::decode("role_grants", v.value())?;
+            if g.state == GrantState::Pending {
+                due.insert(k.value(), ())?;
+            }
+        }
+    }
+    let notices = tx.open_table(tables::NOTICES)?;
+    let mut due = tx.open_table(tables::NOTICES_DUE)?;
+    for row in notices.iter()? {
+        let (k, v) = row?;
+        let n: Notice = super::decode("notices", v.value())?;
+        if n.state == NoticeState::Pending {
+            due.insert(k.value(), ())?;
+        }
+    }
     Ok(())
 }
 

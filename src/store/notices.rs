@@ -29,6 +29,12 @@ pub struct Notice {
     pub text: String,
     pub state: NoticeState,
     pub error: Option<String>,
+    /// Failed attempts so far (a pending notice being retried).
+    #[serde(default)]
+    pub attempts: u32,
+    /// A pending notice is not sent before this (backoff after a server error).
+    #[serde(default)]
+    pub next_attempt_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -69,6 +75,8 @@ impl WriteCtx<'_> {
             text: text.into(),
             state: NoticeState::Pending,
             error: None,
+            attempts: 0,
+            next_attempt_at: None,
             created_at: self.now,
             updated_at: self.now,
         };
@@ -96,9 +104,38 @@ impl WriteCtx<'_> {
         Ok(Some(n))
     }
 
+    /// A failed attempt to try again at `at` (kept in the store, so a restart keeps the
+    /// backoff).
+    pub fn retry_notice(
+        &mut self,
+        id: u64,
+        at: DateTime<Utc>,
+        error: String,
+    ) -> Result<Option<Notice>, StoreError> {
+        let Some(mut n) = self.notice(id)? else {
+            return Ok(None);
+        };
+        if n.state != NoticeState::Pending {
+            return Ok(Some(n));
+        }
+        n.attempts = n.attempts.saturating_add(1);
+        n.next_attempt_at = Some(at);
+        n.error = Some(error);
+        n.updated_at = self.now;
+        self.put_notice(&n)?;
+        Ok(Some(n))
+    }
+
     fn put_notice(&self, n: &Notice) -> Result<(), StoreError> {
+        let key = (self.g(), n.id);
         let mut t = self.tx.open_table(tables::NOTICES)?;
-        t.insert((self.g(), n.id), encode(n)?.as_slice())?;
+        t.insert(key, encode(n)?.as_slice())?;
+        let mut due = self.tx.open_table(tables::NOTICES_DUE)?;
+        if n.state == NoticeState::Pending {
+            due.insert(key, ())?;
+        } else {
+            due.remove(key)?;
+        }
         Ok(())
     }
 }
@@ -107,14 +144,15 @@ impl super::Store {
     /// Every pending notice of every guild, oldest first within each guild.
     pub fn pending_notices(&self) -> Result<Vec<(crate::domain::GuildId, Notice)>, StoreError> {
         let tx = self.begin_read()?;
+        let due = tx.open(tables::NOTICES_DUE)?;
         let t = tx.open(tables::NOTICES)?;
         let mut out = Vec::new();
-        for row in t.iter()? {
-            let (k, v) = row?;
-            let n: Notice = decode("notices", v.value())?;
-            if n.state == NoticeState::Pending {
-                out.push((crate::domain::GuildId(k.value().0), n));
-            }
+        for row in due.iter()? {
+            let key = row?.0.value();
+            let v = t.get(key)?.ok_or_else(|| {
+                StoreError::Invariant(format!("notices_due names a missing notice {key:?}"))
+            })?;
+            out.push((crate::domain::GuildId(key.0), decode("notices", v.value())?));
         }
         Ok(out)
     }

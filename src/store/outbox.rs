@@ -206,14 +206,23 @@ impl WriteCtx<'_> {
 
     /// Stores a record as the reconciler left it (message id, versions, state, backoff).
     pub fn put_sync_record(&self, r: &SyncRecord) -> Result<(), StoreError> {
+        let key = (self.g(), r.kind.as_str(), r.object);
         let mut t = self.tx.open_table(tables::DISCORD_SYNC)?;
-        t.insert((self.g(), r.kind.as_str(), r.object), encode(r)?.as_slice())?;
+        t.insert(key, encode(r)?.as_slice())?;
+        let mut due = self.tx.open_table(tables::SYNC_DUE)?;
+        if r.state == SyncState::Pending {
+            due.insert(key, ())?;
+        } else {
+            due.remove(key)?;
+        }
         Ok(())
     }
 
     pub fn remove_sync_record(&self, kind: SyncKind, object: u64) -> Result<(), StoreError> {
+        let key = (self.g(), kind.as_str(), object);
         let mut t = self.tx.open_table(tables::DISCORD_SYNC)?;
-        t.remove((self.g(), kind.as_str(), object))?;
+        t.remove(key)?;
+        self.tx.open_table(tables::SYNC_DUE)?.remove(key)?;
         Ok(())
     }
 }

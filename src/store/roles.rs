@@ -27,6 +27,12 @@ pub struct RoleGrant {
     pub reason: String,
     pub state: GrantState,
     pub error: Option<String>,
+    /// Failed attempts so far (a pending grant being retried).
+    #[serde(default)]
+    pub attempts: u32,
+    /// A pending grant is not tried before this (backoff after a server error).
+    #[serde(default)]
+    pub next_attempt_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -67,6 +73,8 @@ impl WriteCtx<'_> {
             reason: reason.into(),
             state: GrantState::Pending,
             error: None,
+            attempts: 0,
+            next_attempt_at: None,
             created_at: self.now,
             updated_at: self.now,
         };
@@ -106,9 +114,38 @@ impl WriteCtx<'_> {
         Ok(Some(g))
     }
 
+    /// A failed attempt to try again at `at` (kept in the store, so a restart keeps the
+    /// backoff).
+    pub fn retry_role_grant(
+        &mut self,
+        id: u64,
+        at: DateTime<Utc>,
+        error: String,
+    ) -> Result<Option<RoleGrant>, StoreError> {
+        let Some(mut g) = self.role_grant(id)? else {
+            return Ok(None);
+        };
+        if g.state != GrantState::Pending {
+            return Ok(Some(g));
+        }
+        g.attempts = g.attempts.saturating_add(1);
+        g.next_attempt_at = Some(at);
+        g.error = Some(error);
+        g.updated_at = self.now;
+        self.put_role_grant(&g)?;
+        Ok(Some(g))
+    }
+
     fn put_role_grant(&self, g: &RoleGrant) -> Result<(), StoreError> {
+        let key = (self.g(), g.id);
         let mut t = self.tx.open_table(tables::ROLE_GRANTS)?;
-        t.insert((self.g(), g.id), encode(g)?.as_slice())?;
+        t.insert(key, encode(g)?.as_slice())?;
+        let mut due = self.tx.open_table(tables::GRANTS_DUE)?;
+        if g.state == GrantState::Pending {
+            due.insert(key, ())?;
+        } else {
+            due.remove(key)?;
+        }
         Ok(())
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use redb::ReadableTable;
 
 use super::outbox::{SyncKind, SyncRecord, SyncState};
-use super::roles::{GrantState, RoleGrant};
+use super::roles::RoleGrant;
 use super::{decode, tables, Store, StoreError, WriteCtx};
 use crate::domain::{ChannelId, GuildId, MessageId};
 use crate::events::EventKind;
@@ -57,14 +57,16 @@ impl Store {
     /// Every `pending` sync record of every guild, in key order.
     pub fn sync_backlog(&self) -> Result<Vec<(GuildId, SyncRecord)>, StoreError> {
         let tx = self.begin_read()?;
+        let due = tx.open_table(tables::SYNC_DUE)?;
         let t = tx.open_table(tables::DISCORD_SYNC)?;
         let mut out = Vec::new();
-        for row in t.iter()? {
-            let (k, v) = row?;
-            let r: SyncRecord = decode("discord_sync", v.value())?;
-            if r.state == SyncState::Pending {
-                out.push((GuildId(k.value().0), r));
-            }
+        for row in due.iter()? {
+            let (k, _) = row?;
+            let key = k.value();
+            let v = t.get(key)?.ok_or_else(|| {
+                StoreError::Invariant(format!("sync_due names a missing record {key:?}"))
+            })?;
+            out.push((GuildId(key.0), decode("discord_sync", v.value())?));
         }
         Ok(out)
     }
@@ -72,14 +74,15 @@ impl Store {
     /// Every `pending` role grant of every guild, oldest first per guild.
     pub fn pending_role_grants(&self) -> Result<Vec<(GuildId, RoleGrant)>, StoreError> {
         let tx = self.begin_read()?;
+        let due = tx.open_table(tables::GRANTS_DUE)?;
         let t = tx.open_table(tables::ROLE_GRANTS)?;
         let mut out = Vec::new();
-        for row in t.iter()? {
-            let (k, v) = row?;
-            let g: RoleGrant = decode("role_grants", v.value())?;
-            if g.state == GrantState::Pending {
-                out.push((GuildId(k.value().0), g));
-            }
+        for row in due.iter()? {
+            let key = row?.0.value();
+            let v = t.get(key)?.ok_or_else(|| {
+                StoreError::Invariant(format!("role_grants_due names a missing grant {key:?}"))
+            })?;
+            out.push((GuildId(key.0), decode("role_grants", v.value())?));
         }
         Ok(out)
     }

@@ -36,6 +36,13 @@ pub const IDEMPOTENCY: TableDefinition<(u64, &str), Bytes> = TableDefinition::ne
 /// (guild, object kind, object id) -> SyncRecord: the Discord message outbox.
 pub const DISCORD_SYNC: TableDefinition<(u64, &str, u64), Bytes> =
     TableDefinition::new("discord_sync");
+/// (guild, object kind, object id) -> (): the `pending` sync records, so the reconciler's
+/// work list is read without scanning every record (kept by `put_sync_record`).
+pub const SYNC_DUE: TableDefinition<(u64, &str, u64), ()> = TableDefinition::new("sync_due");
+/// (guild, grant id) -> (): pending role grants (kept by `put_role_grant`).
+pub const GRANTS_DUE: TableDefinition<(u64, u64), ()> = TableDefinition::new("role_grants_due");
+/// (guild, notice id) -> (): notices not sent yet (kept by `put_notice`).
+pub const NOTICES_DUE: TableDefinition<(u64, u64), ()> = TableDefinition::new("notices_due");
 /// (guild, audit id) -> AuditEntry.
 pub const AUDIT: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("audit");
 /// (guild, grant id) -> RoleGrant.
@@ -98,6 +105,9 @@ pub(crate) fn create_all(tx: &redb::WriteTransaction) -> Result<(), redb::TableE
     tx.open_table(INSTANCE)?;
     tx.open_table(IDEMPOTENCY)?;
     tx.open_table(DISCORD_SYNC)?;
+    tx.open_table(SYNC_DUE)?;
+    tx.open_table(GRANTS_DUE)?;
+    tx.open_table(NOTICES_DUE)?;
     tx.open_table(AUDIT)?;
     tx.open_table(ROLE_GRANTS)?;
     tx.open_table(NOTICES)?;

@@ -263,3 +263,87 @@ fn a_refused_write_leaves_its_key_unused_and_old_records_are_pruned() {
         .unwrap()
         .is_none());
 }
+
+#[test]
+fn the_work_lists_come_from_indexes_kept_in_step_with_the_rows() {
+    use crate::store::outbox::SyncKind;
+    use crate::store::sync_work::{MessageFact, SyncOutcome, SyncVerdict};
+    let ts = testing::store();
+    let (grant, notice) = ts
+        .store
+        .write(G, |w| {
+            w.sync_touch(SyncKind::Task, 1, None)?;
+            w.sync_touch(SyncKind::Task, 2, None)?;
+            let g = w.record_role_grant(UserId(1), crate::domain::RoleId(2), "t")?;
+            w.record_role_grant(UserId(2), crate::domain::RoleId(2), "t")?;
+            let n = w.record_notice(UserId(1), "t", "hello")?;
+            Ok::<_, StoreError>((g.id, n.id))
+        })
+        .unwrap();
+    assert_eq!(ts.store.sync_backlog().unwrap().len(), 2);
+    ts.store
+        .write(G, |w| {
+            let synced = SyncOutcome {
+                message: MessageFact::Unchanged,
+                verdict: SyncVerdict::Synced,
+            };
+            w.sync_finish(SyncKind::Task, 1, 1, synced)?;
+            w.finish_role_grant(grant, Ok(()))?;
+            w.finish_notice(notice, Err("closed".into()))?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    let backlog = ts.store.sync_backlog().unwrap();
+    assert_eq!(
+        backlog.iter().map(|(_, r)| r.object).collect::<Vec<_>>(),
+        [2]
+    );
+    assert_eq!(ts.store.pending_role_grants().unwrap().len(), 1);
+    assert!(ts.store.pending_notices().unwrap().is_empty());
+    // A retried grant stays on the list; a touched synced record comes back.
+    let pending = ts.store.pending_role_grants().unwrap()[0].1.id;
+    ts.store
+        .write(G, |w| {
+            w.retry_role_grant(pending, testing::t0(), "503".into())?;
+            w.sync_touch(SyncKind::Task, 1, None)?;
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    assert_eq!(ts.store.pending_role_grants().unwrap()[0].1.attempts, 1);
+    assert_eq!(ts.store.sync_backlog().unwrap().len(), 2);
+}
+
+#[test]
+fn the_v2_migration_fills_the_work_indexes_from_rows_stored_before_them() {
+    use crate::store::tables;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coffer.redb");
+    {
+        let store = open(&path).unwrap();
+        store
+            .write(G, |w| {
+                w.sync_touch(crate::store::outbox::SyncKind::Task, 1, None)?;
+                w.record_role_grant(UserId(1), crate::domain::RoleId(2), "t")?;
+                w.record_notice(UserId(1), "t", "hello")?;
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+    }
+    // As a v1 database was: the rows without the indexes.
+    {
+        let db = redb::Database::create(&path).unwrap();
+        let tx = db.begin_write().unwrap();
+        tx.delete_table(tables::SYNC_DUE).unwrap();
+        tx.delete_table(tables::GRANTS_DUE).unwrap();
+        tx.delete_table(tables::NOTICES_DUE).unwrap();
+        tx.open_table(tables::META)
+            .unwrap()
+            .insert("schema_version", 1)
+            .unwrap();
+        tx.commit().unwrap();
+    }
+    let store = open(&path).unwrap();
+    assert_eq!(store.sync_backlog().unwrap().len(), 1);
+    assert_eq!(store.pending_role_grants().unwrap().len(), 1);
+    assert_eq!(store.pending_notices().unwrap().len(), 1);
+}

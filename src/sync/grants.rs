@@ -12,8 +12,8 @@ use crate::domain::{GuildId, RoleId};
 use crate::services::blocking;
 
 impl<A: DiscordApi> Worker<A> {
-    /// Pending role grants: granted, failed with the reason, or retried later (in memory: a
-    /// restart simply tries again, adding a role twice is harmless).
+    /// Pending role grants: granted, failed with the reason, or retried later (the backoff is
+    /// stored on the grant, so a restart keeps it; adding a role twice is harmless anyway).
     pub(super) async fn grants(&mut self) -> Option<Vec<DateTime<Utc>>> {
         let guilds = self.services.guilds.clone();
         let pending = match blocking(move || guilds.pending_role_grants_everywhere()).await {
@@ -35,14 +35,11 @@ impl<A: DiscordApi> Worker<A> {
                 self.finish_grant(guild, g.id, Err(reason)).await;
                 continue;
             }
-            let attempts = match self.grant_retry.get(&(guild, g.id)) {
-                Some((_, at)) if *at > self.now() => {
-                    later.push(*at);
-                    continue;
-                }
-                Some((n, _)) => *n,
-                None => 0,
-            };
+            if let Some(at) = g.next_attempt_at.filter(|at| *at > self.now()) {
+                later.push(at);
+                continue;
+            }
+            let attempts = g.attempts;
             let api = self.api.clone();
             let outcome = match self.call(api.add_member_role(guild, g.user, g.role)).await {
                 Ok(()) => Ok(()),
@@ -64,7 +61,14 @@ impl<A: DiscordApi> Worker<A> {
                     Ok(delay) => {
                         let at = self.now()
                             + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
-                        self.grant_retry.insert((guild, g.id), (attempts + 1, at));
+                        let guilds = self.services.guilds.clone();
+                        let error = e.to_string();
+                        let id = g.id;
+                        let stored =
+                            blocking(move || guilds.retry_role_grant(guild, id, at, error)).await;
+                        if let Err(e) = stored {
+                            tracing::warn!(%guild, grant = id, error = %e, "could not record a role grant retry");
+                        }
                         later.push(at);
                         continue;
                     }
@@ -76,7 +80,6 @@ impl<A: DiscordApi> Worker<A> {
     }
 
     async fn finish_grant(&mut self, guild: GuildId, id: u64, outcome: Result<(), String>) {
-        self.grant_retry.remove(&(guild, id));
         let guilds = self.services.guilds.clone();
         if let Err(e) = blocking(move || guilds.finish_role_grant(guild, id, outcome)).await {
             tracing::warn!(%guild, grant = id, error = %e, "could not record a role grant");

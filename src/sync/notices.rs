@@ -25,9 +25,9 @@ pub fn on_dm_error(
 }
 
 impl<A: DiscordApi> Worker<A> {
-    /// Pending notices: sent, failed with the reason, or retried later (in memory: after a
-    /// restart a notice that was sent but not recorded may be sent again; one extra DM is the
-    /// lesser harm than a lost one).
+    /// Pending notices: sent, failed with the reason, or retried later (the backoff is stored
+    /// on the notice). A notice sent but not recorded before a crash is sent again after the
+    /// restart: one extra DM is the lesser harm than a lost one.
     pub(super) async fn notices(&mut self) -> Option<Vec<DateTime<Utc>>> {
         let guilds = self.services.guilds.clone();
         let pending = match blocking(move || guilds.pending_notices_everywhere()).await {
@@ -42,14 +42,11 @@ impl<A: DiscordApi> Worker<A> {
             if self.stopping() {
                 return None;
             }
-            let attempts = match self.notice_retry.get(&(guild, n.id)) {
-                Some((_, at)) if *at > self.now() => {
-                    later.push(*at);
-                    continue;
-                }
-                Some((k, _)) => *k,
-                None => 0,
-            };
+            if let Some(at) = n.next_attempt_at.filter(|at| *at > self.now()) {
+                later.push(at);
+                continue;
+            }
+            let attempts = n.attempts;
             let body = serde_json::json!({
                 "content": n.text,
                 "allowed_mentions": { "parse": [] },
@@ -65,13 +62,19 @@ impl<A: DiscordApi> Worker<A> {
                     Ok(delay) => {
                         let at = self.now()
                             + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
-                        self.notice_retry.insert((guild, n.id), (attempts + 1, at));
+                        let guilds = self.services.guilds.clone();
+                        let error = e.to_string();
+                        let id = n.id;
+                        let stored =
+                            blocking(move || guilds.retry_notice(guild, id, at, error)).await;
+                        if let Err(e) = stored {
+                            tracing::warn!(%guild, notice = id, error = %e, "could not record a notice retry");
+                        }
                         later.push(at);
                         continue;
                     }
                 },
             };
-            self.notice_retry.remove(&(guild, n.id));
             let guilds = self.services.guilds.clone();
             if let Err(e) = blocking(move || guilds.finish_notice(guild, n.id, outcome)).await {
                 tracing::warn!(%guild, notice = n.id, error = %e, "could not record a notice");

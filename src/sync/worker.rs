@@ -31,8 +31,6 @@ pub(super) struct Worker<A> {
     pub(super) paused_until: Option<Instant>,
     pub(super) invalid: InvalidBudget,
     pub(super) parked: HashMap<ChannelId, Verdict>,
-    pub(super) grant_retry: HashMap<(GuildId, u64), (u32, DateTime<Utc>)>,
-    pub(super) notice_retry: HashMap<(GuildId, u64), (u32, DateTime<Utc>)>,
     pub(super) passes: watch::Sender<u64>,
     pub(super) stop: watch::Receiver<bool>,
 }
@@ -54,8 +52,6 @@ impl<A: DiscordApi> Worker<A> {
             paused_until: None,
             invalid: InvalidBudget::default(),
             parked: HashMap::new(),
-            grant_retry: HashMap::new(),
-            notice_retry: HashMap::new(),
             passes,
             stop,
         };

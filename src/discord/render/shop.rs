@@ -456,6 +456,8 @@ mod tests {
             reason: "item:1".into(),
             state,
             error: error.map(str::to_owned),
+            attempts: 0,
+            next_attempt_at: None,
             created_at: now,
             updated_at: now,
         };

@@ -93,3 +93,40 @@ async fn a_role_the_bot_may_not_give_costs_one_call_per_pass() {
     assert!(h.api.has_role(G, UserId(1), RoleId(10)));
     h.stop().await;
 }
+
+/// The backoff of a grant being retried is stored with it: a restart does not retry at once.
+#[tokio::test(start_paused = true)]
+async fn a_grant_retry_keeps_its_backoff_across_a_restart() {
+    let mut h = Harness::new();
+    h.api.fail(Op::Role, [api_error(Some(503), None)]);
+    let id =
+        h.ts.store
+            .write(G, |w| {
+                Ok::<_, crate::Error>(w.record_role_grant(UserId(1), RoleId(9), "item:1")?.id)
+            })
+            .unwrap();
+    h.start();
+    h.until("the first attempt recorded", |h| {
+        h.services
+            .guilds
+            .role_grant(G, id)
+            .unwrap()
+            .is_some_and(|g| g.attempts == 1)
+    })
+    .await;
+    h.stop().await;
+    let g = h.services.guilds.role_grant(G, id).unwrap().unwrap();
+    assert_eq!(g.state, GrantState::Pending);
+    assert!(g.next_attempt_at.is_some_and(|at| at > h.services.now()));
+    assert!(g.error.unwrap().contains("503"));
+    h.start();
+    h.idle(std::time::Duration::from_millis(100)).await;
+    assert_eq!(h.api.count(Op::Role), 1, "no retry before its time");
+    h.until("granted", |h| {
+        h.services.guilds.role_grants(G, true).unwrap().is_empty()
+    })
+    .await;
+    assert_eq!(h.api.count(Op::Role), 2);
+    assert!(h.api.has_role(G, UserId(1), RoleId(9)));
+    h.stop().await;
+}
