@@ -128,7 +128,9 @@ pub async fn handle(ctx: &serenity::Context, event: &serenity::FullEvent, data: 
         | E::CategoryCreate { category: channel } => {
             let (g, info) = (guild_id(channel.guild_id), channel_info(channel));
             service_work(data, "channel upsert", g, move |s| {
-                s.guilds.upsert_channel(g, &info)
+                s.guilds.upsert_channel(g, &info)?;
+                // Its permissions may now let Coffer post where it was refused.
+                retry_failed(&s, g)
             })
             .await;
         }
@@ -145,6 +147,7 @@ pub async fn handle(ctx: &serenity::Context, event: &serenity::FullEvent, data: 
                 s.guilds.upsert_role(g, &info)
             })
             .await;
+            bot_standing_changed(ctx, data, new.guild_id).await;
         }
         E::GuildRoleDelete {
             guild_id: gid,
@@ -156,6 +159,7 @@ pub async fn handle(ctx: &serenity::Context, event: &serenity::FullEvent, data: 
                 s.guilds.remove_role(g, id).map(drop)
             })
             .await;
+            bot_standing_changed(ctx, data, *gid).await;
         }
         E::GuildMemberAddition { new_member } => {
             let (g, p) = (guild_id(new_member.guild_id), member_profile(new_member));
@@ -185,6 +189,9 @@ pub async fn handle(ctx: &serenity::Context, event: &serenity::FullEvent, data: 
                 s.guilds.upsert_members(g, &[p])
             })
             .await;
+            if member.user.id == ctx.cache.current_user().id {
+                bot_standing_changed(ctx, data, member.guild_id).await;
+            }
         }
         E::GuildMembersChunk { chunk } => {
             let g = guild_id(chunk.guild_id);
@@ -218,6 +225,34 @@ fn set_active(
     Ok(())
 }
 
+/// Failed messages of the guild get one more try after a change on Discord that may have
+/// fixed the refusal.
+fn retry_failed(s: &crate::services::Services, guild: GuildId) -> Result<(), crate::Error> {
+    let n = s.guilds.retry_failed_after_discord_change(guild)?;
+    if n > 0 {
+        tracing::info!(%guild, retried = n, "Discord changed; retrying failed messages");
+    }
+    Ok(())
+}
+
+/// Coffer's roles or their order changed: its highest role is stored again (role rewards are
+/// checked against it) and failed messages get one more try.
+async fn bot_standing_changed(ctx: &serenity::Context, data: &BotData, guild: serenity::GuildId) {
+    let bot = ctx.cache.current_user().id;
+    let top = ctx
+        .cache
+        .guild(guild)
+        .and_then(|cached| bot_top_role(&cached, bot));
+    let g = guild_id(guild);
+    service_work(data, "bot roles changed", g, move |s| {
+        if top.is_some() {
+            s.guilds.set_bot_top_role(g, top)?;
+        }
+        retry_failed(&s, g)
+    })
+    .await;
+}
+
 /// The position of the bot's highest role in `guild`, when its member entry is there.
 pub fn bot_top_role(guild: &serenity::Guild, bot: serenity::UserId) -> Option<i64> {
     let me = guild.members.get(&bot)?;
@@ -246,6 +281,7 @@ async fn guild_create(data: &BotData, guild: &serenity::Guild, bot_top: Option<i
         if !members.is_empty() {
             s.guilds.upsert_members(g, &members)?;
         }
+        retry_failed(&s, g)?;
         tracing::info!(guild = %g, channels = channels.len(), roles = roles.len(), "guild stored");
         Ok(())
     })

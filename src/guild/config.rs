@@ -245,6 +245,9 @@ impl Guilds {
             }
             w.put_guild_config(&after)?;
             move_channel_messages(w, &before, &after)?;
+            // A settings change may fix what Discord refused (a channel, a role): failed
+            // messages get one more try.
+            w.sync_retry_failed()?;
             w.audit(actor, "config.update", "config", Some(old), Some(new))?;
             w.emit(EventKind::ConfigUpdated, changed);
             Ok(after)

@@ -52,6 +52,23 @@ impl Guilds {
             })
     }
 
+    /// Something on Discord changed that may fix a refusal (a channel's or role's permissions,
+    /// Coffer's roles, a rejoin): every failed record of the guild is tried again, once. The
+    /// number retried.
+    pub fn retry_failed_after_discord_change(&self, guild: GuildId) -> Result<usize, Error> {
+        let has_failed = self.store.read(guild, |r| {
+            Ok::<_, Error>(
+                r.sync_records()?
+                    .iter()
+                    .any(|r| r.state == SyncState::Failed),
+            )
+        })?;
+        if !has_failed {
+            return Ok(0);
+        }
+        Ok(self.store.write(guild, |w| w.sync_retry_failed())?.len())
+    }
+
     /// Retries every failed record of the guild now (`/admin sync retry` without an object);
     /// the records retried.
     pub fn retry_failed_sync(
@@ -62,15 +79,7 @@ impl Guilds {
         let actor = &meta.actor;
         self.store
             .write_once(guild, meta.key(), "sync.retry_failed", |w| {
-                let mut out = Vec::new();
-                for r in w.sync_records()? {
-                    if r.state != SyncState::Failed {
-                        continue;
-                    }
-                    if let Some(after) = w.sync_retry(r.kind, r.object)? {
-                        out.push(after);
-                    }
-                }
+                let out = w.sync_retry_failed()?;
                 if !out.is_empty() {
                     let ids: Vec<String> = out
                         .iter()
@@ -186,6 +195,22 @@ mod tests {
             "an orphan waits for a repost"
         );
         assert_eq!(testing::audit_actions(&ts, G), vec!["sync.retry"]);
+    }
+
+    #[test]
+    fn a_settings_change_or_a_change_on_discord_retries_failed_records() {
+        let ts = testing::store();
+        let g = Guilds::new(ts.store.clone());
+        let state = || g.sync_records(G).unwrap()[0].state;
+        record_in(&ts, SyncState::Failed);
+        let meta: OpMeta = Actor::Cli.into();
+        g.update_config(G, &serde_json::json!({"daily_amount": 77}), &meta)
+            .unwrap();
+        assert_eq!(state(), SyncState::Pending);
+        record_in(&ts, SyncState::Failed);
+        assert_eq!(g.retry_failed_after_discord_change(G).unwrap(), 1);
+        assert_eq!(state(), SyncState::Pending);
+        assert_eq!(g.retry_failed_after_discord_change(G).unwrap(), 0);
     }
 
     #[test]

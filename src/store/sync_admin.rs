@@ -54,4 +54,18 @@ impl WriteCtx<'_> {
         );
         Ok(Some(r))
     }
+
+    /// Every `failed` record of the guild tried again (after an admin's retry, a settings
+    /// change, or a change on Discord that may have fixed the cause); the records retried.
+    pub fn sync_retry_failed(&mut self) -> Result<Vec<SyncRecord>, StoreError> {
+        let mut out = Vec::new();
+        for r in self.sync_records()? {
+            if r.state == SyncState::Failed {
+                if let Some(after) = self.sync_retry(r.kind, r.object)? {
+                    out.push(after);
+                }
+            }
+        }
+        Ok(out)
+    }
 }

@@ -13,6 +13,7 @@ use crate::domain::{ChannelId, GuildId, MessageId, RoleId, UserId};
 /// Discord's JSON error codes the sync rules look at.
 pub mod codes {
     pub const UNKNOWN_CHANNEL: i64 = 10003;
+    pub const UNKNOWN_GUILD: i64 = 10004;
     pub const UNKNOWN_MESSAGE: i64 = 10008;
     pub const UNKNOWN_ROLE: i64 = 10011;
     pub const UNKNOWN_MEMBER: i64 = 10007;

@@ -85,6 +85,9 @@ pub fn on_error(
                 "the message in channel {channel} was deleted on Discord (Unknown Message)"
             )),
         },
+        (_, Some(codes::UNKNOWN_GUILD)) => {
+            Verdict::Failed("the bot is not in this server any more (Unknown Guild)".into())
+        }
         (_, Some(codes::UNKNOWN_CHANNEL)) => Verdict::Failed(format!(
             "channel {channel} does not exist any more (Unknown Channel)"
         )),
@@ -102,6 +105,16 @@ pub fn on_error(
         (Some(_), _) => Verdict::Failed(format!("Discord refused the request: {error}")),
     }
 }
+
+/// Whether a failure is about the whole server rather than one channel (the bot was removed,
+/// or its token no longer works): every other record of the guild waits for the next pass.
+pub fn is_guild_wide(err: &ApiError) -> bool {
+    err.status == Some(401) || err.code == Some(codes::UNKNOWN_GUILD)
+}
+
+/// After this many channels of one server fail in a pass, the server is parked for the rest
+/// of it: its other records wait for the next pass instead of each costing a call.
+pub const GUILD_PARK_AFTER: usize = 3;
 
 /// The rule for a role grant: `Err(reason)` fails it for good, `Ok(delay)` retries.
 pub fn on_role_error(err: &ApiError, attempts: u32, jitter: f64) -> Result<Duration, String> {

@@ -31,6 +31,14 @@ pub(super) struct Worker<A> {
     pub(super) paused_until: Option<Instant>,
     pub(super) invalid: InvalidBudget,
     pub(super) parked: HashMap<ChannelId, Verdict>,
+    /// Servers parked for the pass (a server-wide failure, or too many failing channels),
+    /// with the channels of each that failed.
+    pub(super) parked_guilds: HashMap<GuildId, Verdict>,
+    pub(super) failing_channels: HashMap<GuildId, std::collections::HashSet<ChannelId>>,
+    /// Servers Coffer has left, as found this pass (their records wait for a rejoin).
+    pub(super) left: HashMap<GuildId, bool>,
+    /// The server of the record being worked.
+    pub(super) guild: GuildId,
     pub(super) passes: watch::Sender<u64>,
     pub(super) stop: watch::Receiver<bool>,
 }
@@ -52,6 +60,10 @@ impl<A: DiscordApi> Worker<A> {
             paused_until: None,
             invalid: InvalidBudget::default(),
             parked: HashMap::new(),
+            parked_guilds: HashMap::new(),
+            failing_channels: HashMap::new(),
+            left: HashMap::new(),
+            guild: GuildId(0),
             passes,
             stop,
         };
@@ -116,6 +128,9 @@ impl<A: DiscordApi> Worker<A> {
     /// again, or `None` when asked to stop.
     async fn pass(&mut self) -> Option<Option<DateTime<Utc>>> {
         self.parked.clear();
+        self.parked_guilds.clear();
+        self.failing_channels.clear();
+        self.left.clear();
         let mut next: Option<DateTime<Utc>> = None;
         let later = |at: DateTime<Utc>, next: &mut Option<DateTime<Utc>>| {
             *next = Some(next.map_or(at, |n: DateTime<Utc>| n.min(at)));
@@ -210,6 +225,11 @@ impl<A: DiscordApi> Worker<A> {
         if rec.next_attempt_at > now {
             return Some(rec.next_attempt_at);
         }
+        if self.has_left(guild).await {
+            // Nothing can be posted there; the record waits (a rejoin's full pass takes it up).
+            return None;
+        }
+        self.guild = guild;
         let services = self.services.clone();
         let (kind, object) = (rec.kind, rec.object);
         let loaded = blocking(move || {
@@ -236,6 +256,7 @@ impl<A: DiscordApi> Worker<A> {
         };
         let p = plan(&rec, &target, now);
         let exists = !matches!(target, Target::Absent { exists: false });
+        let parked = self.parked_guilds.get(&guild).cloned();
         let outcome = match p.action {
             Action::Nothing => return p.recheck_at,
             Action::Settle => SyncOutcome {
@@ -246,6 +267,18 @@ impl<A: DiscordApi> Worker<A> {
                     SyncVerdict::Removed
                 },
             },
+            _ if parked.is_some() => {
+                // Not called: a server-wide refusal applies as is; otherwise the record waits
+                // with its own growing backoff, so a parked server is never hammered.
+                let v = match parked {
+                    Some(Verdict::RetryAfter { delay, error }) => Verdict::RetryAfter {
+                        delay: delay.max(policy::backoff(rec.attempts, rand::random::<f64>())),
+                        error,
+                    },
+                    v => v.unwrap_or(Verdict::Done),
+                };
+                self.outcome(&rec, MessageFact::Unchanged, v)
+            }
             action => self.apply(&rec, action, exists).await,
         };
         let retry = match &outcome.verdict {
@@ -414,9 +447,53 @@ impl<A: DiscordApi> Worker<A> {
             Verdict::Failed(_) | Verdict::RetryAfter { .. } | Verdict::PauseAll { .. }
         ) {
             self.parked.insert(ch, v.clone());
+            self.park_guild(e, ch, &v);
         }
         tracing::info!(kind = rec.kind.as_str(), object = rec.object, channel = %ch, error = %e, "Discord sync call failed");
         self.outcome(rec, fact, v)
+    }
+
+    /// Parks the record's server for the pass after a server-wide failure, or once
+    /// `GUILD_PARK_AFTER` of its channels have failed.
+    fn park_guild(&mut self, e: &ApiError, ch: ChannelId, v: &Verdict) {
+        let g = self.guild;
+        let failing = self.failing_channels.entry(g).or_default();
+        failing.insert(ch);
+        if policy::is_guild_wide(e) || failing.len() >= policy::GUILD_PARK_AFTER {
+            if !self.parked_guilds.contains_key(&g) {
+                tracing::warn!(guild = %g, error = %e, "Discord sync parked for this server until the next pass");
+            }
+            let v = if policy::is_guild_wide(e) {
+                v.clone()
+            } else {
+                // Channel failures say nothing sure about the other channels: they wait for
+                // the next pass rather than fail.
+                let delay = match v {
+                    Verdict::RetryAfter { delay, .. } | Verdict::PauseAll { delay, .. } => *delay,
+                    _ => policy::BACKOFF_START,
+                };
+                Verdict::RetryAfter {
+                    delay,
+                    error: format!("waiting: several channels of this server failed (last: {e})"),
+                }
+            };
+            self.parked_guilds.insert(g, v);
+        }
+    }
+
+    /// Whether Coffer has left `guild` (remembered for the pass).
+    async fn has_left(&mut self, guild: GuildId) -> bool {
+        if let Some(left) = self.left.get(&guild) {
+            return *left;
+        }
+        let guilds = self.services.guilds.clone();
+        let left = blocking(move || guilds.info(guild))
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|i| i.left_at.is_some());
+        self.left.insert(guild, left);
+        left
     }
 
     fn outcome(&self, _rec: &SyncRecord, fact: MessageFact, v: Verdict) -> SyncOutcome {

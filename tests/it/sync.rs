@@ -249,3 +249,48 @@ async fn hiding_an_item_deletes_its_message_and_showing_it_reposts() {
     assert!(button_ids(&shown[0]).contains(&format!("shop:buy:{item}")));
     s.finish().await;
 }
+
+/// A message refused with Missing Permissions is not retried in a loop, but a change on
+/// Discord that may fix it (here the channel's permissions, CHANNEL_UPDATE) gives it one more
+/// try, which posts it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_message_is_retried_once_the_channel_changes_on_discord() {
+    let s = scene(shop_dir(|_| {})).await;
+    let guild = crate::fake_discord::GUILD_ID;
+    // GUILD_CREATE retries failed messages too: let it be handled first.
+    let deadline = tokio::time::Instant::now() + STEP;
+    loop {
+        let (_, channels) = s.call(Method::GET, "/channels", None).await;
+        if channels.as_array().is_some_and(|c| !c.is_empty()) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{channels}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    s.fake.script(
+        "POST",
+        &format!("/channels/{SHOP}/messages"),
+        403,
+        json!({"message": "Missing Permissions", "code": 50013}),
+        1,
+    );
+    let item = s
+        .create_item(json!({"name": "Late Bloomer", "price": 10}))
+        .await;
+    s.wait_record("the record to fail", item, |r| {
+        r.is_some_and(|r| r["state"] == "failed")
+    })
+    .await;
+    let channel = json!({ "id": SHOP.to_string(), "type": 0, "guild_id": guild.to_string(),
+        "name": "shop", "position": 0, "permission_overwrites": [], "nsfw": false,
+        "parent_id": null });
+    s.fake.dispatch_checked("CHANNEL_UPDATE", channel);
+    let message = s.synced(item).await;
+    assert!(s.fake.message(SHOP, message).is_some());
+    assert_eq!(
+        s.fake.channel_posts(SHOP).len(),
+        2,
+        "one refused, one posted"
+    );
+    s.finish().await;
+}

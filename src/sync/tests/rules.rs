@@ -451,3 +451,92 @@ async fn stopping_does_not_wait_out_a_long_global_pause_and_a_restart_finishes_t
     assert_eq!(h.api.messages(SHOP).len(), 2);
     h.stop().await;
 }
+
+fn announce_in(h: &Harness, channel: u64) -> u64 {
+    let new = crate::domain::announce::NewAnnouncement {
+        title: "News".into(),
+        content: "Hello".into(),
+        channel: Some(ChannelId(channel)),
+        ..Default::default()
+    };
+    h.services.announce.create(G, new, &admin()).unwrap().id
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_that_fails_in_several_channels_is_parked_for_the_pass() {
+    let mut h = Harness::new();
+    h.api
+        .fail(Op::Create, (0..3).map(|_| api_error(Some(503), None)));
+    let ids: Vec<u64> = (0..6).map(|c| announce_in(&h, 900 + c)).collect();
+    h.start();
+    h.until("a pass has run", |h| {
+        ids.iter().all(|id| {
+            h.record(SyncKind::Announcement, *id)
+                .is_some_and(|r| r.attempts > 0 || r.state == SyncState::Synced)
+        })
+    })
+    .await;
+    assert_eq!(
+        h.api.count(Op::Create),
+        3,
+        "three channels failed, the other three waited"
+    );
+    let waiting = h.record(SyncKind::Announcement, ids[5]).unwrap();
+    assert!(
+        waiting
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("several channels"),
+        "{waiting:?}"
+    );
+    // The next passes post them all.
+    for id in &ids {
+        h.until_state(SyncKind::Announcement, *id, SyncState::Synced)
+            .await;
+    }
+    assert_eq!(h.api.count(Op::Create), 9);
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn unknown_guild_fails_every_record_of_the_server_after_one_call() {
+    let mut h = Harness::new();
+    h.api.fail(
+        Op::Create,
+        [api_error(Some(404), Some(codes::UNKNOWN_GUILD))],
+    );
+    let ids: Vec<u64> = (0..4).map(|c| announce_in(&h, 900 + c)).collect();
+    h.start();
+    for id in &ids {
+        let r = h
+            .until_state(SyncKind::Announcement, *id, SyncState::Failed)
+            .await;
+        assert!(
+            r.last_error.unwrap().contains("not in this server"),
+            "every record says why"
+        );
+    }
+    assert_eq!(h.api.count(Op::Create), 1);
+    h.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn nothing_is_sent_to_a_server_coffer_has_left() {
+    let mut h = Harness::new();
+    h.services.guilds.mark_left(G).unwrap();
+    let id = announce_in(&h, 900);
+    h.start();
+    h.idle(Duration::from_secs(60)).await;
+    assert!(h.api.calls().is_empty(), "{:?}", h.api.calls());
+    assert_eq!(
+        h.record(SyncKind::Announcement, id).unwrap().state,
+        SyncState::Pending
+    );
+    h.stop().await;
+    h.services.guilds.mark_joined(G).unwrap();
+    h.start();
+    h.until_state(SyncKind::Announcement, id, SyncState::Synced)
+        .await;
+    h.stop().await;
+}
