@@ -68,6 +68,7 @@ impl Announce {
                     embed,
                     channel,
                     pinned: new.pinned,
+                    allow_mentions: new.allow_mentions,
                     scheduled_at: new.scheduled_at,
                     origin: new.origin,
                     created_by: actor.clone(),
@@ -158,6 +159,9 @@ impl Announce {
                 }
                 if let Some(s) = patch.scheduled_at {
                     a.scheduled_at = s;
+                }
+                if let Some(m) = patch.allow_mentions {
+                    a.allow_mentions = m;
                 }
                 validate_announcement(&a.title, &a.content, a.embed.as_ref())?;
                 a.updated_at = w.now;

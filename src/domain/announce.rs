@@ -21,6 +21,10 @@ pub struct Announcement {
     pub embed: Option<Embed>,
     pub channel: ChannelId,
     pub pinned: bool,
+    /// Let @everyone, @here, role and member mentions in the text ping. Off unless an admin
+    /// asks for it: every other message Coffer sends pings nobody.
+    #[serde(default)]
+    pub allow_mentions: bool,
     /// Not posted (nor edited) before this time; `None` = as soon as possible.
     pub scheduled_at: Option<DateTime<Utc>>,
     /// What it announces, e.g. `task:3` (set by `announce_task`).
@@ -49,6 +53,8 @@ pub struct NewAnnouncement {
     pub embed_template: Option<u64>,
     pub channel: Option<ChannelId>,
     pub pinned: bool,
+    /// Let mentions in the text ping (@everyone, @here, roles, members); default false.
+    pub allow_mentions: bool,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub origin: Option<String>,
 }
@@ -62,6 +68,7 @@ pub struct AnnouncementPatch {
     #[serde(deserialize_with = "double_option")]
     pub embed: Option<Option<Embed>>,
     pub channel: Option<ChannelId>,
+    pub allow_mentions: Option<bool>,
     #[serde(deserialize_with = "double_option")]
     pub scheduled_at: Option<Option<DateTime<Utc>>>,
 }
@@ -249,6 +256,7 @@ mod tests {
             embed: None,
             channel: ChannelId(1),
             pinned: false,
+            allow_mentions: false,
             scheduled_at: Some(now + chrono::Duration::minutes(5)),
             origin: None,
             created_by: Actor::System,

@@ -1,6 +1,6 @@
 //! Object -> the message it should have on Discord now (`plan::Target`), through the discord
-//! render functions and the services' reads. Every body pings nobody: `allowed_mentions`
-//! `{"parse": []}` (announcements have no "allow mentions" flag yet, so they ping nobody too).
+//! render functions and the services' reads. Every body pings nobody (`allowed_mentions`
+//! `{"parse": []}`), except an announcement whose admin turned on `allow_mentions`.
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
@@ -93,7 +93,13 @@ pub fn announcement(a: &Announcement, now: DateTime<Utc>) -> Target {
         "embeds".into(),
         Value::Array(a.embed.iter().map(embed_json).collect()),
     );
-    body.insert("allowed_mentions".into(), no_pings());
+    let mentions = if a.allow_mentions {
+        // The admin asked for this announcement to ping: the mentions written in its text.
+        json!({ "parse": ["everyone", "roles", "users"] })
+    } else {
+        no_pings()
+    };
+    body.insert("allowed_mentions".into(), mentions);
     Target::Show(Desired {
         channel: a.channel,
         body: Value::Object(body),
@@ -305,6 +311,7 @@ mod tests {
             embed: None,
             channel: ChannelId(70),
             pinned: true,
+            allow_mentions: false,
             scheduled_at: Some(later),
             origin: None,
             created_by: crate::domain::Actor::System,
@@ -316,6 +323,16 @@ mod tests {
         assert_eq!((d.channel, d.pinned), (ChannelId(70), Some(true)));
         assert_eq!(d.body["content"], json!("@everyone hello"));
         assert_eq!(d.body["allowed_mentions"], json!({"parse": []}));
+        // Only when the admin asked for it does the text ping.
+        let pinging = Announcement {
+            allow_mentions: true,
+            ..a
+        };
+        let d = shown(announcement(&pinging, later));
+        assert_eq!(
+            d.body["allowed_mentions"],
+            json!({"parse": ["everyone", "roles", "users"]})
+        );
     }
 
     #[test]

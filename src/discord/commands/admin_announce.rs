@@ -54,19 +54,30 @@ pub async fn announce_create(
     #[channel_types("Text", "News")]
     channel: Option<serenity::ChannelId>,
     #[description = "Pin it once posted"] pinned: Option<bool>,
+    #[description = "Let @everyone, @here and role mentions in the text ping (off by default)"]
+    ping: Option<bool>,
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
     let actor = op_meta(ctx);
+    let ping = ping.unwrap_or(false);
+    // Mentions ping only in the message text, never in an embed: a pinging announcement
+    // carries its text as the message, under an embed with the title.
+    let (content, description) = if ping {
+        (content, None)
+    } else {
+        (String::new(), Some(content))
+    };
     let new = NewAnnouncement {
         embed: Some(Embed {
             title: Some(title.clone()),
-            description: Some(content.clone()),
+            description,
             ..Embed::default()
         }),
         title,
-        content: String::new(),
+        content,
         channel: self::channel(channel),
         pinned: pinned.unwrap_or(false),
+        allow_mentions: ping,
         ..NewAnnouncement::default()
     };
     respond_blocking(ctx, true, move |s| {

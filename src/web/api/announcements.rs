@@ -27,8 +27,8 @@ pub struct ListQuery {
 }
 
 /// A server's announcements, newest first. An announcement is `id`, `title`, `content`,
-/// `embed`, `channel`, `pinned`, `scheduled_at`, `origin`, `created_by`, `created_at`,
-/// `updated_at`.
+/// `embed`, `channel`, `pinned`, `allow_mentions`, `scheduled_at`, `origin`, `created_by`,
+/// `created_at`, `updated_at`.
 #[utoipa::path(get, path = "/api/{server_id}/announcements", tag = "announcements",
     params(("server_id" = String, Path), ListQuery),
     security(("bearer" = []), ("cookie" = [])),
@@ -51,7 +51,8 @@ pub async fn list_announcements(
 
 /// Creates an announcement (admin) and queues it for posting. Body: `title`, `content`,
 /// `embed`, `embed_template` (an embed template id), `channel` (default: the server's
-/// announcement channel), `pinned`, `scheduled_at`.
+/// announcement channel), `pinned`, `allow_mentions` (let @everyone, @here, role and member
+/// mentions in `content` ping; default false, so nothing pings), `scheduled_at`.
 #[utoipa::path(post, path = "/api/{server_id}/announcements", tag = "announcements",
     params(("server_id" = String, Path)),
     request_body = NewAnnouncement,
@@ -86,7 +87,8 @@ pub async fn get_announcement(
 }
 
 /// Edits an announcement (admin); its Discord message is edited, not reposted. Absent fields
-/// stay; `"embed": null` and `"scheduled_at": null` clear.
+/// stay; `"embed": null` and `"scheduled_at": null` clear; `allow_mentions` turns pinging on
+/// or off for later edits and posts.
 #[utoipa::path(put, path = "/api/{server_id}/announcements/{announcement_id}", tag = "announcements",
     params(("server_id" = String, Path), ("announcement_id" = u64, Path)),
     request_body = AnnouncementPatch,

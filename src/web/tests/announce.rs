@@ -51,6 +51,10 @@ async fn announcements_are_created_listed_edited_pinned_and_deleted() {
         (StatusCode::OK, Some("Hello everyone"))
     );
     assert_eq!(sync(&app, SyncKind::Announcement, id).desired_version, 2);
+    assert_eq!(a.body["allow_mentions"], false, "nothing pings by default");
+    let a = app.put(&one, &tok, json!({"allow_mentions": true})).await;
+    assert_eq!(a.body["allow_mentions"], true, "{}", a.body);
+    assert_eq!(sync(&app, SyncKind::Announcement, id).desired_version, 3);
     let a = app.post(&format!("{one}/pin"), &tok, json!({})).await;
     assert_eq!(a.body["pinned"], true);
     assert_eq!(app.last_audit(G).action, "announcement.pin");
