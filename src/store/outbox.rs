@@ -100,6 +100,32 @@ pub struct SyncRecord {
 }
 
 impl SyncRecord {
+    /// The first record of an object: version 1 to post, nothing posted yet.
+    pub fn new(
+        kind: SyncKind,
+        object: u64,
+        channel: Option<ChannelId>,
+        now: DateTime<Utc>,
+    ) -> SyncRecord {
+        SyncRecord {
+            kind,
+            object,
+            channel,
+            message_id: None,
+            posted_channel: None,
+            unanswered_create: None,
+            desired_version: 1,
+            synced_version: 0,
+            delete: false,
+            delete_message: true,
+            state: SyncState::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            updated_at: now,
+        }
+    }
+
     /// A new desired version: pending again, retried at once, the old error forgotten.
     fn bump(&mut self, now: DateTime<Utc>) {
         self.desired_version += 1;
@@ -156,23 +182,7 @@ impl WriteCtx<'_> {
                 r.bump(now);
                 r
             }
-            None => SyncRecord {
-                kind,
-                object,
-                channel,
-                message_id: None,
-                posted_channel: None,
-                unanswered_create: None,
-                desired_version: 1,
-                synced_version: 0,
-                delete: false,
-                delete_message: true,
-                state: SyncState::Pending,
-                attempts: 0,
-                next_attempt_at: now,
-                last_error: None,
-                updated_at: now,
-            },
+            None => SyncRecord::new(kind, object, channel, now),
         };
         self.put_sync_record(&rec)?;
         self.emit(

@@ -123,21 +123,10 @@ mod tests {
 
     fn rec(message: Option<u64>, channel: Option<u64>) -> SyncRecord {
         SyncRecord {
-            kind: SyncKind::ShopItem,
-            object: 1,
-            channel: channel.map(ChannelId),
             message_id: message.map(MessageId),
-            posted_channel: None,
-            unanswered_create: None,
             desired_version: 2,
             synced_version: 1,
-            delete: false,
-            delete_message: true,
-            state: SyncState::Pending,
-            attempts: 0,
-            next_attempt_at: now(),
-            last_error: None,
-            updated_at: now(),
+            ..SyncRecord::new(SyncKind::ShopItem, 1, channel.map(ChannelId), now())
         }
     }
 

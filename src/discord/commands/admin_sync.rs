@@ -150,21 +150,9 @@ mod tests {
     fn the_status_counts_states_and_names_what_is_wrong() {
         let now = chrono::Utc::now();
         let rec = |object: u64, state: SyncState, err: Option<&str>| SyncRecord {
-            kind: SyncKind::ShopItem,
-            object,
-            channel: None,
-            message_id: None,
-            desired_version: 1,
-            synced_version: 0,
-            delete: false,
-            delete_message: true,
             state,
-            attempts: 0,
-            next_attempt_at: now,
             last_error: err.map(str::to_owned),
-            updated_at: now,
-            posted_channel: None,
-            unanswered_create: None,
+            ..SyncRecord::new(SyncKind::ShopItem, object, None, now)
         };
         let text = status_text(&[
             rec(1, SyncState::Synced, None),

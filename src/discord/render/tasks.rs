@@ -431,21 +431,9 @@ mod tests {
         let t = task(TaskStatus::Active, -1, 1);
         let now = t.created_at;
         let rec = |state: SyncState, error: Option<&str>| SyncRecord {
-            kind: crate::guild::SyncKind::Review,
-            object: 1,
-            channel: None,
-            message_id: None,
-            posted_channel: None,
-            unanswered_create: None,
-            desired_version: 1,
-            synced_version: 0,
-            delete: false,
-            delete_message: true,
             state,
-            attempts: 1,
-            next_attempt_at: now,
             last_error: error.map(Into::into),
-            updated_at: now,
+            ..SyncRecord::new(crate::guild::SyncKind::Review, 1, None, now)
         };
         let sent = submitted(&t, Some(&Some(rec(SyncState::Synced, None))));
         assert!(sent
