@@ -29,6 +29,9 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// The shortest `JWT_SECRET_KEY` accepted: an HS256 key must not be guessable offline.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("configuration error: {0}")]
 pub struct ConfigError(pub String);
@@ -50,6 +53,7 @@ struct RawConfig {
 struct RawWeb {
     bind: SocketAddr,
     public_url: String,
+    trusted_proxies: Vec<String>,
 }
 
 impl Default for RawWeb {
@@ -57,6 +61,7 @@ impl Default for RawWeb {
         RawWeb {
             bind: SocketAddr::from(([127, 0, 0, 1], 5000)),
             public_url: String::new(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -132,8 +137,71 @@ impl Default for RawAuth {
 #[derive(Debug, Clone)]
 pub struct WebConfig {
     pub bind: SocketAddr,
-    /// The dashboard's public address; when it is https, cookies are marked Secure.
+    /// The dashboard's public address; when it is https, cookies are marked Secure (and get
+    /// `__Host-` names) and responses carry HSTS.
     pub public_url: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR blocks). Empty:
+    /// the client address is always the TCP peer.
+    pub trusted_proxies: Vec<IpNet>,
+    /// `PORT` was set (a hosted deploy, listening on every interface).
+    pub port_from_env: bool,
+}
+
+impl WebConfig {
+    /// Whether the public URL is https (cookies Secure, HSTS on).
+    pub fn is_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+/// An IP network: an address and a prefix length (`10.0.0.0/8`, `::1/128`); a bare address is
+/// a /32 (or /128).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    addr: std::net::IpAddr,
+    prefix: u8,
+}
+
+impl IpNet {
+    pub fn parse(s: &str) -> Option<IpNet> {
+        let s = s.trim();
+        let (a, p) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: std::net::IpAddr = a.trim().parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= max)?,
+            None => max,
+        };
+        Some(IpNet { addr, prefix })
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -305,10 +373,46 @@ impl Config {
             other => ("defaults", String::new(), other.to_string()),
         })?;
         let public_url = raw.web.public_url.trim().to_owned();
+        let scheme_ok = public_url.starts_with("http://") || public_url.starts_with("https://");
+        if !(public_url.is_empty() || scheme_ok) {
+            return Err((
+                "web",
+                "public_url".into(),
+                "must start with https:// (or http:// for a local test)".into(),
+            ));
+        }
+        let mut trusted_proxies = Vec::new();
+        for p in &raw.web.trusted_proxies {
+            let net = IpNet::parse(p).ok_or_else(|| {
+                (
+                    "web",
+                    "trusted_proxies".to_owned(),
+                    format!("`{p}` is not an IP address or CIDR block (e.g. \"10.0.0.0/8\")"),
+                )
+            })?;
+            trusted_proxies.push(net);
+        }
+        let jwt_secret = secret("JWT_SECRET_KEY");
+        if let Some(k) = &jwt_secret {
+            if k.expose().len() < MIN_JWT_SECRET_BYTES {
+                return Err((
+                    "auth",
+                    "JWT_SECRET_KEY".into(),
+                    format!(
+                        "env JWT_SECRET_KEY is {} bytes; it must be at least {MIN_JWT_SECRET_BYTES} \
+                         random bytes (e.g. `openssl rand -hex 32`), or unset it to have a key \
+                         generated in the data directory",
+                        k.expose().len()
+                    ),
+                ));
+            }
+        }
         Ok(Config {
             web: WebConfig {
                 bind: raw.web.bind,
                 public_url: (!public_url.is_empty()).then_some(public_url),
+                trusted_proxies,
+                port_from_env: env.contains_key("PORT"),
             },
             discord: DiscordConfig {
                 token: secret("DISCORD_TOKEN"),
@@ -321,7 +425,7 @@ impl Config {
             log_level: raw.log.level,
             event_buffer: raw.events.replay_buffer,
             auth: AuthConfig {
-                jwt_secret: secret("JWT_SECRET_KEY"),
+                jwt_secret,
                 admin_username: env.get("ADMIN_USERNAME").filter(|v| !v.is_empty()).cloned(),
                 admin_password: secret("ADMIN_PASSWORD"),
                 access_token_minutes: raw.auth.access_token_minutes,
@@ -538,7 +642,7 @@ mod tests {
             "",
             &env(&[
                 ("DISCORD_TOKEN", "tok-123-secret"),
-                ("JWT_SECRET_KEY", "jwt-456-secret"),
+                ("JWT_SECRET_KEY", "jwt-456-secret-0123456789abcdef-xyz"),
                 ("ADMIN_PASSWORD", "pw-789-secret"),
                 ("ADMIN_USERNAME", "root"),
             ]),
@@ -563,5 +667,47 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("line 2") && e.contains("log.level"), "{e}");
+    }
+
+    #[test]
+    fn a_short_jwt_secret_key_is_a_configuration_error() {
+        let e = Config::parse("c", "", &env(&[("JWT_SECRET_KEY", "x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("JWT_SECRET_KEY") && e.contains("at least 32"),
+            "{e}"
+        );
+        let ok = "k".repeat(32);
+        assert!(Config::parse("c", "", &env(&[("JWT_SECRET_KEY", ok.as_str())])).is_ok());
+    }
+
+    #[test]
+    fn trusted_proxies_parse_addresses_and_cidr_blocks() {
+        let c = Config::parse(
+            "c",
+            "[web]\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\", \"192.168.1.7\"]\n",
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        let t = &c.web.trusted_proxies;
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert!(t[0].contains(ip("10.20.30.40")));
+        assert!(!t[0].contains(ip("11.0.0.1")));
+        assert!(t[1].contains(ip("::1")));
+        assert!(t[2].contains(ip("192.168.1.7")) && !t[2].contains(ip("192.168.1.8")));
+        assert!(t[0].contains(ip("::ffff:10.1.2.3")));
+        assert!(Config::defaults().web.trusted_proxies.is_empty());
+        let e = Config::parse(
+            "c",
+            "[web]\ntrusted_proxies = [\"10.0.0.0/33\"]\n",
+            &BTreeMap::new(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("web.trusted_proxies") && e.contains("line 2"),
+            "{e}"
+        );
     }
 }

@@ -98,8 +98,12 @@ pub fn same(a: &str, b: &str) -> bool {
 pub fn load_or_create_secret(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<Vec<u8>> {
     use anyhow::Context;
     if let Some(s) = configured {
-        if s.len() < 32 {
-            tracing::warn!("JWT_SECRET_KEY is shorter than 32 characters; use a longer random key");
+        // `Config` already refuses a short key; this guards callers that bypass it.
+        if s.len() < crate::config::MIN_JWT_SECRET_BYTES {
+            anyhow::bail!(
+                "JWT_SECRET_KEY is shorter than {} bytes",
+                crate::config::MIN_JWT_SECRET_BYTES
+            );
         }
         return Ok(s.as_bytes().to_vec());
     }
@@ -113,7 +117,7 @@ pub fn load_or_create_secret(configured: Option<&str>, data_dir: &Path) -> anyho
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     }
-    std::fs::create_dir_all(data_dir)
+    crate::store::create_private_dir(data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
     let mut b = [0u8; 64];
     rand::rngs::OsRng.fill_bytes(&mut b);

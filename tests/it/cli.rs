@@ -169,6 +169,24 @@ fn config_errors_name_the_key_and_its_source_and_exit_2() {
     assert!(text(&out.stderr).contains("env PORT"));
 }
 
+/// Issue 10 point 5: a 1-character `JWT_SECRET_KEY` only warned (and was brute-forced offline);
+/// now `run` refuses to start, exit 2, naming the variable and the minimum.
+#[test]
+fn a_short_jwt_secret_key_stops_start_up_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(coffer(dir.path())
+        .arg("run")
+        .env("COFFER_WEB__BIND", "127.0.0.1:0")
+        .env("JWT_SECRET_KEY", "x"));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("JWT_SECRET_KEY") && err.contains("at least 32"),
+        "{err}"
+    );
+    assert!(!dir.path().join("data").exists(), "nothing was started");
+}
+
 #[test]
 fn a_database_from_a_newer_coffer_is_refused_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();

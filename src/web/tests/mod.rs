@@ -10,6 +10,7 @@ mod export;
 mod guild;
 mod idempotency;
 mod instance;
+mod limits;
 mod openapi;
 mod plain_text;
 mod shop;
