@@ -61,7 +61,8 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Creates the account, or resets its password (keeping its role unless one is given).
+/// Creates the account, or resets its password (keeping its role unless one is given) and ends
+/// every open session of it: whoever knew the old password must not stay logged in.
 pub fn set_password(
     store: &Store,
     username: &str,
@@ -71,6 +72,7 @@ pub fn set_password(
     validate_username(username)?;
     let hash = hash_password(password)?;
     let now = store.now();
+    let existed = store.admin(username)?.is_some();
     let account = match store.admin(username)? {
         Some(mut existing) => {
             existing.password_hash = hash;
@@ -89,6 +91,16 @@ pub fn set_password(
         },
     };
     store.put_admin(&account)?;
+    if existed {
+        let ended = store.revoke_sessions_of(username, "password reset")?;
+        if ended > 0 {
+            tracing::info!(
+                username,
+                sessions = ended,
+                "password reset; the account's sessions were ended"
+            );
+        }
+    }
     Ok(account)
 }
 
