@@ -184,3 +184,21 @@ impl Guilds {
         })
     }
 }
+
+/// Refuses `channel` for `field` when the server's channels are known (the gateway fills and
+/// updates the list) and it is not among them; with no list yet, anything is accepted.
+pub fn check_known_channel<T: crate::store::Tables>(
+    view: &crate::store::View<'_, T>,
+    field: &str,
+    channel: crate::domain::ChannelId,
+) -> Result<(), Error> {
+    let known = view.channels()?;
+    if !known.is_empty() && !known.iter().any(|c| c.id == channel) {
+        return Err(crate::domain::DomainError::invalid(
+            field,
+            format!("channel {} is not a channel of this server", channel.0),
+        )
+        .into());
+    }
+    Ok(())
+}

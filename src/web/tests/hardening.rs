@@ -517,3 +517,123 @@ async fn a_viewer_may_validate_the_ledger_but_not_write() {
         .await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
 }
+
+/// Point 10: names took control characters and bidi overrides (task `"a\u0000"`, a shop item
+/// with U+202E); one validator now refuses them everywhere, naming the field.
+#[tokio::test]
+async fn names_with_control_characters_or_bidi_overrides_are_refused_naming_the_field() {
+    let app = TestApp::new();
+    let tok = app.login("admin").await;
+    let cases = [
+        (
+            format!("/api/{}/tasks", G.0),
+            json!({"name": "a\u{0000}", "reward": 5}),
+            "name",
+        ),
+        (
+            format!("/api/{}/shop", G.0),
+            json!({"name": "\u{202E}txt.exe", "price": 5}),
+            "name",
+        ),
+        (
+            format!("/api/{}/shop", G.0),
+            json!({"name": "Hat", "price": 5, "category": "x\u{2066}y"}),
+            "category",
+        ),
+        (
+            format!("/api/{}/tasks", G.0),
+            json!({"name": "Art", "reward": 5, "description": "hi\u{200F}"}),
+            "description",
+        ),
+    ];
+    for (path, body, field) in cases {
+        let a = app.post(&path, &tok, body.clone()).await;
+        assert!(
+            a.status.is_client_error(),
+            "{body}: {} {}",
+            a.status,
+            a.body
+        );
+        let text = a.body.to_string();
+        assert!(
+            text.contains(field) && text.contains("U+"),
+            "{body}: {text}"
+        );
+    }
+    let a = app
+        .put(
+            &format!("/api/{}/config", G.0),
+            &tok,
+            json!({"currency_name": "coins\u{202D}"}),
+        )
+        .await;
+    assert!(a.status.is_client_error(), "{} {}", a.status, a.body);
+    assert!(a.body.to_string().contains("currency_name"), "{}", a.body);
+    // Ordinary names, emoji and other scripts still pass.
+    let a = app
+        .post(
+            &format!("/api/{}/shop", G.0),
+            &tok,
+            json!({"name": "Café ☕ 日本", "price": 5, "description": "two\nlines"}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+}
+
+/// Point 11: channel ids were stored without checking they belong to the server; once the
+/// server's channels are known, others are refused naming the field.
+#[tokio::test]
+async fn channels_not_of_the_server_are_refused_once_its_channels_are_known() {
+    use crate::domain::ChannelId;
+    use crate::guild::{ChannelInfo, ChannelKind};
+    let app = TestApp::new();
+    let tok = app.login("admin").await;
+    // Unknown list: accepted as before.
+    let a = app
+        .put(
+            &format!("/api/{}/config", G.0),
+            &tok,
+            json!({"shop_channel_id": "900"}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    app.services
+        .guilds
+        .replace_channels(
+            G,
+            &[ChannelInfo {
+                id: ChannelId(500),
+                name: "news".into(),
+                kind: ChannelKind::Text,
+                position: 0,
+                parent: None,
+            }],
+        )
+        .unwrap();
+    let a = app
+        .put(
+            &format!("/api/{}/config", G.0),
+            &tok,
+            json!({"task_channel_id": "777"}),
+        )
+        .await;
+    assert!(a.status.is_client_error(), "{} {}", a.status, a.body);
+    assert_eq!(a.body["error"]["details"]["field"], "task_channel_id");
+    let a = app
+        .post(
+            &format!("/api/{}/announcements", G.0),
+            &tok,
+            json!({"title": "Hi", "content": "x", "channel": "777"}),
+        )
+        .await;
+    assert!(a.status.is_client_error(), "{} {}", a.status, a.body);
+    assert_eq!(a.body["error"]["details"]["field"], "channel");
+    let a = app
+        .post(
+            &format!("/api/{}/announcements", G.0),
+            &tok,
+            json!({"title": "Hi", "content": "x", "channel": "500"}),
+        )
+        .await;
+    assert!(a.status.is_success(), "{} {}", a.status, a.body);
+}
