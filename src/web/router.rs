@@ -23,7 +23,8 @@ use crate::services::Services;
         title = "Coffer API",
         description = "The Coffer dashboard API. Authenticate with `POST /api/auth/login`; send the \
 access token as `Authorization: Bearer <token>` or rely on the HttpOnly cookies (then writes need \
-the `csrf_token` cookie's value in `X-CSRF-Token`). Errors are always \
+the `csrf_token` cookie's value (`__Host-csrf_token` over https), also returned as \
+`csrf_token` at login, in `X-CSRF-Token`). Errors are always \
 `{\"error\": {\"code\", \"message\", \"details\"}}`. Writes accept an `Idempotency-Key` header."
     ),
     modifiers(&SecuritySchemes),
