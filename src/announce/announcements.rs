@@ -54,7 +54,7 @@ impl Announce {
                 validate_announcement(&new.title, &new.content, embed.as_ref())?;
                 let channel = match new.channel {
                     Some(c) => {
-                        crate::guild::check_known_channel(w, "channel", c)?;
+                        crate::guild::check_known_channel(w, meta, "channel", c)?;
                         c
                     }
                     None => w.guild_config()?.announcement_channel_id.ok_or_else(|| {
@@ -158,7 +158,7 @@ impl Announce {
                 }
                 if let Some(c) = patch.channel {
                     if c != a.channel {
-                        crate::guild::check_known_channel(w, "channel", c)?;
+                        crate::guild::check_known_channel(w, meta, "channel", c)?;
                     }
                     a.channel = c;
                 }

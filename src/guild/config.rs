@@ -258,7 +258,7 @@ impl Guilds {
                 ),
             ] {
                 if let Some(c) = now.filter(|c| Some(*c) != was) {
-                    super::check_known_channel(w, field, c)?;
+                    super::check_known_channel(w, meta, field, c)?;
                 }
             }
             let (changed, old, new) = diff(&before, &after)?;

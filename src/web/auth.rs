@@ -154,14 +154,25 @@ pub fn load_or_create_secret(configured: Option<&str>, data_dir: &Path) -> anyho
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     }
-    crate::store::create_private_dir(data_dir)
-        .with_context(|| format!("creating {}", data_dir.display()))?;
+    create_private_dir(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
     let mut b = [0u8; 64];
     rand::rngs::OsRng.fill_bytes(&mut b);
     let key = hex(&b);
     write_private(&path, key.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
     tracing::info!(path = %path.display(), "generated a JWT signing key");
     Ok(key.into_bytes())
+}
+
+/// Like the store's data directory: created owner-only (0700), an existing one left as is.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
