@@ -347,7 +347,9 @@ pub async fn send_test_event(
         .server_id
         .trim()
         .parse::<u64>()
-        .map_err(|_| ApiError::invalid_param("server_id", "server_id must be a server id"))?;
+        .ok()
+        .filter(|g| *g != 0)
+        .ok_or_else(|| ApiError::invalid_param("server_id", "server_id must be a server id"))?;
     let e = s.services.bus.publish(
         GuildId(guild),
         PendingEvent {

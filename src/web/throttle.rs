@@ -56,8 +56,12 @@ impl Key {
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     failures: u32,
+    free: u32,
     last: DateTime<Utc>,
 }
+
+/// Keys remembered at most; past that, forgotten keys go first, then keys not yet delayed.
+pub const MAX_KEYS: usize = 20_000;
 
 /// How long after its last attempt a key with `failures` failures must wait.
 fn delay(failures: u32, free: u32) -> Duration {
@@ -110,8 +114,12 @@ impl LoginThrottle {
     /// same critical section as the check.
     pub fn begin(&self, keys: &[Key], now: DateTime<Utc>) -> Result<(), u64> {
         let mut map = self.map();
-        if map.len() > 10_000 {
+        if map.len() > MAX_KEYS {
+            // Bound memory under a spray of usernames or addresses.
             map.retain(|_, e| now - e.last < forget_after());
+            if map.len() > MAX_KEYS {
+                map.retain(|_, e| e.failures >= e.free);
+            }
         }
         let mut wait = Duration::zero();
         for k in keys {
@@ -132,6 +140,7 @@ impl LoginThrottle {
         for k in keys {
             let e = map.entry(k.name.clone()).or_insert(Entry {
                 failures: 0,
+                free: k.free,
                 last: now,
             });
             if now - e.last >= forget_after() {
@@ -208,6 +217,20 @@ mod tests {
         for _ in 0..5 {
             assert!(t.begin(&keys, later).is_ok());
         }
+    }
+
+    #[test]
+    fn a_spray_of_usernames_keeps_memory_bounded_but_delayed_keys() {
+        let t = LoginThrottle::default();
+        let target = [Key::user_at("admin", "x")];
+        for _ in 0..FREE_PER_USER {
+            t.begin(&target, t0()).unwrap();
+        }
+        for i in 0..(MAX_KEYS + 10) {
+            let _ = t.begin(&[Key::user_at(&format!("u{i}"), "y")], t0());
+        }
+        assert!(t.map().len() <= MAX_KEYS + 1);
+        assert!(t.begin(&target, t0()).is_err(), "the delayed key was kept");
     }
 
     #[test]
