@@ -1,8 +1,9 @@
 //! Login throttling, per (username, client address) and per client address: a few free
 //! failures, then a delay that doubles with each failure (capped), never a hard lock of the
 //! account. An attempt is counted when it starts, under the same lock as the check, so parallel
-//! attempts cannot all pass the check; and password hashing (argon2, ~19 MiB each) runs in at
-//! most `HASH_SLOTS` requests at once.
+//! attempts cannot all pass the check; and password checks (argon2, ~19 MiB each) run on
+//! `HASH_SLOTS` dedicated threads, so at most that many run at once and the memory the
+//! allocator keeps afterwards (per thread) stays bounded too.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -15,7 +16,8 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 pub const FREE_PER_USER: u32 = 5;
 /// Failed logins from one address, over every username, before delays start.
 pub const FREE_PER_ADDRESS: u32 = 20;
-/// Password checks running at once; more wait up to `HASH_WAIT`, then get 503.
+/// Password checks running at once (and threads running them); more wait up to `HASH_WAIT`,
+/// then get 503.
 pub const HASH_SLOTS: usize = 2;
 pub const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -72,8 +74,64 @@ fn delay(failures: u32, free: u32) -> Duration {
     Duration::seconds(1i64 << exp).min(max_delay())
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A few long-lived threads for password checks. On spawn_blocking's pool every check could
+/// land on a fresh thread whose allocator arena then keeps the ~19 MiB (a burst grew the
+/// process by hundreds of MB); here only `HASH_SLOTS` arenas ever hold argon2 memory.
+pub struct HashPool {
+    jobs: std::sync::mpsc::Sender<Job>,
+}
+
+impl HashPool {
+    pub fn new(threads: usize) -> HashPool {
+        let (jobs, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = std::sync::Arc::new(Mutex::new(rx));
+        for i in 0..threads.max(1) {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("coffer-passwords-{i}"))
+                .spawn(move || loop {
+                    let job = match rx.lock() {
+                        Ok(r) => r.recv(),
+                        Err(p) => p.into_inner().recv(),
+                    };
+                    match job {
+                        Ok(job) => {
+                            // A panicking check must not take the thread with it.
+                            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                        }
+                        Err(_) => return,
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a password-check thread");
+            }
+        }
+        HashPool { jobs }
+    }
+
+    /// Runs `f` on a pool thread; `None` if the pool is gone or `f` panicked.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let span = tracing::Span::current();
+        self.jobs
+            .send(Box::new(move || {
+                let _g = span.enter();
+                let _ = tx.send(f());
+            }))
+            .ok()?;
+        rx.await.ok()
+    }
+}
+
 pub struct LoginThrottle {
     entries: Mutex<HashMap<String, Entry>>,
+    /// Where password checks run.
+    pub pool: HashPool,
     hashing: Semaphore,
     hashed: AtomicU64,
     running: AtomicUsize,
@@ -84,6 +142,7 @@ impl Default for LoginThrottle {
     fn default() -> Self {
         LoginThrottle {
             entries: Mutex::default(),
+            pool: HashPool::new(HASH_SLOTS),
             hashing: Semaphore::new(HASH_SLOTS),
             hashed: AtomicU64::new(0),
             running: AtomicUsize::new(0),

@@ -230,12 +230,18 @@ pub async fn login(
         .with_retry_after(1));
     };
     let username = req.username.trim().to_owned();
-    let account = blocking(&state, move |svc| {
-        svc.accounts.verify_login(&username, &req.password)
-    })
-    .await;
+    let svc = state.services.clone();
+    let account = state
+        .throttle
+        .pool
+        .run(move || svc.accounts.verify_login(&username, &req.password))
+        .await;
     drop(slot);
-    let Some(account) = account? else {
+    let account = match account {
+        Some(r) => r?,
+        None => return Err(ApiError::internal(&"the password check did not finish")),
+    };
+    let Some(account) = account else {
         tracing::warn!(client_ip = %ip, username = %who, "failed dashboard login");
         return Err(ApiError::unauthorized(
             "invalid_credentials",
