@@ -235,7 +235,7 @@ pub fn check_csrf(
         .unwrap_or("");
     if header.is_empty() || !same(header, &state.keys.csrf_token(session)) {
         tracing::warn!(
-            client_ip = %super::api::auth::client_ip(parts, &state.settings.trusted_proxies),
+            client_ip = %super::client_ip::client_ip(parts, &state.settings.trusted_proxies),
             username = %crate::domain::text::sanitize_for_log(username),
             method = %parts.method,
             path = %parts.uri.path(),

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod client_ip;
 pub mod error;
 pub mod export;
 mod headers;

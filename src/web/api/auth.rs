@@ -1,10 +1,8 @@
 //! Login, refresh, logout and "who am I". Tokens go out both as cookies (HttpOnly, SameSite=Strict)
 //! and in the JSON body (for scripts using `Authorization: Bearer`).
 
-use std::net::SocketAddr;
-
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::request::Parts;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::{Deserialize, Serialize};
@@ -14,6 +12,7 @@ use super::blocking;
 use crate::accounts::{AdminRole, Refresh};
 use crate::domain::text::sanitize_for_log;
 use crate::web::auth::{self, cookie_names, Auth, Claims};
+pub use crate::web::client_ip::{client_ip, ClientIp};
 use crate::web::error::{ApiError, ApiResult, Json};
 use crate::web::throttle::Key;
 use crate::web::WebState;
@@ -55,57 +54,6 @@ pub struct TokenResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LogoutResponse {
     pub logged_out: bool,
-}
-
-/// The client's address: the TCP peer (from `into_make_service_with_connect_info`), or, when
-/// the peer is one of `web.trusted_proxies`, the nearest untrusted hop of `X-Forwarded-For`
-/// (read right to left: the rightmost entries are the ones our proxies wrote). "unknown"
-/// without connect info. Anything else in forwarding headers is the client's to forge.
-pub struct ClientIp(pub String);
-
-pub fn client_ip(parts: &Parts, trusted: &[crate::config::IpNet]) -> String {
-    let Some(peer) = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())
-    else {
-        return "unknown".into();
-    };
-    let is_trusted = |ip: std::net::IpAddr| trusted.iter().any(|n| n.contains(ip));
-    if !is_trusted(peer) {
-        return peer.to_string();
-    }
-    let hops: Vec<&str> = parts
-        .headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|h| !h.is_empty())
-        .collect();
-    let mut client = peer;
-    for hop in hops.iter().rev() {
-        match hop.parse::<std::net::IpAddr>() {
-            Ok(ip) => {
-                client = ip;
-                if !is_trusted(ip) {
-                    break;
-                }
-            }
-            // A malformed hop was not written by a proxy we trust: stop at the last good one.
-            Err(_) => break,
-        }
-    }
-    client.to_string()
-}
-
-impl axum::extract::FromRequestParts<WebState> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, s: &WebState) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(client_ip(parts, &s.settings.trusted_proxies)))
-    }
 }
 
 fn cookie(
