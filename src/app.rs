@@ -242,6 +242,8 @@ mod tests {
         let logs = Arc::new(crate::telemetry::logbuf::LogBuffer::new(50));
         let _guard =
             tracing::subscriber::set_default(tracing_subscriber::registry().with(logs.layer()));
+        // Other tests may have cached these callsites' interest while no subscriber was set.
+        tracing::callsite::rebuild_interest_cache();
         let ts = crate::testing::store();
         let accounts = crate::accounts::Accounts::new(ts.store.clone());
         bootstrap_admin(&config_with("root", "first password"), &ts.store).unwrap();

@@ -25,6 +25,8 @@ async fn server_id_0_is_refused_by_every_per_server_route() {
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{path}: {}", a.body);
         assert_eq!(a.code(), "invalid_server", "{path}");
     }
+    let a = app.get("/api/commands?server_id=0", &tok).await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
     // The instance's own audit log stays readable.
     assert_eq!(app.get("/api/audit/0", &tok).await.status, StatusCode::OK);
 }
