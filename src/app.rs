@@ -24,20 +24,34 @@ pub fn open_store(config: &Config, clock: SharedClock) -> anyhow::Result<Store> 
     Ok(store)
 }
 
-/// Makes sure someone can log in to the dashboard: `ADMIN_USERNAME`/`ADMIN_PASSWORD` create or
-/// reset that account; with neither and no account at all, an `admin` account gets a random
-/// password that is printed once (only its hash is stored).
+/// Makes sure someone can log in to the dashboard: `ADMIN_USERNAME`/`ADMIN_PASSWORD` create that
+/// account when it does not exist; when it exists with another password they reset it (ending
+/// its sessions) and say so at warn; when the password already matches nothing changes. With
+/// neither and no account at all, an `admin` account gets a random password that is printed
+/// once (only its hash is stored).
 pub fn bootstrap_admin(config: &Config, store: &Store) -> anyhow::Result<()> {
     use rand::distributions::{Alphanumeric, DistString};
     let accounts = crate::accounts::Accounts::new(store.clone());
     match (&config.auth.admin_username, &config.auth.admin_password) {
         (Some(user), Some(pw)) => {
+            let existing = accounts.account(user)?;
+            if existing
+                .as_ref()
+                .is_some_and(|a| crate::accounts::verify_password(&a.password_hash, pw.expose()))
+            {
+                tracing::info!(username = %user, "dashboard account from ADMIN_USERNAME exists and ADMIN_PASSWORD matches; unchanged");
+                return Ok(());
+            }
             accounts
                 .set_password(user, pw.expose(), None)
                 .map_err(|e| {
                     anyhow::anyhow!("ADMIN_USERNAME/ADMIN_PASSWORD: {}", e.user_message())
                 })?;
-            tracing::info!(username = %user, "dashboard account set from ADMIN_USERNAME/ADMIN_PASSWORD");
+            if existing.is_some() {
+                tracing::warn!(username = %user, "ADMIN_PASSWORD differs from the stored password: the password of this existing dashboard account was RESET and its open sessions were ended; unset ADMIN_PASSWORD to keep passwords changed with `coffer admin set-password`");
+            } else {
+                tracing::info!(username = %user, "created the dashboard account from ADMIN_USERNAME/ADMIN_PASSWORD");
+            }
         }
         (Some(_), None) | (None, Some(_)) => {
             anyhow::bail!("set both ADMIN_USERNAME and ADMIN_PASSWORD, or neither");
@@ -56,6 +70,20 @@ pub fn bootstrap_admin(config: &Config, store: &Store) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The start-up warning for a dashboard reachable from outside without https: `PORT` set (a
+/// hosted deploy) or a non-loopback bind, and no `web.public_url` starting with https://.
+pub fn public_deploy_warning(config: &Config) -> Option<String> {
+    let exposed = config.web.port_from_env || !config.web.bind.ip().is_loopback();
+    (exposed && !config.web.is_https()).then(|| {
+        format!(
+            "the dashboard listens on {} but web.public_url is not an https:// address: login \
+             cookies are sent without Secure and no HSTS is set. For a public deploy, serve it \
+             behind https and set web.public_url (e.g. COFFER_WEB__PUBLIC_URL=https://coffer.example.org)",
+            config.web.bind
+        )
+    })
 }
 
 /// Runs Coffer until `shutdown` resolves: web on `listener`, the bot when a token is set.
@@ -77,6 +105,9 @@ pub async fn run_until(
             .await
             .context("creating the dashboard account")??;
     }
+    if let Some(warning) = public_deploy_warning(&config) {
+        tracing::warn!("{warning}");
+    }
     let discord_enabled = config.discord.token.is_some();
     if !discord_enabled {
         tracing::warn!(
@@ -93,15 +124,15 @@ pub async fn run_until(
             .await
             .context("loading the JWT signing key")??
     };
-    let app = crate::web::router(services.clone(), web_settings)
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = crate::web::router(services.clone(), web_settings);
     let stop = Arc::new(tokio::sync::Notify::new());
     let stopped = stop.clone();
-    let mut server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move { stopped.notified().await })
-            .await
-    });
+    let mut server = tokio::spawn(crate::web::serve::serve(
+        listener,
+        app,
+        crate::web::serve::ServeLimits::default(),
+        async move { stopped.notified().await },
+    ));
     let mut bot = if discord_enabled {
         match crate::discord::start(&config.discord, services.clone()).await {
             Ok(bot) => Some(bot),
@@ -187,5 +218,66 @@ async fn release_store(store: Store) {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+
+    fn config_with(user: &str, pw: &str) -> Config {
+        let mut c = Config::defaults();
+        c.auth.admin_username = Some(user.into());
+        c.auth.admin_password = Some(Secret::new(pw));
+        c
+    }
+
+    /// Issue 10 point 4: ADMIN_USERNAME/ADMIN_PASSWORD reset the password on every start and
+    /// kept old sessions; now an unchanged password changes nothing, and a different one resets
+    /// it, ends the sessions and says so at warn.
+    #[test]
+    fn admin_env_creates_once_and_a_different_password_resets_and_ends_sessions() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let logs = Arc::new(crate::telemetry::logbuf::LogBuffer::new(50));
+        let _guard =
+            tracing::subscriber::set_default(tracing_subscriber::registry().with(logs.layer()));
+        // Other tests may have cached these callsites' interest while no subscriber was set.
+        tracing::callsite::rebuild_interest_cache();
+        let ts = crate::testing::store();
+        let accounts = crate::accounts::Accounts::new(ts.store.clone());
+        bootstrap_admin(&config_with("root", "first password"), &ts.store).unwrap();
+        let ttl = chrono::Duration::days(1);
+        let s = accounts.start_session("root", ttl).unwrap();
+        // A restart with the same env: the session survives.
+        bootstrap_admin(&config_with("root", "first password"), &ts.store).unwrap();
+        assert!(accounts.live_session(&s.family, "root").unwrap().is_some());
+        // A different ADMIN_PASSWORD: reset, sessions ended, and a warning naming the reset.
+        bootstrap_admin(&config_with("root", "second password"), &ts.store).unwrap();
+        assert!(accounts.live_session(&s.family, "root").unwrap().is_none());
+        assert!(accounts
+            .verify_login("root", "second password")
+            .unwrap()
+            .is_some());
+        let warn = logs.query(crate::telemetry::logbuf::rank("warn"), None, 10);
+        assert!(
+            warn.iter()
+                .any(|l| l.message.contains("RESET") && l.message.contains("root")),
+            "{warn:#?}"
+        );
+    }
+
+    /// Issue 10 point 8: a public deploy without https is warned about.
+    #[test]
+    fn a_public_bind_without_an_https_public_url_is_warned_about() {
+        let mut c = Config::defaults();
+        assert!(public_deploy_warning(&c).is_none(), "loopback is fine");
+        c.web.port_from_env = true;
+        let w = public_deploy_warning(&c).unwrap();
+        assert!(w.contains("web.public_url") && w.contains("https"), "{w}");
+        c.web.public_url = Some("https://coffer.example.org".into());
+        assert!(public_deploy_warning(&c).is_none());
+        c.web.public_url = Some("http://coffer.example.org".into());
+        assert!(public_deploy_warning(&c).is_some());
     }
 }

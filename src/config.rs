@@ -10,6 +10,9 @@ use serde::Deserialize;
 
 use crate::domain::{GuildConfig, GuildId};
 
+mod ipnet;
+pub use ipnet::IpNet;
+
 /// A secret from the environment: never printed, never logged.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -28,6 +31,9 @@ impl std::fmt::Debug for Secret {
         f.write_str("Secret(<redacted>)")
     }
 }
+
+/// The shortest `JWT_SECRET_KEY` accepted: an HS256 key must not be guessable offline.
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
 
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("configuration error: {0}")]
@@ -50,6 +56,7 @@ struct RawConfig {
 struct RawWeb {
     bind: SocketAddr,
     public_url: String,
+    trusted_proxies: Vec<String>,
 }
 
 impl Default for RawWeb {
@@ -57,6 +64,7 @@ impl Default for RawWeb {
         RawWeb {
             bind: SocketAddr::from(([127, 0, 0, 1], 5000)),
             public_url: String::new(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -132,8 +140,23 @@ impl Default for RawAuth {
 #[derive(Debug, Clone)]
 pub struct WebConfig {
     pub bind: SocketAddr,
-    /// The dashboard's public address; when it is https, cookies are marked Secure.
+    /// The dashboard's public address; when it is https, cookies are marked Secure (and get
+    /// `__Host-` names) and responses carry HSTS.
     pub public_url: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR blocks). Empty:
+    /// the client address is always the TCP peer.
+    pub trusted_proxies: Vec<IpNet>,
+    /// `PORT` was set (a hosted deploy, listening on every interface).
+    pub port_from_env: bool,
+}
+
+impl WebConfig {
+    /// Whether the public URL is https (cookies Secure, HSTS on).
+    pub fn is_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -305,10 +328,46 @@ impl Config {
             other => ("defaults", String::new(), other.to_string()),
         })?;
         let public_url = raw.web.public_url.trim().to_owned();
+        let scheme_ok = public_url.starts_with("http://") || public_url.starts_with("https://");
+        if !(public_url.is_empty() || scheme_ok) {
+            return Err((
+                "web",
+                "public_url".into(),
+                "must start with https:// (or http:// for a local test)".into(),
+            ));
+        }
+        let mut trusted_proxies = Vec::new();
+        for p in &raw.web.trusted_proxies {
+            let net = IpNet::parse(p).ok_or_else(|| {
+                (
+                    "web",
+                    "trusted_proxies".to_owned(),
+                    format!("`{p}` is not an IP address or CIDR block (e.g. \"10.0.0.0/8\")"),
+                )
+            })?;
+            trusted_proxies.push(net);
+        }
+        let jwt_secret = secret("JWT_SECRET_KEY");
+        if let Some(k) = &jwt_secret {
+            if k.expose().len() < MIN_JWT_SECRET_BYTES {
+                return Err((
+                    "auth",
+                    "JWT_SECRET_KEY".into(),
+                    format!(
+                        "env JWT_SECRET_KEY is {} bytes; it must be at least {MIN_JWT_SECRET_BYTES} \
+                         random bytes (e.g. `openssl rand -hex 32`), or unset it to have a key \
+                         generated in the data directory",
+                        k.expose().len()
+                    ),
+                ));
+            }
+        }
         Ok(Config {
             web: WebConfig {
                 bind: raw.web.bind,
                 public_url: (!public_url.is_empty()).then_some(public_url),
+                trusted_proxies,
+                port_from_env: env.contains_key("PORT"),
             },
             discord: DiscordConfig {
                 token: secret("DISCORD_TOKEN"),
@@ -321,7 +380,7 @@ impl Config {
             log_level: raw.log.level,
             event_buffer: raw.events.replay_buffer,
             auth: AuthConfig {
-                jwt_secret: secret("JWT_SECRET_KEY"),
+                jwt_secret,
                 admin_username: env.get("ADMIN_USERNAME").filter(|v| !v.is_empty()).cloned(),
                 admin_password: secret("ADMIN_PASSWORD"),
                 access_token_minutes: raw.auth.access_token_minutes,
@@ -538,7 +597,7 @@ mod tests {
             "",
             &env(&[
                 ("DISCORD_TOKEN", "tok-123-secret"),
-                ("JWT_SECRET_KEY", "jwt-456-secret"),
+                ("JWT_SECRET_KEY", "jwt-456-secret-0123456789abcdef-xyz"),
                 ("ADMIN_PASSWORD", "pw-789-secret"),
                 ("ADMIN_USERNAME", "root"),
             ]),
@@ -563,5 +622,47 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("line 2") && e.contains("log.level"), "{e}");
+    }
+
+    #[test]
+    fn a_short_jwt_secret_key_is_a_configuration_error() {
+        let e = Config::parse("c", "", &env(&[("JWT_SECRET_KEY", "x")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("JWT_SECRET_KEY") && e.contains("at least 32"),
+            "{e}"
+        );
+        let ok = "k".repeat(32);
+        assert!(Config::parse("c", "", &env(&[("JWT_SECRET_KEY", ok.as_str())])).is_ok());
+    }
+
+    #[test]
+    fn trusted_proxies_parse_addresses_and_cidr_blocks() {
+        let c = Config::parse(
+            "c",
+            "[web]\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\", \"192.168.1.7\"]\n",
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        let t = &c.web.trusted_proxies;
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert!(t[0].contains(ip("10.20.30.40")));
+        assert!(!t[0].contains(ip("11.0.0.1")));
+        assert!(t[1].contains(ip("::1")));
+        assert!(t[2].contains(ip("192.168.1.7")) && !t[2].contains(ip("192.168.1.8")));
+        assert!(t[0].contains(ip("::ffff:10.1.2.3")));
+        assert!(Config::defaults().web.trusted_proxies.is_empty());
+        let e = Config::parse(
+            "c",
+            "[web]\ntrusted_proxies = [\"10.0.0.0/33\"]\n",
+            &BTreeMap::new(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("web.trusted_proxies") && e.contains("line 2"),
+            "{e}"
+        );
     }
 }

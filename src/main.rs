@@ -225,11 +225,18 @@ fn set_password(
         RoleArg::Admin => AdminRole::Admin,
         RoleArg::Viewer => AdminRole::Viewer,
     });
+    let existed = store.admin(username)?.is_some();
     let account = coffer::accounts::set_password(&store, username, &password, role)
         .map_err(|e| anyhow::anyhow!("{}", e.user_message()))?;
     println!(
         "Password set for `{}` (role: {:?}).",
         account.username, account.role
     );
+    if existed {
+        println!(
+            "Every open dashboard session of `{}` was ended.",
+            account.username
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -14,12 +14,32 @@ pub use crate::store::admins::{AdminAccount, AdminRole};
 pub use passwords::{
     hash_password, set_password, validate_username, verify_password, MIN_PASSWORD_LEN,
 };
-pub use sessions::{hex, random_token, token_hash, NewSession, Refresh};
+pub use sessions::{hex, random_token, rotation_grace, token_hash, NewSession, Refresh};
 
 /// The accounts service. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Accounts {
     store: Store,
+    ended: tokio::sync::broadcast::Sender<SessionEnded>,
+}
+
+/// A notice that sessions ended in this process (logout, a replayed refresh token, a password
+/// reset), so live streams can close at once. Sessions ended elsewhere (the CLI) are found by
+/// re-checking `live_session`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionEnded {
+    Session(String),
+    AllOf(String),
+}
+
+impl SessionEnded {
+    /// Whether this notice ends session `family` of `username`.
+    pub fn ends(&self, family: &str, username: &str) -> bool {
+        match self {
+            SessionEnded::Session(f) => f == family,
+            SessionEnded::AllOf(u) => u == username,
+        }
+    }
 }
 
 /// A fixed hash to verify against when the username is unknown, so the answer takes as long.
@@ -30,7 +50,20 @@ fn dummy_hash() -> &'static str {
 
 impl Accounts {
     pub fn new(store: Store) -> Accounts {
-        Accounts { store }
+        Accounts {
+            store,
+            ended: tokio::sync::broadcast::channel(64).0,
+        }
+    }
+
+    /// Notices of sessions ending from now on.
+    pub fn watch_ended(&self) -> tokio::sync::broadcast::Receiver<SessionEnded> {
+        self.ended.subscribe()
+    }
+
+    fn notify_ended(&self, e: SessionEnded) {
+        // No receiver (no open stream) is fine.
+        let _ = self.ended.send(e);
     }
 
     /// The account named `username` (exact match), if there is one.
@@ -43,15 +76,17 @@ impl Accounts {
         Ok(self.store.admins()?)
     }
 
-    /// Creates the account, or resets its password (keeping its role unless one is given); see
-    /// `set_password`. Sessions already open stay open.
+    /// Creates the account, or resets its password (keeping its role unless one is given) and
+    /// ends its open sessions; see `set_password`.
     pub fn set_password(
         &self,
         username: &str,
         password: &str,
         role: Option<AdminRole>,
     ) -> Result<AdminAccount, Error> {
-        set_password(&self.store, username, password, role)
+        let account = set_password(&self.store, username, password, role)?;
+        self.notify_ended(SessionEnded::AllOf(account.username.clone()));
+        Ok(account)
     }
 
     /// The account when `password` is its password; `None` for a wrong password or an unknown
@@ -133,5 +168,34 @@ mod tests {
             .collect();
         assert_eq!(names, ["ann", "bob"]);
         assert!(accounts.account("carol").unwrap().is_none());
+    }
+
+    /// Issue 10 point 4: a password reset left old sessions alive.
+    #[test]
+    fn a_password_reset_ends_every_session_of_that_account_only() {
+        let ts = testing::store();
+        let accounts = Accounts::new(ts.store.clone());
+        accounts
+            .set_password("ann", "first password", None)
+            .unwrap();
+        accounts
+            .set_password("bob", "bob's password", None)
+            .unwrap();
+        let ttl = chrono::Duration::days(1);
+        let (a1, a2) = (
+            accounts.start_session("ann", ttl).unwrap(),
+            accounts.start_session("ann", ttl).unwrap(),
+        );
+        let b = accounts.start_session("bob", ttl).unwrap();
+        accounts
+            .set_password("ann", "second password", None)
+            .unwrap();
+        assert!(accounts.live_session(&a1.family, "ann").unwrap().is_none());
+        assert!(accounts.live_session(&a2.family, "ann").unwrap().is_none());
+        assert!(accounts.live_session(&b.family, "bob").unwrap().is_some());
+        assert!(matches!(
+            accounts.refresh(&a1.refresh_token, ttl).unwrap(),
+            Refresh::Invalid
+        ));
     }
 }

@@ -1,9 +1,7 @@
 //! Passwords of dashboard accounts: argon2id hashing and the set-password rule shared by
 //! `coffer admin set-password`, the `ADMIN_USERNAME`/`ADMIN_PASSWORD` bootstrap and the service.
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
 use argon2::Argon2;
 
 use crate::domain::DomainError;
@@ -50,18 +48,62 @@ pub fn hash_password(password: &str) -> Result<String, Error> {
         })
 }
 
-/// Whether `password` matches the PHC string `hash`; a malformed hash matches nothing.
-pub fn verify_password(hash: &str, password: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
+/// The largest argon2 memory a stored hash may ask a check for (256 MiB, in 1 KiB blocks).
+const MAX_VERIFY_BLOCKS: usize = 256 * 1024;
+
+thread_local! {
+    /// argon2's working memory, kept per thread and reused: allocating ~19 MiB per check made
+    /// the allocator keep (not return) a new block each time, so the process grew by about
+    /// 20 MB per failed login until it plateaued far above 100 MB.
+    static BLOCKS: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Creates the account, or resets its password (keeping its role unless one is given).
+/// Whether `password` matches the PHC string `hash`; a malformed hash matches nothing. The
+/// check reuses this thread's working memory and compares in constant time.
+pub fn verify_password(hash: &str, password: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let Some(expected) = parsed.hash else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params)) = (
+        argon2::Algorithm::try_from(parsed.algorithm),
+        argon2::Params::try_from(&parsed),
+    ) else {
+        return false;
+    };
+    let version = match parsed.version.map(argon2::Version::try_from) {
+        None => argon2::Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let mut salt_buf = [0u8; 64];
+    let Some(Ok(salt)) = parsed.salt.map(|s| s.decode_b64(&mut salt_buf)) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    if blocks > MAX_VERIFY_BLOCKS {
+        return false;
+    }
+    let mut out = vec![0u8; expected.len()];
+    let argon = Argon2::new(algorithm, version, params);
+    let computed = BLOCKS.with(|b| {
+        let mut b = b.borrow_mut();
+        if b.len() < blocks {
+            b.resize(blocks, argon2::Block::default());
+        }
+        argon.hash_password_into_with_memory(password.as_bytes(), salt, &mut out, &mut b[..blocks])
+    });
+    computed.is_ok() && constant_time_eq(&out, expected.as_bytes())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Creates the account, or resets its password (keeping its role unless one is given) and ends
+/// every open session of it: whoever knew the old password must not stay logged in.
 pub fn set_password(
     store: &Store,
     username: &str,
@@ -71,6 +113,7 @@ pub fn set_password(
     validate_username(username)?;
     let hash = hash_password(password)?;
     let now = store.now();
+    let existed = store.admin(username)?.is_some();
     let account = match store.admin(username)? {
         Some(mut existing) => {
             existing.password_hash = hash;
@@ -89,6 +132,16 @@ pub fn set_password(
         },
     };
     store.put_admin(&account)?;
+    if existed {
+        let ended = store.revoke_sessions_of(username, "password reset")?;
+        if ended > 0 {
+            tracing::info!(
+                username,
+                sessions = ended,
+                "password reset; the account's sessions were ended"
+            );
+        }
+    }
     Ok(account)
 }
 

@@ -26,6 +26,12 @@ pub fn token_hash(token: &str) -> String {
     hex(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref())
 }
 
+/// How long after its rotation a refresh token may still be exchanged (two tabs refreshing at
+/// once share one cookie: the slower one sends the token the faster one just used).
+pub fn rotation_grace() -> Duration {
+    Duration::seconds(30)
+}
+
 /// A session just started.
 pub struct NewSession {
     /// The session id: every rotated refresh token and every access token of this login
@@ -62,13 +68,17 @@ impl Accounts {
         })
     }
 
-    /// Exchanges a current refresh token for a new one good for `ttl` (one write: two
-    /// concurrent refreshes of one token cannot both succeed). A replayed token ends its session.
+    /// Exchanges a current refresh token for a new one good for `ttl` (one write). A replayed
+    /// token ends its session, unless it was rotated within `rotation_grace()`: two tabs
+    /// refreshing at once each get a token.
     pub fn refresh(&self, refresh_token: &str, ttl: Duration) -> Result<Refresh, Error> {
         let new = random_token();
-        let rotation =
-            self.store
-                .rotate_refresh(&token_hash(refresh_token), &token_hash(&new), ttl)?;
+        let rotation = self.store.rotate_refresh_with_grace(
+            &token_hash(refresh_token),
+            &token_hash(&new),
+            ttl,
+            rotation_grace(),
+        )?;
         Ok(match rotation {
             Rotation::Rotated { username, family } => match self.store.admin(&username)? {
                 Some(account) => Refresh::Rotated {
@@ -78,24 +88,29 @@ impl Accounts {
                 },
                 None => Refresh::Invalid,
             },
-            Rotation::Reused { family } => Refresh::Reused { family },
+            Rotation::Reused { family } => {
+                self.notify_ended(super::SessionEnded::Session(family.clone()));
+                Refresh::Reused { family }
+            }
             Rotation::Invalid => Refresh::Invalid,
         })
     }
 
-    /// The session a refresh token (raw) belongs to, if the token is known, whether or not it
-    /// is still current.
-    pub fn session_of(&self, refresh_token: &str) -> Result<Option<String>, Error> {
+    /// The session (id, username) a refresh token (raw) belongs to, if the token is known,
+    /// whether or not it is still current.
+    pub fn session_of(&self, refresh_token: &str) -> Result<Option<(String, String)>, Error> {
         Ok(self
             .store
             .refresh_token(&token_hash(refresh_token))?
-            .map(|t| t.family))
+            .map(|t| (t.family, t.username)))
     }
 
     /// Ends session `family` (its refresh tokens and every access token it issued), recording
     /// `reason`. False when there is no such session; ending an ended one changes nothing.
     pub fn end_session(&self, family: &str, reason: &str) -> Result<bool, Error> {
-        Ok(self.store.revoke_session(family, reason)?)
+        let found = self.store.revoke_session(family, reason)?;
+        self.notify_ended(super::SessionEnded::Session(family.to_owned()));
+        Ok(found)
     }
 
     /// The account behind an access token's session: `Some` only when session `family` is live
@@ -150,7 +165,7 @@ mod tests {
         assert!(ts.store.refresh_token(&s.refresh_token).unwrap().is_none());
         assert_eq!(
             accounts.session_of(&s.refresh_token).unwrap(),
-            Some(s.family.clone())
+            Some((s.family.clone(), "ann".to_owned()))
         );
         let a = accounts.live_session(&s.family, "ann").unwrap().unwrap();
         assert_eq!(a.username, "ann");
@@ -163,7 +178,7 @@ mod tests {
 
     #[test]
     fn refreshing_rotates_once_and_a_replay_ends_the_session() {
-        let (_ts, accounts) = accounts();
+        let (ts, accounts) = accounts();
         let s = accounts.start_session("ann", Duration::days(1)).unwrap();
         let Refresh::Rotated {
             account,
@@ -180,6 +195,8 @@ mod tests {
             ("ann", s.family.as_str())
         );
         assert_ne!(next, s.refresh_token);
+        // Past the two-tab grace, presenting the used token again is a replay.
+        ts.clock.advance(rotation_grace() + Duration::seconds(1));
         match accounts
             .refresh(&s.refresh_token, Duration::days(1))
             .unwrap()

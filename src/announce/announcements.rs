@@ -53,7 +53,10 @@ impl Announce {
                 };
                 validate_announcement(&new.title, &new.content, embed.as_ref())?;
                 let channel = match new.channel {
-                    Some(c) => c,
+                    Some(c) => {
+                        crate::guild::check_known_channel(w, meta, "channel", c)?;
+                        c
+                    }
                     None => w.guild_config()?.announcement_channel_id.ok_or_else(|| {
                         DomainError::invalid(
                             "channel",
@@ -155,6 +158,9 @@ impl Announce {
                     a.embed = e;
                 }
                 if let Some(c) = patch.channel {
+                    if c != a.channel {
+                        crate::guild::check_known_channel(w, meta, "channel", c)?;
+                    }
                     a.channel = c;
                 }
                 if let Some(s) = patch.scheduled_at {

@@ -93,6 +93,7 @@ pub fn validate_announcement(
             format!("must be 1 to {} characters", limits::TITLE),
         ));
     }
+    super::text::check_name("title", title.trim())?;
     validate_content("content", content)?;
     if let Some(e) = embed {
         e.validate("embed.")?;

@@ -74,6 +74,7 @@ pub fn validate_response(response: &str) -> Result<(), DomainError> {
             format!("must be 1 to {} characters (it has {n})", limits::CONTENT),
         ));
     }
+    super::text::check_text("response", response)?;
     Ok(())
 }
 

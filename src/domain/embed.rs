@@ -78,6 +78,7 @@ fn max_len(field: &str, value: &str, max: usize) -> Result<usize, DomainError> {
             format!("must be at most {max} characters (it has {n})"),
         ));
     }
+    super::text::check_text(field, value)?;
     Ok(n)
 }
 
@@ -258,6 +259,7 @@ pub fn validate_template_name(name: &str) -> Result<String, DomainError> {
     if n.is_empty() || chars(n) > 64 {
         return Err(DomainError::invalid("name", "must be 1 to 64 characters"));
     }
+    super::text::check_name("name", n)?;
     Ok(n.to_owned())
 }
 

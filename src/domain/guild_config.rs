@@ -111,6 +111,7 @@ impl GuildConfig {
                 "must be 1 to 32 characters",
             ));
         }
+        super::text::check_name("currency_name", &self.currency_name)?;
         let sym_len = self.currency_symbol.chars().count();
         if !(1..=8).contains(&sym_len) || self.currency_symbol.trim().is_empty() {
             return Err(DomainError::invalid(
@@ -118,6 +119,7 @@ impl GuildConfig {
                 "must be 1 to 8 characters",
             ));
         }
+        super::text::check_name("currency_symbol", &self.currency_symbol)?;
         if !(0..=MAX_AMOUNT).contains(&self.daily_amount) {
             return Err(DomainError::invalid(
                 "daily_amount",

@@ -12,6 +12,7 @@ pub mod money;
 pub mod op;
 pub mod shop;
 pub mod tasks;
+pub mod text;
 
 pub use error::{DomainError, Named};
 pub use guild_config::{DailyReset, GuildConfig};

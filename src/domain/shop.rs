@@ -219,12 +219,7 @@ impl ItemName {
                 format!("must be at most {MAX_NAME_CHARS} characters (it has {n})"),
             ));
         }
-        if s.chars().any(char::is_control) {
-            return Err(DomainError::invalid(
-                "name",
-                "must not contain line breaks or control characters",
-            ));
-        }
+        super::text::check_name("name", s)?;
         Ok(ItemName(s.to_owned()))
     }
 
@@ -286,6 +281,7 @@ impl ItemInput {
     pub fn validate(self) -> Result<ItemSpec, DomainError> {
         let name = ItemName::parse(&self.name)?;
         let description = self.description.trim().to_owned();
+        super::text::check_text("description", &description)?;
         let n = description.chars().count();
         if n > MAX_DESCRIPTION_CHARS {
             return Err(DomainError::invalid(
@@ -305,7 +301,10 @@ impl ItemInput {
                     format!("must be at most {MAX_CATEGORY_CHARS} characters"),
                 ))
             }
-            c => c.to_owned(),
+            c => {
+                super::text::check_name("category", c)?;
+                c.to_owned()
+            }
         };
         let stock = Stock::from_raw(self.stock)?;
         if self.max_per_user == Some(0) {
@@ -366,6 +365,7 @@ fn optional_text(
             format!("must be at most {max} characters"),
         ));
     }
+    super::text::check_text(field, t)?;
     Ok(Some(t.to_owned()))
 }
 

@@ -2,8 +2,6 @@
 //! one write, so balances, the `balance == sum(ledger)` invariant and validation are unchanged,
 //! and the entries stay exportable. Archived entries can't be reversed.
 
-use chrono::Duration;
-
 use super::Economy;
 use crate::domain::OpMeta;
 use crate::domain::{DomainError, GuildId};
@@ -11,7 +9,7 @@ use crate::error::Error;
 use crate::store::archive::ArchiveReport;
 
 /// The longest retention an archive request may name (100 years).
-pub const MAX_DAYS_TO_KEEP: u32 = 36_500;
+pub const MAX_DAYS_TO_KEEP: u32 = super::queries::MAX_DAYS;
 
 impl Economy {
     /// Archives entries older than `days_to_keep` days (at least 1, so the last day's entries,
@@ -32,7 +30,7 @@ impl Economy {
         }
         self.store
             .write_once(guild, meta.key(), "ledger.archive", |w| {
-                let cutoff = w.now - Duration::days(days_to_keep.into());
+                let cutoff = super::queries::days_before(w.now, days_to_keep, 1, "days_to_keep")?;
                 let report = w.archive_ledger_before(cutoff)?;
                 if report.archived > 0 {
                     w.audit(

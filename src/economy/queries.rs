@@ -15,6 +15,25 @@ use crate::error::Error;
 use crate::events::EventKind;
 use crate::store::{Tables, View, WriteCtx};
 
+/// The most days a `days` parameter may name (100 years): larger values would overflow dates.
+pub const MAX_DAYS: u32 = 36_500;
+
+/// `now` minus `days` days, for a `days` parameter named `field`: refused outside
+/// `min..=MAX_DAYS`, and the subtraction is checked, so no input can panic the date arithmetic.
+pub fn days_before(
+    now: DateTime<Utc>,
+    days: u32,
+    min: u32,
+    field: &str,
+) -> Result<DateTime<Utc>, DomainError> {
+    let refuse = || DomainError::invalid(field, format!("must be between {min} and {MAX_DAYS}"));
+    if !(min..=MAX_DAYS).contains(&days) {
+        return Err(refuse());
+    }
+    now.checked_sub_signed(Duration::days(days.into()))
+        .ok_or_else(refuse)
+}
+
 /// When a daily claimed at `last` can be claimed again.
 pub fn next_daily_at(last: DateTime<Utc>, cfg: &GuildConfig) -> DateTime<Utc> {
     match cfg.daily_reset {
@@ -369,7 +388,7 @@ impl Economy {
 
     /// Active accounts with no activity for `days` days, least recently active first.
     pub fn inactive(&self, guild: GuildId, days: u32) -> Result<Vec<Account>, Error> {
-        let cutoff = self.store.now() - Duration::days(days.into());
+        let cutoff = days_before(self.store.now(), days, 0, "days")?;
         let mut out: Vec<Account> = self
             .store
             .read(guild, |r| r.accounts())?
@@ -389,12 +408,10 @@ impl Economy {
         meta: &OpMeta,
     ) -> Result<Vec<UserId>, Error> {
         let actor = &meta.actor;
-        if days == 0 {
-            return Err(DomainError::invalid("days", "must be at least 1").into());
-        }
+        days_before(self.store.now(), days, 1, "days")?;
         self.store
             .write_once(guild, meta.key(), "users.mark_inactive", |w| {
-                let cutoff = w.now - Duration::days(days.into());
+                let cutoff = days_before(w.now, days, 1, "days")?;
                 let idle: Vec<UserId> = w
                     .accounts()?
                     .into_iter()

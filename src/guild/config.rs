@@ -239,6 +239,28 @@ impl Guilds {
             let before = w.guild_config()?;
             let patch = make_patch(&before)?;
             let after = apply_patch(&before, &patch)?;
+            for (field, was, now) in [
+                ("log_channel", before.log_channel, after.log_channel),
+                (
+                    "task_channel_id",
+                    before.task_channel_id,
+                    after.task_channel_id,
+                ),
+                (
+                    "shop_channel_id",
+                    before.shop_channel_id,
+                    after.shop_channel_id,
+                ),
+                (
+                    "announcement_channel_id",
+                    before.announcement_channel_id,
+                    after.announcement_channel_id,
+                ),
+            ] {
+                if let Some(c) = now.filter(|c| Some(*c) != was) {
+                    super::check_known_channel(w, meta, field, c)?;
+                }
+            }
             let (changed, old, new) = diff(&before, &after)?;
             if changed.is_empty() {
                 return Ok(after);

@@ -184,3 +184,28 @@ impl Guilds {
         })
     }
 }
+
+/// Refuses a channel id typed into the dashboard or API (`meta.source`) for `field` when the
+/// server's channels are known (the gateway fills and updates the list) and it is not among
+/// them; with no list yet, anything is accepted. Discord's own channel options are not checked:
+/// Discord only offers the server's channels there, some of which the list may not hold yet.
+pub fn check_known_channel<T: crate::store::Tables>(
+    view: &crate::store::View<'_, T>,
+    meta: &crate::domain::OpMeta,
+    field: &str,
+    channel: crate::domain::ChannelId,
+) -> Result<(), Error> {
+    use crate::domain::Source;
+    if !matches!(meta.source, Source::Dashboard | Source::Api) {
+        return Ok(());
+    }
+    let known = view.channels()?;
+    if !known.is_empty() && !known.iter().any(|c| c.id == channel) {
+        return Err(crate::domain::DomainError::invalid(
+            field,
+            format!("channel {} is not a channel of this server", channel.0),
+        )
+        .into());
+    }
+    Ok(())
+}

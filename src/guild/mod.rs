@@ -18,6 +18,7 @@ use crate::store::Store;
 
 pub use audit::AuditFilter;
 pub use command_log::CommandLog;
+pub use info::check_known_channel;
 pub use role_rewards::check_role_reward;
 // The records these services hand to the doors (defined beside their tables in `store/`).
 pub use crate::store::audit::AuditEntry;

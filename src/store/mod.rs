@@ -173,14 +173,18 @@ impl Store {
     /// Opens (or creates) the database, refusing a file another process holds or a newer schema,
     /// and runs pending migrations.
     pub fn open(path: &Path, clock: SharedClock, opts: StoreOptions) -> Result<Store, StoreError> {
+        let open_err = |e: std::io::Error| StoreError::Open {
+            path: path.to_owned(),
+            source: e.into(),
+        };
         if let Some(parent) = path.parent() {
             if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(|e| StoreError::Open {
-                    path: path.to_owned(),
-                    source: e.into(),
-                })?;
+                create_private_dir(parent).map_err(open_err)?;
             }
         }
+        // The file holds password and refresh-token hashes: owner-only, also when an older
+        // Coffer created it 0644. redb initialises an empty file as a new database.
+        create_private_file(path).map_err(open_err)?;
         let db = Database::create(path).map_err(|e| match e {
             redb::DatabaseError::DatabaseAlreadyOpen => StoreError::AlreadyOpen {
                 path: path.to_owned(),
@@ -474,3 +478,34 @@ impl WriteCtx<'_> {
 
 #[cfg(test)]
 mod tests;
+
+/// Creates `dir` (and missing parents) readable by the owner only (0700 on Unix). An existing
+/// directory keeps its mode: it may be shared (`.`), and the files in it are private anyway.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+}
+
+/// Creates `path` empty when missing, and makes it owner-only (0600 on Unix) either way.
+pub fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    drop(opts.open(path)?);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(())
+}

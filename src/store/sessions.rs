@@ -95,6 +95,19 @@ impl Store {
         new_hash: &str,
         ttl: Duration,
     ) -> Result<Rotation, StoreError> {
+        self.rotate_refresh_with_grace(old_hash, new_hash, ttl, Duration::zero())
+    }
+
+    /// `rotate_refresh`, except that a token rotated at most `grace` ago is exchanged once more
+    /// (for a second tab that sent it at the same time) instead of counting as a replay. Its
+    /// successor stays valid, and the grace runs from the first rotation, so it does not slide.
+    pub fn rotate_refresh_with_grace(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        ttl: Duration,
+        grace: Duration,
+    ) -> Result<Rotation, StoreError> {
         let now = self.now();
         self.write_global(|tx| {
             let mut tokens = tx.open_table(tables::REFRESH_TOKENS)?;
@@ -116,7 +129,8 @@ impl Store {
             if fam.revoked_at.is_some() {
                 return Ok(Rotation::Invalid);
             }
-            if old.replaced_at.is_some() {
+            let in_grace = old.replaced_at.is_some_and(|at| now - at < grace);
+            if old.replaced_at.is_some() && !in_grace {
                 fam.revoked_at = Some(now);
                 fam.revoked_reason = Some("refresh token reused".into());
                 families.insert(old.family.as_str(), encode(&fam)?.as_slice())?;
@@ -125,8 +139,10 @@ impl Store {
             if now >= old.expires_at {
                 return Ok(Rotation::Invalid);
             }
-            old.replaced_at = Some(now);
-            tokens.insert(old_hash, encode(&old)?.as_slice())?;
+            if old.replaced_at.is_none() {
+                old.replaced_at = Some(now);
+                tokens.insert(old_hash, encode(&old)?.as_slice())?;
+            }
             let new = RefreshToken {
                 family: old.family.clone(),
                 username: old.username.clone(),
@@ -162,6 +178,28 @@ impl Store {
                 families.insert(family, encode(&fam)?.as_slice())?;
             }
             Ok(true)
+        })
+    }
+
+    /// Ends every live session of `username` (a password reset). Returns how many were live.
+    pub fn revoke_sessions_of(&self, username: &str, reason: &str) -> Result<usize, StoreError> {
+        let now = self.now();
+        self.write_global(|tx| {
+            let mut families = tx.open_table(tables::SESSION_FAMILIES)?;
+            let mut ended = Vec::new();
+            for row in families.iter()? {
+                let (k, v) = row?;
+                let fam: SessionFamily = decode("session_families", v.value())?;
+                if fam.username == username && fam.revoked_at.is_none() {
+                    ended.push((k.value().to_owned(), fam));
+                }
+            }
+            for (family, mut fam) in ended.iter().cloned() {
+                fam.revoked_at = Some(now);
+                fam.revoked_reason = Some(reason.to_owned());
+                families.insert(family.as_str(), encode(&fam)?.as_slice())?;
+            }
+            Ok(ended.len())
         })
     }
 
@@ -262,5 +300,43 @@ mod tests {
             Rotation::Invalid
         );
         assert!(!s.revoke_session("missing", "logout").unwrap());
+    }
+
+    #[test]
+    fn a_token_replayed_within_the_grace_gets_a_sibling_and_later_revokes() {
+        let ts = testing::store();
+        let s = &ts.store;
+        let grace = Duration::seconds(30);
+        s.create_session("ann", "f", "h1", Duration::days(1))
+            .unwrap();
+        let rotated = Rotation::Rotated {
+            username: "ann".into(),
+            family: "f".into(),
+        };
+        assert_eq!(
+            s.rotate_refresh_with_grace("h1", "h2", Duration::days(1), grace)
+                .unwrap(),
+            rotated
+        );
+        ts.clock.advance(Duration::seconds(5));
+        // The second tab's refresh with h1: a token of its own; h2 still works.
+        assert_eq!(
+            s.rotate_refresh_with_grace("h1", "h3", Duration::days(1), grace)
+                .unwrap(),
+            rotated
+        );
+        assert_eq!(
+            s.rotate_refresh_with_grace("h2", "h4", Duration::days(1), grace)
+                .unwrap(),
+            rotated
+        );
+        // Past the grace (counted from the first rotation) h1 is a replay again.
+        ts.clock.advance(Duration::seconds(26));
+        assert_eq!(
+            s.rotate_refresh_with_grace("h1", "h5", Duration::days(1), grace)
+                .unwrap(),
+            Rotation::Reused { family: "f".into() }
+        );
+        assert!(!s.session_family("f").unwrap().unwrap().is_live(s.now()));
     }
 }

@@ -347,3 +347,22 @@ fn the_v2_migration_fills_the_work_indexes_from_rows_stored_before_them() {
     assert_eq!(store.pending_role_grants().unwrap().len(), 1);
     assert_eq!(store.pending_notices().unwrap().len(), 1);
 }
+
+/// Issue 10 point 12: the data directory was created 0755 and `coffer.redb` 0644, so any local
+/// user could read the password and refresh-token hashes.
+#[cfg(unix)]
+#[test]
+fn the_data_dir_is_created_0700_and_the_database_file_is_0600() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let path = data.join("coffer.redb");
+    drop(open(&path).unwrap());
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&path), 0o600);
+    // A file an older Coffer left world-readable is tightened on the next open.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    drop(open(&path).unwrap());
+    assert_eq!(mode(&path), 0o600);
+}

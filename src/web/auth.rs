@@ -1,5 +1,5 @@
 //! Authentication for the API: HS256 access JWTs (algorithm pinned, `iss`/`aud`/`exp` checked
-//! against the services' clock), the CSRF double-submit check for cookie-authenticated writes,
+//! against the services' clock), the session-bound CSRF check for cookie-authenticated writes,
 //! and the `Auth` extractor every handler uses. Accounts and sessions are `services.accounts`'.
 
 use std::path::Path;
@@ -26,6 +26,32 @@ pub const REFRESH_COOKIE: &str = "refresh_token";
 pub const CSRF_COOKIE: &str = "csrf_token";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
+/// The cookie names in use. Over https they carry the browser-enforced prefixes: `__Host-`
+/// (Secure, path `/`, no Domain: no subdomain can set or shadow it) where the path is `/`, and
+/// `__Secure-` for the refresh cookie, whose path is `/api/auth`.
+#[derive(Debug, Clone, Copy)]
+pub struct CookieNames {
+    pub access: &'static str,
+    pub refresh: &'static str,
+    pub csrf: &'static str,
+}
+
+pub fn cookie_names(secure: bool) -> CookieNames {
+    if secure {
+        CookieNames {
+            access: "__Host-access_token",
+            refresh: "__Secure-refresh_token",
+            csrf: "__Host-csrf_token",
+        }
+    } else {
+        CookieNames {
+            access: ACCESS_COOKIE,
+            refresh: REFRESH_COOKIE,
+            csrf: CSRF_COOKIE,
+        }
+    }
+}
+
 /// Access-token claims.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
@@ -39,19 +65,30 @@ pub struct Claims {
     pub aud: String,
 }
 
-/// Signing keys derived from the JWT secret.
+/// Signing keys derived from the JWT secret: the JWT key, and an HMAC key for CSRF tokens.
 #[derive(Clone)]
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    csrf: ring::hmac::Key,
 }
 
 impl JwtKeys {
     pub fn new(secret: &[u8]) -> JwtKeys {
+        // A key of its own for CSRF (derived, so one secret still configures everything).
+        let derive = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+        let csrf_secret = ring::hmac::sign(&derive, b"coffer csrf key v1");
         JwtKeys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
+            csrf: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, csrf_secret.as_ref()),
         }
+    }
+
+    /// The CSRF token of session `sid`: an HMAC of the session id, so a token is good for its
+    /// own session only and cannot be chosen by whoever can plant a cookie.
+    pub fn csrf_token(&self, sid: &str) -> String {
+        hex(ring::hmac::sign(&self.csrf, sid.as_bytes()).as_ref())
     }
 
     pub fn sign(&self, claims: &Claims) -> Result<String, ApiError> {
@@ -98,8 +135,12 @@ pub fn same(a: &str, b: &str) -> bool {
 pub fn load_or_create_secret(configured: Option<&str>, data_dir: &Path) -> anyhow::Result<Vec<u8>> {
     use anyhow::Context;
     if let Some(s) = configured {
-        if s.len() < 32 {
-            tracing::warn!("JWT_SECRET_KEY is shorter than 32 characters; use a longer random key");
+        // `Config` already refuses a short key; this guards callers that bypass it.
+        if s.len() < crate::config::MIN_JWT_SECRET_BYTES {
+            anyhow::bail!(
+                "JWT_SECRET_KEY is shorter than {} bytes",
+                crate::config::MIN_JWT_SECRET_BYTES
+            );
         }
         return Ok(s.as_bytes().to_vec());
     }
@@ -113,14 +154,25 @@ pub fn load_or_create_secret(configured: Option<&str>, data_dir: &Path) -> anyho
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     }
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("creating {}", data_dir.display()))?;
+    create_private_dir(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
     let mut b = [0u8; 64];
     rand::rngs::OsRng.fill_bytes(&mut b);
     let key = hex(&b);
     write_private(&path, key.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
     tracing::info!(path = %path.display(), "generated a JWT signing key");
     Ok(key.into_bytes())
+}
+
+/// Like the store's data directory: created owner-only (0700), an existing one left as is.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -153,6 +205,8 @@ pub struct Auth {
     pub role: AdminRole,
     pub session: String,
     pub via: Via,
+    /// When the access token expires (Unix seconds): a live stream ends then.
+    pub expires_at: i64,
 }
 
 impl Auth {
@@ -165,15 +219,28 @@ pub fn is_write(m: &Method) -> bool {
     !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// The double-submit check: the `csrf_token` cookie equals the `X-CSRF-Token` header.
-pub fn check_csrf(parts: &Parts, jar: &CookieJar) -> Result<(), ApiError> {
+/// The CSRF check for a cookie-authenticated write: `X-CSRF-Token` must be the session's CSRF
+/// token (`JwtKeys::csrf_token`, also in the `csrf_token` cookie for the page to read). A refusal
+/// is logged at warn with the client address and the (sanitised) username.
+pub fn check_csrf(
+    parts: &Parts,
+    state: &WebState,
+    session: &str,
+    username: &str,
+) -> Result<(), ApiError> {
     let header = parts
         .headers
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let cookie = jar.get(CSRF_COOKIE).map(|c| c.value()).unwrap_or("");
-    if header.is_empty() || cookie.is_empty() || !same(header, cookie) {
+    if header.is_empty() || !same(header, &state.keys.csrf_token(session)) {
+        tracing::warn!(
+            client_ip = %super::client_ip::client_ip(parts, &state.settings.trusted_proxies),
+            username = %crate::domain::text::sanitize_for_log(username),
+            method = %parts.method,
+            path = %parts.uri.path(),
+            "CSRF check failed; request refused"
+        );
         return Err(ApiError::forbidden(
             "csrf_failed",
             "Missing or wrong CSRF token: send the `csrf_token` cookie's value in `X-CSRF-Token`.",
@@ -192,10 +259,35 @@ impl FromRequestParts<WebState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Auth, ApiError> {
+        authenticate(parts, state, is_write(&parts.method)).await
+    }
+}
+
+/// An authenticated user for a POST that changes nothing (`transactions/validate`): viewers
+/// may use it; a cookie-authenticated call still needs the CSRF header.
+#[derive(Debug, Clone)]
+pub struct ReadAuth(pub Auth);
+
+impl FromRequestParts<WebState> for ReadAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, ApiError> {
+        let auth = authenticate(parts, state, false).await?;
+        if auth.via == Via::Cookie && is_write(&parts.method) {
+            check_csrf(parts, state, &auth.session, &auth.username)?;
+        }
+        Ok(ReadAuth(auth))
+    }
+}
+
+/// Checks the token and its session; with `write`, also the admin role and (cookie) CSRF.
+async fn authenticate(parts: &Parts, state: &WebState, write: bool) -> Result<Auth, ApiError> {
+    {
         let jar = CookieJar::from_headers(&parts.headers);
+        let names = cookie_names(state.settings.secure_cookies);
         let (token, via) = match bearer(parts) {
             Some(t) => (t.to_owned(), Via::Bearer),
-            None => match jar.get(ACCESS_COOKIE) {
+            None => match jar.get(names.access) {
                 Some(c) => (c.value().to_owned(), Via::Cookie),
                 None => {
                     return Err(ApiError::unauthorized(
@@ -223,8 +315,9 @@ impl FromRequestParts<WebState> for Auth {
             role: account.role,
             session: claims.sid,
             via,
+            expires_at: claims.exp,
         };
-        if is_write(&parts.method) {
+        if write {
             if auth.role != AdminRole::Admin {
                 return Err(ApiError::forbidden(
                     "read_only",
@@ -232,7 +325,7 @@ impl FromRequestParts<WebState> for Auth {
                 ));
             }
             if via == Via::Cookie {
-                check_csrf(parts, &jar)?;
+                check_csrf(parts, state, &auth.session, &auth.username)?;
             }
         }
         Ok(auth)

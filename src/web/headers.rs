@@ -1,6 +1,7 @@
 //! Security headers on every response: a CSP without inline script, no framing, no sniffing,
-//! no referrer leaks, and no caching of API answers.
+//! no referrer leaks, no caching of API answers, and HSTS when served over https.
 
+use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
 
@@ -8,8 +9,18 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
 img-src 'self' data: https://cdn.discordapp.com; connect-src 'self'; object-src 'none'; \
 base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-pub async fn security_headers(mut res: Response) -> Response {
+/// Whether the dashboard is served over https (then browsers are told to stay on https).
+#[derive(Debug, Clone, Copy)]
+pub struct Hsts(pub bool);
+
+pub async fn security_headers(State(hsts): State<Hsts>, mut res: Response) -> Response {
     let h = res.headers_mut();
+    if hsts.0 {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),

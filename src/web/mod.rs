@@ -5,11 +5,14 @@
 
 pub mod api;
 pub mod auth;
+pub mod client_ip;
 pub mod error;
 pub mod export;
 mod headers;
 pub mod idempotency;
+pub mod limits;
 pub mod router;
+pub mod serve;
 pub mod sse;
 pub mod throttle;
 
@@ -29,8 +32,10 @@ pub struct WebSettings {
     pub jwt_secret: Vec<u8>,
     pub access_ttl: chrono::Duration,
     pub refresh_ttl: chrono::Duration,
-    /// Mark cookies `Secure` (the public URL is https).
+    /// Mark cookies `Secure` with `__Host-` names, and send HSTS (the public URL is https).
     pub secure_cookies: bool,
+    /// Proxies whose `X-Forwarded-For` names the client (`web.trusted_proxies`).
+    pub trusted_proxies: Vec<crate::config::IpNet>,
     /// The recent log lines `GET /api/logs` serves (the process-wide buffer in production).
     pub logs: Arc<crate::telemetry::logbuf::LogBuffer>,
 }
@@ -42,6 +47,7 @@ impl std::fmt::Debug for WebSettings {
             .field("access_ttl", &self.access_ttl)
             .field("refresh_ttl", &self.refresh_ttl)
             .field("secure_cookies", &self.secure_cookies)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -57,11 +63,8 @@ impl WebSettings {
             jwt_secret: secret,
             access_ttl: chrono::Duration::minutes(config.auth.access_token_minutes.into()),
             refresh_ttl: chrono::Duration::days(config.auth.refresh_token_days.into()),
-            secure_cookies: config
-                .web
-                .public_url
-                .as_deref()
-                .is_some_and(|u| u.starts_with("https://")),
+            secure_cookies: config.web.is_https(),
+            trusted_proxies: config.web.trusted_proxies.clone(),
             logs: crate::telemetry::logbuf::global(),
         })
     }
@@ -74,5 +77,7 @@ pub struct WebState {
     pub settings: Arc<WebSettings>,
     pub keys: auth::JwtKeys,
     pub throttle: Arc<throttle::LoginThrottle>,
+    /// Open live streams per session.
+    pub streams: sse::StreamCounts,
     pub started: Instant,
 }

@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
 use super::error::{not_found_fallback, ApiError, ErrorBody, ErrorDetail};
-use super::{api, auth, headers, idempotency, throttle, WebSettings, WebState};
+use super::{api, auth, headers, idempotency, limits, throttle, WebSettings, WebState};
 use crate::services::Services;
 
 #[derive(OpenApi)]
@@ -23,7 +23,8 @@ use crate::services::Services;
         title = "Coffer API",
         description = "The Coffer dashboard API. Authenticate with `POST /api/auth/login`; send the \
 access token as `Authorization: Bearer <token>` or rely on the HttpOnly cookies (then writes need \
-the `csrf_token` cookie's value in `X-CSRF-Token`). Errors are always \
+the `csrf_token` cookie's value (`__Host-csrf_token` over https), also returned as \
+`csrf_token` at login, in `X-CSRF-Token`). Errors are always \
 `{\"error\": {\"code\", \"message\", \"details\"}}`. Writes accept an `Idempotency-Key` header."
     ),
     modifiers(&SecuritySchemes),
@@ -105,6 +106,26 @@ async fn landing(State(s): State<WebState>) -> maud::Markup {
 /// The whole HTTP app. Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so
 /// login throttling can see client addresses.
 pub fn router(services: Services, settings: WebSettings) -> Router {
+    router_with_state(state(services, settings))
+}
+
+/// The state every handler shares (tests keep a copy to look at the throttle).
+pub fn state(services: Services, settings: WebSettings) -> WebState {
+    if let Ok(runtime) = services.instance.settings() {
+        settings.logs.set_min_level(&runtime.log_buffer_level);
+    }
+    WebState {
+        keys: auth::JwtKeys::new(&settings.jwt_secret),
+        settings: Arc::new(settings),
+        services,
+        throttle: Arc::new(throttle::LoginThrottle::default()),
+        streams: Default::default(),
+        started: Instant::now(),
+    }
+}
+
+/// The whole HTTP app over a given state.
+pub fn router_with_state(state: WebState) -> Router {
     let (api, doc) = documented();
     let doc_json: Arc<str> = doc
         .to_json()
@@ -113,16 +134,7 @@ pub fn router(services: Services, settings: WebSettings) -> Router {
             "{}".into()
         })
         .into();
-    if let Ok(runtime) = services.instance.settings() {
-        settings.logs.set_min_level(&runtime.log_buffer_level);
-    }
-    let state = WebState {
-        keys: auth::JwtKeys::new(&settings.jwt_secret),
-        settings: Arc::new(settings),
-        services,
-        throttle: Arc::new(throttle::LoginThrottle::default()),
-        started: Instant::now(),
-    };
+    let hsts = headers::Hsts(state.settings.secure_cookies);
     api.route("/", get(landing))
         .route("/healthz", get(|| async { "ok" }))
         .route(
@@ -146,6 +158,12 @@ pub fn router(services: Services, settings: WebSettings) -> Router {
             )
         })
         .layer(middleware::from_fn(idempotency::fingerprint_requests))
-        .layer(middleware::map_response(headers::security_headers))
+        .layer(middleware::from_fn(limits::refuse_instance_guild))
+        .layer(middleware::from_fn(limits::request_timeout))
+        .layer(middleware::map_response(limits::json_413))
+        .layer(middleware::map_response_with_state(
+            hsts,
+            headers::security_headers,
+        ))
         .with_state(state)
 }

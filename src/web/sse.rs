@@ -1,7 +1,9 @@
 //! Live updates over Server-Sent Events from the event bus (`services.bus`): `id:` is the event
 //! seq, so a reconnect with `Last-Event-ID` replays exactly what was missed (or gets a `resync`
 //! event when the replay buffer no longer holds it, or after lagging). Bursts are batched into
-//! one write; a comment line keeps idle connections alive.
+//! one write; a comment line keeps idle connections alive. A stream ends (with a
+//! `session_ended` event) when its session ends or its access token expires, and a session
+//! holds at most `MAX_STREAMS_PER_SESSION` streams.
 
 use std::collections::HashSet;
 use std::convert::Infallible;
@@ -28,6 +30,45 @@ pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// Events ready within this window after the first go out in one write.
 pub const BATCH_WINDOW: Duration = Duration::from_millis(50);
 const MAX_BATCH_BYTES: usize = 64 * 1024;
+
+/// Live streams one session may hold open at once (each holds a connection and a task).
+pub const MAX_STREAMS_PER_SESSION: usize = 8;
+
+/// Open streams per session.
+pub type StreamCounts = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>;
+
+/// One of a session's stream slots; given back when the stream ends.
+struct StreamSlot {
+    counts: StreamCounts,
+    session: String,
+}
+
+impl StreamSlot {
+    fn take(counts: &StreamCounts, session: &str) -> Option<StreamSlot> {
+        let mut map = counts.lock().unwrap_or_else(|p| p.into_inner());
+        let n = map.entry(session.to_owned()).or_insert(0);
+        if *n >= MAX_STREAMS_PER_SESSION {
+            return None;
+        }
+        *n += 1;
+        Some(StreamSlot {
+            counts: counts.clone(),
+            session: session.to_owned(),
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut map = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get_mut(&self.session) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                map.remove(&self.session);
+            }
+        }
+    }
+}
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -101,8 +142,69 @@ async fn flush(tx: &Tx, buf: &mut String) -> bool {
     tx.send(Ok(Bytes::from(std::mem::take(buf)))).await.is_ok()
 }
 
-/// Feeds one client until it disconnects or the bus closes.
-async fn pump(bus: EventBus, replay: Option<Replay>, mut sub: Subscription, tx: Tx) {
+/// What ends a stream besides the client and the bus: its session ending (logout, revocation,
+/// a password reset) or its access token expiring.
+struct Lifetime {
+    services: crate::services::Services,
+    session: String,
+    username: String,
+    ended: tokio::sync::broadcast::Receiver<crate::accounts::SessionEnded>,
+    expires: tokio::time::Instant,
+    _slot: StreamSlot,
+}
+
+impl Lifetime {
+    /// Resolves with the reason once the stream must end.
+    async fn over(&mut self) -> &'static str {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(self.expires) => return "token_expired",
+                n = self.ended.recv() => match n {
+                    Ok(e) if e.ends(&self.session, &self.username) => return "session_ended",
+                    Ok(_) => {}
+                    // Missed notices: look at the store itself.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        if !self.still_live().await {
+                            return "session_ended";
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                        std::future::pending::<()>().await;
+                    }
+                },
+            }
+        }
+    }
+
+    /// Re-reads the session (it may have been ended by another process, e.g. the CLI).
+    async fn still_live(&self) -> bool {
+        let (svc, sid, user) = (
+            self.services.clone(),
+            self.session.clone(),
+            self.username.clone(),
+        );
+        tokio::task::spawn_blocking(move || svc.accounts.live_session(&sid, &user))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .is_some_and(|a| a.is_some())
+    }
+}
+
+fn write_end(buf: &mut String, reason: &str) {
+    buf.push_str(&format!(
+        "event: session_ended\ndata: {{\"reason\":\"{reason}\"}}\n\n"
+    ));
+}
+
+/// Feeds one client until it disconnects, the bus closes, or its session ends.
+async fn pump(
+    bus: EventBus,
+    replay: Option<Replay>,
+    mut sub: Subscription,
+    tx: Tx,
+    mut life: Lifetime,
+) {
     let mut buf = String::from("retry: 3000\n\n");
     match replay {
         Some(Replay::Events(events)) => events.iter().for_each(|e| write_event(&mut buf, e)),
@@ -115,10 +217,22 @@ async fn pump(bus: EventBus, replay: Option<Replay>, mut sub: Subscription, tx: 
     loop {
         let next = tokio::select! {
             _ = tx.closed() => return,
+            reason = life.over() => {
+                write_end(&mut buf, reason);
+                flush(&tx, &mut buf).await;
+                return;
+            }
             r = tokio::time::timeout(KEEP_ALIVE, sub.recv()) => r,
         };
         match next {
-            Err(_idle) => buf.push_str(": keep-alive\n\n"),
+            Err(_idle) => {
+                if !life.still_live().await {
+                    write_end(&mut buf, "session_ended");
+                    flush(&tx, &mut buf).await;
+                    return;
+                }
+                buf.push_str(": keep-alive\n\n")
+            }
             Ok(Err(RecvError::Closed)) => return,
             Ok(Err(RecvError::Lagged(_))) => write_resync(&mut buf, "lagged", &bus),
             Ok(Ok(e)) => {
@@ -153,11 +267,29 @@ async fn pump(bus: EventBus, replay: Option<Replay>, mut sub: Subscription, tx: 
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn stream(
     State(s): State<WebState>,
-    _auth: Auth,
+    auth: Auth,
     headers: HeaderMap,
     Query(q): Query<StreamQuery>,
 ) -> ApiResult<Response> {
     let filter = parse_filter(&q)?;
+    let Some(slot) = StreamSlot::take(&s.streams, &auth.session) else {
+        return Err(ApiError::too_many(
+            format!(
+                "This session already has {MAX_STREAMS_PER_SESSION} live streams open; close one first."
+            ),
+            5,
+        ));
+    };
+    let left = auth.expires_at.saturating_sub(s.services.now().timestamp());
+    let life = Lifetime {
+        services: s.services.clone(),
+        ended: s.services.accounts.watch_ended(),
+        expires: tokio::time::Instant::now()
+            + Duration::from_secs(u64::try_from(left).unwrap_or(0)),
+        session: auth.session,
+        username: auth.username,
+        _slot: slot,
+    };
     let last = match headers.get("last-event-id") {
         Some(v) => Some(
             v.to_str()
@@ -178,7 +310,7 @@ pub async fn stream(
         None => (None, bus.subscribe(filter)),
     };
     let (tx, rx) = mpsc::channel(16);
-    tokio::spawn(pump(bus, replay, sub, tx));
+    tokio::spawn(pump(bus, replay, sub, tx, life));
     Ok((
         [
             (header::CONTENT_TYPE, "text/event-stream"),
@@ -215,7 +347,9 @@ pub async fn send_test_event(
         .server_id
         .trim()
         .parse::<u64>()
-        .map_err(|_| ApiError::invalid_param("server_id", "server_id must be a server id"))?;
+        .ok()
+        .filter(|g| *g != 0)
+        .ok_or_else(|| ApiError::invalid_param("server_id", "server_id must be a server id"))?;
     let e = s.services.bus.publish(
         GuildId(guild),
         PendingEvent {

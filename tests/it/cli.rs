@@ -169,6 +169,24 @@ fn config_errors_name_the_key_and_its_source_and_exit_2() {
     assert!(text(&out.stderr).contains("env PORT"));
 }
 
+/// Issue 10 point 5: a 1-character `JWT_SECRET_KEY` only warned (and was brute-forced offline);
+/// now `run` refuses to start, exit 2, naming the variable and the minimum.
+#[test]
+fn a_short_jwt_secret_key_stops_start_up_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(coffer(dir.path())
+        .arg("run")
+        .env("COFFER_WEB__BIND", "127.0.0.1:0")
+        .env("JWT_SECRET_KEY", "x"));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("JWT_SECRET_KEY") && err.contains("at least 32"),
+        "{err}"
+    );
+    assert!(!dir.path().join("data").exists(), "nothing was started");
+}
+
 #[test]
 fn a_database_from_a_newer_coffer_is_refused_with_a_clear_message() {
     let dir = tempfile::tempdir().unwrap();
@@ -544,4 +562,58 @@ fn a_reused_idempotency_key_with_another_body_is_refused_by_the_running_binary()
         r#"{"amount": 999}"#,
     );
     assert_eq!(status, 422, "the key is still taken after a restart");
+}
+
+/// Issue 10 point 1: 100 parallel bad logins for `admin` used to run ~40 argon2 checks at once
+/// and grow the process from 40 MB to 820 MB. Against the real binary now: at most the free
+/// attempts are answered 401, the rest are refused, and the peak resident size stays small.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_burst_of_parallel_bad_logins_keeps_memory_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Running::start(
+        dir.path(),
+        &[
+            ("ADMIN_USERNAME", "root"),
+            ("ADMIN_PASSWORD", "correct horse battery"),
+        ],
+    );
+    let read_kb = |pid: u32, field: &str| -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    };
+    let body = r#"{"username": "root", "password": "wrong password"}"#;
+    let addr = app.addr.clone();
+    let login = move || -> u16 {
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        write!(
+            s,
+            "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        resp[9..12].parse().unwrap()
+    };
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..100).map(|_| s.spawn(login.clone())).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let unauthorized = statuses.iter().filter(|s| **s == 401).count();
+    assert!(unauthorized <= 5, "{unauthorized} bad logins were checked");
+    assert!(
+        statuses.iter().all(|s| [401, 429, 503].contains(s)),
+        "{statuses:?}"
+    );
+    // Peak resident size over the whole run (start-up included).
+    let peak_kb = read_kb(app.child.id(), "VmHWM:");
+    assert!(peak_kb < 100 * 1024, "peak RSS {peak_kb} kB");
+    assert!(app.stop().success());
 }

@@ -204,6 +204,7 @@ fn clean_name(name: &str) -> Result<String, DomainError> {
     if n.is_empty() || n.chars().count() > 100 {
         return Err(DomainError::invalid("name", "must be 1 to 100 characters"));
     }
+    crate::domain::text::check_name("name", n)?;
     Ok(n.to_owned())
 }
 
@@ -215,6 +216,7 @@ fn clean_text(field: &str, v: &str, max: usize) -> Result<String, DomainError> {
             format!("must be at most {max} characters"),
         ));
     }
+    crate::domain::text::check_text(field, v)?;
     Ok(v.to_owned())
 }
 
@@ -229,6 +231,7 @@ fn clean_category(v: &str) -> Result<String, DomainError> {
             "must be at most 50 characters",
         ));
     }
+    crate::domain::text::check_name("category", v)?;
     Ok(v.to_owned())
 }
 
@@ -239,7 +242,10 @@ fn clean_role_name(v: Option<String>) -> Result<Option<String>, DomainError> {
             "role_name",
             "must be at most 100 characters",
         )),
-        Some(n) => Ok(Some(n.to_owned())),
+        Some(n) => {
+            crate::domain::text::check_name("role_name", n)?;
+            Ok(Some(n.to_owned()))
+        }
     }
 }
 

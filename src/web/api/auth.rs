@@ -1,10 +1,8 @@
 //! Login, refresh, logout and "who am I". Tokens go out both as cookies (HttpOnly, SameSite=Strict)
 //! and in the JSON body (for scripts using `Authorization: Bearer`).
 
-use std::net::SocketAddr;
-
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::request::Parts;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::{Deserialize, Serialize};
@@ -12,11 +10,13 @@ use utoipa::ToSchema;
 
 use super::blocking;
 use crate::accounts::{AdminRole, Refresh};
-use crate::web::auth::{
-    self, random_token, Auth, Claims, ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE,
-};
+use crate::domain::text::sanitize_for_log;
+use crate::web::auth::{self, cookie_names, Auth, Claims};
+pub use crate::web::client_ip::{client_ip, ClientIp};
 use crate::web::error::{ApiError, ApiResult, Json};
+use crate::web::throttle::Key;
 use crate::web::WebState;
+use axum::http::StatusCode;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {
@@ -54,24 +54,6 @@ pub struct TokenResponse {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LogoutResponse {
     pub logged_out: bool,
-}
-
-/// The peer address (from `into_make_service_with_connect_info`); "unknown" without it.
-/// Forwarding headers are not trusted: they are the client's to forge.
-pub struct ClientIp(pub String);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_else(|| "unknown".into()),
-        ))
-    }
 }
 
 fn cookie(
@@ -116,12 +98,13 @@ fn issue(
         aud: auth::AUDIENCE.into(),
     };
     let access = state.keys.sign(&claims)?;
-    let csrf = random_token();
+    let csrf = state.keys.csrf_token(&claims.sid);
+    let names = cookie_names(s.secure_cookies);
     let (access_secs, refresh_secs) = (s.access_ttl.num_seconds(), s.refresh_ttl.num_seconds());
     let secure = s.secure_cookies;
     let jar = jar
         .add(cookie(
-            ACCESS_COOKIE,
+            names.access,
             access.clone(),
             "/",
             access_secs,
@@ -129,7 +112,7 @@ fn issue(
             true,
         ))
         .add(cookie(
-            REFRESH_COOKIE,
+            names.refresh,
             refresh.clone(),
             "/api/auth",
             refresh_secs,
@@ -137,7 +120,7 @@ fn issue(
             true,
         ))
         .add(cookie(
-            CSRF_COOKIE,
+            names.csrf,
             csrf.clone(),
             "/",
             refresh_secs,
@@ -163,7 +146,8 @@ fn issue(
     responses(
         (status = 200, description = "Logged in; cookies set", body = TokenResponse),
         (status = 401, description = "Wrong username or password", body = crate::web::error::ErrorBody),
-        (status = 429, description = "Too many failed logins", body = crate::web::error::ErrorBody),
+        (status = 429, description = "Too many failed logins from this address", body = crate::web::error::ErrorBody),
+        (status = 503, description = "Too many password checks at once", body = crate::web::error::ErrorBody),
     ))]
 pub async fn login(
     State(state): State<WebState>,
@@ -172,32 +156,52 @@ pub async fn login(
     Json(req): Json<LoginRequest>,
 ) -> ApiResult<(CookieJar, Json<TokenResponse>)> {
     let now = state.services.now();
-    let user_key = format!("user:{}", req.username.trim().to_ascii_lowercase());
-    let keys = [user_key.clone(), format!("ip:{ip}")];
-    if let Err(wait) = state.throttle.check(&keys, now) {
+    let (user_key, ip_key) = (Key::user_at(&req.username, &ip), Key::address(&ip));
+    let who = sanitize_for_log(req.username.trim());
+    if let Err(wait) = state
+        .throttle
+        .begin(&[user_key.clone(), ip_key.clone()], now)
+    {
+        tracing::warn!(client_ip = %ip, username = %who, retry_after = wait, "dashboard login throttled");
         return Err(ApiError::too_many(
             format!("Too many failed logins; try again in {wait} s."),
             wait,
         ));
     }
+    let Some(slot) = state.throttle.hashing_slot().await else {
+        tracing::warn!(client_ip = %ip, username = %who, "dashboard login refused: password checks are saturated");
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "Too many logins at once; try again in a few seconds.",
+        )
+        .with_retry_after(1));
+    };
     let username = req.username.trim().to_owned();
-    let account = blocking(&state, move |svc| {
-        svc.accounts.verify_login(&username, &req.password)
-    })
-    .await?;
+    let svc = state.services.clone();
+    let account = state
+        .throttle
+        .pool
+        .run(move || svc.accounts.verify_login(&username, &req.password))
+        .await;
+    drop(slot);
+    let account = match account {
+        Some(r) => r?,
+        None => return Err(ApiError::internal(&"the password check did not finish")),
+    };
     let Some(account) = account else {
-        state.throttle.fail(&keys, now);
+        tracing::warn!(client_ip = %ip, username = %who, "failed dashboard login");
         return Err(ApiError::unauthorized(
             "invalid_credentials",
             "Wrong username or password.",
         ));
     };
-    state.throttle.clear(&user_key);
+    state.throttle.succeeded(&user_key, &ip_key);
     let session = {
         let (name, ttl) = (account.username.clone(), state.settings.refresh_ttl);
         blocking(&state, move |svc| svc.accounts.start_session(&name, ttl)).await?
     };
-    tracing::info!(username = %account.username, "dashboard login");
+    tracing::info!(username = %account.username, client_ip = %ip, "dashboard login");
     issue(
         &state,
         jar,
@@ -208,8 +212,18 @@ pub async fn login(
     )
 }
 
-/// The refresh token from the body, else from the cookie (then the CSRF header is required).
-fn presented_refresh(parts: &Parts, jar: &CookieJar, body: &Bytes) -> ApiResult<Option<String>> {
+/// A refresh token, and whether it came from the cookie (then the CSRF header is required).
+struct Presented {
+    token: String,
+    from_cookie: bool,
+}
+
+/// The refresh token from the body, else from the cookie.
+fn presented_refresh(
+    state: &WebState,
+    jar: &CookieJar,
+    body: &Bytes,
+) -> ApiResult<Option<Presented>> {
     if !body.is_empty() {
         let req: RefreshRequest = serde_json::from_slice(body).map_err(|e| {
             ApiError::bad_request(
@@ -218,20 +232,46 @@ fn presented_refresh(parts: &Parts, jar: &CookieJar, body: &Bytes) -> ApiResult<
             )
         })?;
         if let Some(t) = req.refresh_token.filter(|t| !t.is_empty()) {
-            return Ok(Some(t));
+            return Ok(Some(Presented {
+                token: t,
+                from_cookie: false,
+            }));
         }
     }
-    match jar.get(REFRESH_COOKIE) {
-        Some(c) => {
-            auth::check_csrf(parts, jar)?;
-            Ok(Some(c.value().to_owned()))
-        }
-        None => Ok(None),
+    let name = cookie_names(state.settings.secure_cookies).refresh;
+    Ok(jar.get(name).map(|c| Presented {
+        token: c.value().to_owned(),
+        from_cookie: true,
+    }))
+}
+
+/// The session a refresh token belongs to; for a cookie, after the session's CSRF check.
+async fn session_of(
+    state: &WebState,
+    parts: &Parts,
+    p: &Presented,
+) -> ApiResult<Option<(String, String)>> {
+    let token = p.token.clone();
+    let session = blocking(state, move |svc| svc.accounts.session_of(&token)).await?;
+    if let (Some((family, username)), true) = (&session, p.from_cookie) {
+        auth::check_csrf(parts, state, family, username)?;
     }
+    Ok(session)
+}
+
+async fn read_small_body(body: axum::body::Body) -> ApiResult<Bytes> {
+    axum::body::to_bytes(body, 64 * 1024).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "The request body is too large.",
+        )
+    })
 }
 
 /// Exchanges a refresh token for new tokens. Each refresh token works once; presenting one that
-/// was already used ends the whole session.
+/// was already used ends the whole session, except within a few seconds of its rotation (two
+/// tabs refreshing at once), when it gets a token of its own.
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth",
     request_body(content = RefreshRequest, description = "Optional: the cookie is used when absent"),
     responses(
@@ -245,16 +285,16 @@ pub async fn refresh(
 ) -> ApiResult<(CookieJar, Json<TokenResponse>)> {
     let (parts, body) = req.into_parts();
     let jar = CookieJar::from_headers(&parts.headers);
-    let body = axum::body::to_bytes(body, 64 * 1024)
-        .await
-        .map_err(|_| ApiError::bad_request("body_too_large", "The request body is too large."))?;
-    let Some(token) = presented_refresh(&parts, &jar, &body)? else {
+    let body = read_small_body(body).await?;
+    let Some(presented) = presented_refresh(&state, &jar, &body)? else {
         return Err(ApiError::unauthorized(
             "unauthenticated",
             "No refresh token was sent.",
         ));
     };
+    session_of(&state, &parts, &presented).await?;
     let ttl = state.settings.refresh_ttl;
+    let token = presented.token;
     let refreshed = blocking(&state, move |svc| svc.accounts.refresh(&token, ttl)).await?;
     match refreshed {
         Refresh::Rotated {
@@ -296,12 +336,11 @@ pub async fn logout(
 ) -> ApiResult<(CookieJar, Json<LogoutResponse>)> {
     let (parts, body) = req.into_parts();
     let jar = CookieJar::from_headers(&parts.headers);
-    let body = axum::body::to_bytes(body, 64 * 1024)
-        .await
-        .map_err(|_| ApiError::bad_request("body_too_large", "The request body is too large."))?;
+    let names = cookie_names(state.settings.secure_cookies);
+    let body = read_small_body(body).await?;
     let mut family = None;
-    if let Some(token) = presented_refresh(&parts, &jar, &body)? {
-        family = blocking(&state, move |svc| svc.accounts.session_of(&token)).await?;
+    if let Some(p) = presented_refresh(&state, &jar, &body)? {
+        family = session_of(&state, &parts, &p).await?.map(|(f, _)| f);
     }
     if family.is_none() {
         let bearer = parts
@@ -310,22 +349,17 @@ pub async fn logout(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::to_owned);
-        let access = match bearer {
-            Some(t) => Some(t),
-            None => match jar.get(ACCESS_COOKIE) {
-                Some(c) => {
-                    auth::check_csrf(&parts, &jar)?;
-                    Some(c.value().to_owned())
-                }
-                None => None,
-            },
+        let (access, from_cookie) = match bearer {
+            Some(t) => (Some(t), false),
+            None => (jar.get(names.access).map(|c| c.value().to_owned()), true),
         };
         if let Some(t) = access {
-            family = state
-                .keys
-                .verify(&t, state.services.now())
-                .ok()
-                .map(|c| c.sid);
+            if let Ok(c) = state.keys.verify(&t, state.services.now()) {
+                if from_cookie {
+                    auth::check_csrf(&parts, &state, &c.sid, &c.sub)?;
+                }
+                family = Some(c.sid);
+            }
         }
     }
     let Some(family) = family else {
@@ -341,16 +375,16 @@ pub async fn logout(
     // Explicit expired cookies, so the browser drops them whatever the request carried.
     let secure = state.settings.secure_cookies;
     let jar = jar
-        .add(cookie(ACCESS_COOKIE, String::new(), "/", 0, secure, true))
+        .add(cookie(names.access, String::new(), "/", 0, secure, true))
         .add(cookie(
-            REFRESH_COOKIE,
+            names.refresh,
             String::new(),
             "/api/auth",
             0,
             secure,
             true,
         ))
-        .add(cookie(CSRF_COOKIE, String::new(), "/", 0, secure, false));
+        .add(cookie(names.csrf, String::new(), "/", 0, secure, false));
     Ok((jar, Json(LogoutResponse { logged_out: true })))
 }
 

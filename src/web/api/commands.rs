@@ -30,9 +30,14 @@ impl ServerQuery {
                 "server_id is required: custom commands belong to one server",
             ));
         }
-        s.parse::<u64>().map(GuildId).map_err(|_| {
-            ApiError::invalid_param("server_id", format!("server_id: `{s}` is not a server id"))
-        })
+        // 0 is the instance's own namespace, never a server.
+        s.parse::<u64>()
+            .ok()
+            .filter(|g| *g != 0)
+            .map(GuildId)
+            .ok_or_else(|| {
+                ApiError::invalid_param("server_id", format!("server_id: `{s}` is not a server id"))
+            })
     }
 }
 

@@ -263,7 +263,8 @@ pub struct ValidationView {
     pub report: serde_json::Value,
 }
 
-/// Recomputes balances from the ledger and compares them with the stored ones. Changes nothing.
+/// Recomputes balances from the ledger and compares them with the stored ones. Changes nothing,
+/// so viewers may run it too.
 #[utoipa::path(post, path = "/api/{server_id}/transactions/validate", tag = "transactions",
     params(("server_id" = String, Path)),
     request_body(content = ValidateRequest, description = "Optional"),
@@ -271,7 +272,7 @@ pub struct ValidationView {
     responses((status = 200, body = ValidationView), (status = 400, body = ErrorBody)))]
 pub async fn validate(
     State(s): State<WebState>,
-    _auth: Auth,
+    _auth: crate::web::auth::ReadAuth,
     Path(guild): Path<GuildId>,
     body: Bytes,
 ) -> ApiResult<Json<ValidationView>> {

@@ -8,10 +8,15 @@ mod command_log;
 mod economy;
 mod export;
 mod guild;
+mod hardening_input;
+mod hardening_login;
+mod hardening_sessions;
 mod idempotency;
 mod instance;
+mod limits;
 mod openapi;
 mod plain_text;
+mod serving;
 mod shop;
 mod stream;
 mod tasks;
@@ -28,7 +33,7 @@ use crate::economy::{Adjustment, OpMeta};
 use crate::services::Services;
 use crate::store::admins::AdminRole;
 use crate::testing::{self, TestStore};
-use crate::web::{router, WebSettings};
+use crate::web::WebSettings;
 
 pub const SECRET: &[u8] = b"test-secret-0123456789-0123456789-abcdef";
 pub const PW: &str = "correct horse battery";
@@ -39,6 +44,8 @@ pub struct TestApp {
     pub ts: TestStore,
     pub services: Services,
     pub app: Router,
+    /// The router's shared state (its login throttle, stream counts).
+    pub state: crate::web::WebState,
     /// The log buffer behind `/api/logs`.
     pub logs: std::sync::Arc<crate::telemetry::logbuf::LogBuffer>,
 }
@@ -88,6 +95,7 @@ pub fn settings() -> WebSettings {
         access_ttl: chrono::Duration::minutes(15),
         refresh_ttl: chrono::Duration::days(7),
         secure_cookies: false,
+        trusted_proxies: Vec::new(),
         logs: std::sync::Arc::new(crate::telemetry::logbuf::LogBuffer::new(100)),
     }
 }
@@ -104,11 +112,13 @@ impl TestApp {
         crate::accounts::set_password(&ts.store, "viewer", PW, Some(AdminRole::Viewer)).unwrap();
         let services = Services::new(ts.store.clone(), false);
         let logs = settings.logs.clone();
-        let app = router(services.clone(), settings);
+        let state = crate::web::router::state(services.clone(), settings);
+        let app = crate::web::router::router_with_state(state.clone());
         TestApp {
             ts,
             services,
             app,
+            state,
             logs,
         }
     }
