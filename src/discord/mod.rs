@@ -105,6 +105,11 @@ pub async fn start(cfg: &DiscordConfig, services: Services) -> anyhow::Result<Bo
     tracing::info!(bot = %me.username, bot_id = me.id, application = app.id, "Discord token accepted");
 
     let commands = commands::all();
+    if let Some(g) = cfg.dev_guild {
+        // The dev guild's 100 command slots hold the built-ins too.
+        let builtins = poise::builtins::create_application_commands(&commands).len();
+        services.custom.reserve_for_builtins(g, builtins);
+    }
     register::register_if_changed(&rest, &services, &commands, cfg.dev_guild)
         .await
         .context("registering slash commands with Discord")?;

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use poise::serenity_prelude as serenity;
 
 use super::{BotError, Ctx};
+use crate::domain::embed::{limits, truncate_chars};
 use crate::services::{blocking, Services};
 
 /// Defer when the work has not finished by then (Discord's deadline is 3 s, minus the time the
@@ -64,13 +65,21 @@ impl Reply {
         self
     }
 
+    /// The text as sent: cut on a char boundary to Discord's 2000 characters (a longer message
+    /// is refused with 50035 and the member would see "The application did not respond").
+    fn text(&self) -> Option<String> {
+        self.content
+            .as_deref()
+            .map(|c| truncate_chars(c, limits::CONTENT))
+    }
+
     pub(crate) fn message(&self) -> serenity::CreateInteractionResponseMessage {
         let mut m = serenity::CreateInteractionResponseMessage::new()
             .embeds(self.embeds.clone())
             .ephemeral(self.ephemeral)
             .allowed_mentions(serenity::CreateAllowedMentions::new());
-        if let Some(c) = &self.content {
-            m = m.content(c.clone());
+        if let Some(c) = self.text() {
+            m = m.content(c);
         }
         if !self.components.is_empty() {
             m = m.components(self.components.clone());
@@ -83,8 +92,8 @@ impl Reply {
             .embeds(self.embeds.clone())
             .ephemeral(self.ephemeral)
             .allowed_mentions(serenity::CreateAllowedMentions::new());
-        if let Some(c) = &self.content {
-            m = m.content(c.clone());
+        if let Some(c) = self.text() {
+            m = m.content(c);
         }
         if !self.components.is_empty() {
             m = m.components(self.components.clone());
@@ -96,8 +105,8 @@ impl Reply {
         let mut m = serenity::EditInteractionResponse::new()
             .embeds(self.embeds.clone())
             .allowed_mentions(serenity::CreateAllowedMentions::new());
-        if let Some(c) = &self.content {
-            m = m.content(c.clone());
+        if let Some(c) = self.text() {
+            m = m.content(c);
         }
         if !self.components.is_empty() {
             m = m.components(self.components.clone());
@@ -228,4 +237,26 @@ where
             .map_err(BotError::from)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_is_cut_to_2000_characters_on_a_char_boundary() {
+        let long = format!("{}{}", "é".repeat(1990), "🪙".repeat(600));
+        let r = Reply::private(long);
+        for body in [
+            serde_json::to_value(r.message()).unwrap(),
+            serde_json::to_value(r.followup()).unwrap(),
+            serde_json::to_value(r.edit()).unwrap(),
+        ] {
+            let content = body["content"].as_str().unwrap();
+            assert_eq!(content.chars().count(), 2000, "{body}");
+            assert!(content.ends_with('…'));
+        }
+        let short = serde_json::to_value(Reply::public("hi").message()).unwrap();
+        assert_eq!(short["content"], "hi");
+    }
 }

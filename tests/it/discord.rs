@@ -453,3 +453,53 @@ async fn a_button_without_a_route_gets_a_private_answer_and_a_log_row() {
     assert_eq!(row.user.get(), alice().id);
     assert_no_dropped_payloads();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_10_the_dev_guild_never_registers_more_than_100_commands_and_refuses_more_custom_ones(
+) {
+    let guild = crate::fake_discord::GUILD_ID;
+    let dir = crate::support::new_data_dir();
+    // Made while the bot was off (from the dashboard): nothing reserved room for the built-ins.
+    crate::support::seed(&dir, |s| {
+        for i in 0..87 {
+            s.custom
+                .create(
+                    coffer::domain::GuildId(guild),
+                    &format!("c{i:02}"),
+                    "x",
+                    false,
+                    &coffer::domain::Actor::System.into(),
+                )
+                .expect("custom command");
+        }
+    });
+    let fake = FakeDiscord::start().await;
+    let extra = format!("[discord]\ndev_guild = {guild}\n");
+    let app = TestApp::spawn_with(&fake, dir, &extra).await;
+    fake.wait_identified().await;
+    let path = format!("/api/v10/applications/{APP_ID}/guilds/{guild}/commands");
+    let puts = fake.calls_to("PUT", &path);
+    assert_eq!(puts.len(), 1, "{puts:#?}");
+    assert_eq!(puts[0].status, 200, "Discord took the set: {:?}", puts[0]);
+    let sent = puts[0].body.as_array().expect("a command list");
+    assert_eq!(
+        sent.len(),
+        100,
+        "built-ins plus as many custom commands as fit"
+    );
+    assert_eq!(sent[0]["name"], "balance");
+
+    let owner = Invoker::member(crate::fake_discord::OWNER_ID, "owner");
+    let options = json!([{"name": "command", "type": 2, "options": [{"name": "create", "type": 1,
+        "options": [str_opt("name", "one-more"), str_opt("response", "hello")]}]}]);
+    let answer = fake
+        .answer(&fake.command(&owner, "admin", options, &[]))
+        .await;
+    assert!(answer.ephemeral);
+    assert!(
+        answer.text().contains("at most 86 custom commands"),
+        "{}",
+        answer.text()
+    );
+    app.stop().await.expect("clean stop");
+}
