@@ -12,6 +12,7 @@ mod log;
 pub mod on_error;
 pub mod outbound;
 pub mod presence;
+pub mod ratelimit;
 pub mod register;
 pub mod render;
 pub mod reply;

@@ -400,27 +400,23 @@ impl FakeDiscord {
     }
 
     /// When the interaction with `token` was sent to the bot.
-    #[allow(dead_code)]
     pub fn sent_at(&self, token: &str) -> std::time::Instant {
         self.state.interactions.lock().unwrap()[token].at
     }
 
     /// The next `times` interaction callbacks are carried out but answered 502, as when the
     /// response is lost on the way.
-    #[allow(dead_code)]
     pub fn lose_callback_responses(&self, times: u32) {
         *self.state.lost_callbacks.lock().unwrap() = times;
     }
 
     /// The next `times` defer callbacks (types 5 and 6) are refused with a 500.
-    #[allow(dead_code)]
     pub fn refuse_defers(&self, times: u32) {
         *self.state.refused_defers.lock().unwrap() = times;
     }
 
     /// Calls matching `method` and `path_contains` share a bucket of `limit` per `window`,
     /// announced in `X-RateLimit-*` headers; past it, 429.
-    #[allow(dead_code)]
     pub fn rate_limit(&self, method: &str, path_contains: &str, limit: u32, window: Duration) {
         self.state.buckets.lock().unwrap().push(rules::Bucket {
             method: method.into(),
