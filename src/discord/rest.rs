@@ -103,6 +103,20 @@ pub struct Application {
     pub id: u64,
     #[serde(default)]
     pub name: String,
+    /// Application flags; the `GATEWAY_GUILD_MEMBERS*` bits say whether the Server Members
+    /// Intent is enabled in the Developer Portal.
+    #[serde(default)]
+    pub flags: u64,
+}
+
+/// GATEWAY_GUILD_MEMBERS (verified bots) and GATEWAY_GUILD_MEMBERS_LIMITED (under 100 servers).
+const MEMBERS_INTENT_FLAGS: u64 = (1 << 14) | (1 << 15);
+
+impl Application {
+    /// Whether the Developer Portal has the Server Members Intent enabled.
+    pub fn members_intent_enabled(&self) -> bool {
+        self.flags & MEMBERS_INTENT_FLAGS != 0
+    }
 }
 
 /// A REST client for the calls Coffer makes itself.
@@ -467,6 +481,22 @@ mod tests {
             r.application_id(),
             Err(RestError::NoApplicationId)
         ));
+    }
+
+    #[test]
+    fn the_members_intent_is_read_from_the_application_flags() {
+        let app = |flags: u64| Application {
+            id: 1,
+            name: String::new(),
+            flags,
+        };
+        assert!(app(1 << 14).members_intent_enabled());
+        assert!(app(1 << 15).members_intent_enabled());
+        assert!(
+            !app(1 << 19).members_intent_enabled(),
+            "message content only"
+        );
+        assert!(!app(0).members_intent_enabled());
     }
 
     #[test]

@@ -19,7 +19,8 @@ async fn startup_identifies_and_registers_commands_once_and_a_restart_registers_
     for (method, path) in [
         ("GET", "/api/v10/users/@me"),
         ("GET", "/api/v10/oauth2/applications/@me"),
-        ("GET", "/api/v10/gateway"),
+        // Autosharding: the recommended shard count.
+        ("GET", "/api/v10/gateway/bot"),
     ] {
         assert_eq!(
             fake.calls_to(method, path).len(),
@@ -736,4 +737,52 @@ async fn issue_10_concurrent_calls_on_one_bucket_wait_instead_of_collecting_429s
     // Two per 0.8 s window: the sixth went out in the third window.
     let span = posts[5].at.duration_since(posts[0].at);
     assert!(span >= std::time::Duration::from_millis(1500), "{span:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_10_disallowed_intents_end_with_words_that_fix_it_and_the_flags_warn_first() {
+    let fake = FakeDiscord::start().await;
+    fake.set_app_flags(0);
+    fake.close_gateway_with(4014);
+    let extra = "[discord]\nmembers_intent = true\n";
+    let app = TestApp::spawn_with(&fake, crate::support::new_data_dir(), extra).await;
+    let text = format!("{:#}", app.exit().await.expect_err("4014 is fatal"));
+    assert!(
+        text.contains(
+            "enable Server Members Intent in the Developer Portal, or set discord.members_intent = false"
+        ) && text.contains("4014"),
+        "{text}"
+    );
+    assert_eq!(fake.identifies().len(), 1, "no re-IDENTIFY after 4014");
+    let logs = crate::support::logs();
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("Server Members Intent looks disabled")),
+        "the start-up check warned"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_10_the_bot_starts_as_many_shards_as_discord_recommends() {
+    let fake = FakeDiscord::start().await;
+    fake.set_shards(2);
+    let app = TestApp::spawn(&fake).await;
+    fake.wait_until("two IDENTIFYs", std::time::Duration::from_secs(20), |f| {
+        f.identifies().len() >= 2
+    })
+    .await;
+    let mut shards: Vec<serde_json::Value> = fake
+        .identifies()
+        .iter()
+        .map(|i| i["d"]["shard"].clone())
+        .collect();
+    shards.sort_by_key(|s| s[0].as_u64());
+    assert_eq!(shards, [json!([0, 2]), json!([1, 2])]);
+    assert_eq!(fake.calls_to("GET", "/api/v10/gateway/bot").len(), 1);
+    fake.wait_identified().await;
+    let answer = fake
+        .answer(&fake.slash(&alice(), "balance", json!([])))
+        .await;
+    assert!(answer.text().contains("coins"), "{}", answer.text());
+    app.stop().await.expect("clean stop");
 }

@@ -429,19 +429,16 @@ impl FakeDiscord {
     }
 
     /// The application flags Discord reports (Server Members Intent limited by default).
-    #[allow(dead_code)]
     pub fn set_app_flags(&self, flags: u64) {
         *self.state.app_flags.lock().unwrap() = flags;
     }
 
     /// The shard count `GET /gateway/bot` recommends.
-    #[allow(dead_code)]
     pub fn set_shards(&self, shards: u32) {
         *self.state.shards.lock().unwrap() = shards;
     }
 
     /// Every gateway session is closed with `code` right after IDENTIFY.
-    #[allow(dead_code)]
     pub fn close_gateway_with(&self, code: u16) {
         *self.state.close_code.lock().unwrap() = Some(code);
     }
