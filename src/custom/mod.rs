@@ -2,6 +2,8 @@
 //! taken name unless `overwrite`), delete, list, and render for a member. Each change is one
 //! store write with an audit entry and a `CustomCommandChanged` event. No Discord types.
 
+use std::sync::{Arc, RwLock};
+
 use crate::domain::custom_command::{
     parse_command_name, render, validate_response, CustomCommand, RenderContext,
 };
@@ -15,17 +17,37 @@ use crate::store::Store;
 
 pub use crate::domain::custom_command::BUILT_IN_COMMANDS;
 
-/// Most custom commands a guild may have (Discord allows 100 guild slash commands).
+/// Most slash commands one guild may hold (Discord refuses a bulk PUT of more with 30032).
 pub const MAX_COMMANDS: usize = 100;
 
 #[derive(Clone)]
 pub struct CustomCommands {
     store: Store,
+    /// The guild whose command set also carries the bot's built-in commands (`discord.dev_guild`)
+    /// and how many they are: that guild has fewer slots for custom commands.
+    reserved: Arc<RwLock<Option<(GuildId, usize)>>>,
 }
 
 impl CustomCommands {
     pub fn new(store: Store) -> CustomCommands {
-        CustomCommands { store }
+        CustomCommands {
+            store,
+            reserved: Arc::default(),
+        }
+    }
+
+    /// Keeps `builtins` of `guild`'s 100 command slots for the built-in commands registered
+    /// there (the dev guild), so creation refuses before Discord would refuse the whole set.
+    pub fn reserve_for_builtins(&self, guild: GuildId, builtins: usize) {
+        *self.reserved.write().unwrap_or_else(|p| p.into_inner()) = Some((guild, builtins));
+    }
+
+    /// How many custom commands `guild` may hold.
+    pub fn limit(&self, guild: GuildId) -> usize {
+        match *self.reserved.read().unwrap_or_else(|p| p.into_inner()) {
+            Some((g, builtins)) if g == guild => MAX_COMMANDS.saturating_sub(builtins),
+            _ => MAX_COMMANDS,
+        }
     }
 
     /// Creates `name` -> `response`. A taken name is refused unless `overwrite`, which replaces
@@ -41,6 +63,7 @@ impl CustomCommands {
         let actor = &meta.actor;
         let name = parse_command_name(name)?;
         validate_response(response)?;
+        let limit = self.limit(guild);
         self.store.write_once(guild, meta.key(), "command.create", |w| {
             let before = w.custom_command(&name)?;
             let cmd = match &before {
@@ -56,11 +79,8 @@ impl CustomCommands {
                     ..old.clone()
                 },
                 None => {
-                    if w.custom_commands()?.len() >= MAX_COMMANDS {
-                        return Err(DomainError::LimitExceeded(format!(
-                            "A server can have at most {MAX_COMMANDS} custom commands; delete one first."
-                        ))
-                        .into());
+                    if w.custom_commands()?.len() >= limit {
+                        return Err(DomainError::LimitExceeded(limit_message(limit)).into());
                     }
                     CustomCommand {
                         name: name.clone(),
@@ -150,6 +170,19 @@ impl CustomCommands {
             };
             Ok(Some(render(&cmd.response, &ctx)))
         })
+    }
+}
+
+/// The refusal when a guild's custom command slots are full.
+fn limit_message(limit: usize) -> String {
+    if limit < MAX_COMMANDS {
+        format!(
+            "This server can have at most {limit} custom commands (Discord allows {MAX_COMMANDS} \
+             commands per server and {} are the bot's own); delete one first.",
+            MAX_COMMANDS - limit
+        )
+    } else {
+        format!("A server can have at most {limit} custom commands; delete one first.")
     }
 }
 

@@ -149,6 +149,29 @@ fn a_guild_can_hold_at_most_100_commands() {
 }
 
 #[test]
+fn the_dev_guild_keeps_slots_for_the_built_in_commands() {
+    let (_ts, svc) = setup();
+    svc.reserve_for_builtins(G, 14);
+    assert_eq!(svc.limit(G), 86);
+    assert_eq!(svc.limit(GuildId(11)), MAX_COMMANDS);
+    for i in 0..86 {
+        svc.create(G, &format!("c{i}"), "x", false, &admin().into())
+            .unwrap();
+    }
+    let err = svc
+        .create(G, "one-more", "x", false, &admin().into())
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Domain(DomainError::LimitExceeded(m)) if m.contains("at most 86")),
+        "{err:?}"
+    );
+    svc.create(G, "c0", "y", true, &admin().into()).unwrap();
+    // Another guild keeps all 100.
+    svc.create(GuildId(11), "c86", "x", false, &admin().into())
+        .unwrap();
+}
+
+#[test]
 fn respond_fills_in_the_members_balance_and_currency() {
     let (ts, svc) = setup();
     svc.create(

@@ -81,7 +81,14 @@ pub async fn handle(data: &BotData, routes: &[ComponentRoute], i: &serenity::Com
         None => {
             tracing::debug!(custom_id = %i.data.custom_id, "component without a route");
             let reply = Reply::private("This button is no longer active.");
-            send(data, i, Deferred::No, ComponentReply::Message(reply)).await;
+            send(
+                data,
+                i,
+                started,
+                Deferred::No,
+                ComponentReply::Message(reply),
+            )
+            .await;
             "unknown_component".to_owned()
         }
         Some(route) => {
@@ -97,14 +104,14 @@ pub async fn handle(data: &BotData, routes: &[ComponentRoute], i: &serenity::Com
             let mut deferred = Deferred::No;
             let result = tokio::select! {
                 r = &mut work => r,
-                _ = tokio::time::sleep(DEFER_AFTER) => {
-                    deferred = defer(data, i, route.updates_message).await;
+                _ = tokio::time::sleep_until((started + DEFER_AFTER).into()) => {
+                    deferred = defer(data, i, started, route.updates_message).await;
                     work.await
                 }
             };
             match result {
                 Ok(reply) => {
-                    send(data, i, deferred, reply).await;
+                    send(data, i, started, deferred, reply).await;
                     OUTCOME_OK.to_owned()
                 }
                 Err(e) => {
@@ -114,7 +121,7 @@ pub async fn handle(data: &BotData, routes: &[ComponentRoute], i: &serenity::Com
                         tracing::error!(prefix, error = %chain(&e), "component failed");
                     }
                     let reply = ComponentReply::Message(Reply::private(e.user_message()));
-                    send(data, i, deferred, reply).await;
+                    send(data, i, started, deferred, reply).await;
                     e.kind().to_owned()
                 }
             }
@@ -141,7 +148,12 @@ enum Deferred {
 }
 
 /// Acknowledges now; returns how (or `No` if the acknowledgement failed).
-async fn defer(data: &BotData, i: &serenity::ComponentInteraction, update: bool) -> Deferred {
+async fn defer(
+    data: &BotData,
+    i: &serenity::ComponentInteraction,
+    arrived: Instant,
+    update: bool,
+) -> Deferred {
     let (body, how) = if update {
         (
             serenity::CreateInteractionResponse::Acknowledge,
@@ -157,7 +169,7 @@ async fn defer(data: &BotData, i: &serenity::ComponentInteraction, update: bool)
     };
     match data
         .rest
-        .interaction_callback(i.id.get(), &i.token, &body)
+        .interaction_callback(i.id.get(), &i.token, arrived, &body)
         .await
     {
         Ok(()) => how,
@@ -173,6 +185,7 @@ async fn defer(data: &BotData, i: &serenity::ComponentInteraction, update: bool)
 async fn send(
     data: &BotData,
     i: &serenity::ComponentInteraction,
+    arrived: Instant,
     deferred: Deferred,
     reply: ComponentReply,
 ) {
@@ -180,11 +193,13 @@ async fn send(
     let res = match (deferred, reply) {
         (Deferred::No, ComponentReply::Message(r)) => {
             let body = serenity::CreateInteractionResponse::Message(r.message());
-            rest.interaction_callback(i.id.get(), &i.token, &body).await
+            rest.interaction_callback(i.id.get(), &i.token, arrived, &body)
+                .await
         }
         (Deferred::No, ComponentReply::Update(r)) => {
             let body = serenity::CreateInteractionResponse::UpdateMessage(r.message());
-            rest.interaction_callback(i.id.get(), &i.token, &body).await
+            rest.interaction_callback(i.id.get(), &i.token, arrived, &body)
+                .await
         }
         (Deferred::Placeholder, ComponentReply::Message(r) | ComponentReply::Update(r))
         | (Deferred::Silent, ComponentReply::Update(r)) => {
@@ -196,7 +211,8 @@ async fn send(
         (Deferred::No, ComponentReply::UpdateWithComponents(r, rows)) => {
             let body =
                 serenity::CreateInteractionResponse::UpdateMessage(r.message().components(rows));
-            rest.interaction_callback(i.id.get(), &i.token, &body).await
+            rest.interaction_callback(i.id.get(), &i.token, arrived, &body)
+                .await
         }
         (_, ComponentReply::UpdateWithComponents(r, rows)) => {
             rest.edit_original(&i.token, &r.edit().components(rows))
@@ -204,7 +220,8 @@ async fn send(
         }
         (Deferred::No, ComponentReply::Modal(m)) => {
             let body = serenity::CreateInteractionResponse::Modal(m);
-            rest.interaction_callback(i.id.get(), &i.token, &body).await
+            rest.interaction_callback(i.id.get(), &i.token, arrived, &body)
+                .await
         }
         (_, ComponentReply::Modal(_)) => {
             // Discord allows a modal only as the first answer; this one came too late.

@@ -124,7 +124,7 @@ pub async fn answer(ctx: &serenity::Context, data: &BotData, i: &serenity::Comma
     let body = serenity::CreateInteractionResponse::Message(reply.message());
     if let Err(e) = data
         .rest
-        .interaction_callback(i.id.get(), &i.token, &body)
+        .interaction_callback(i.id.get(), &i.token, started, &body)
         .await
     {
         tracing::warn!(error = %chain(&e), "could not answer a custom command");

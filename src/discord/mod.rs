@@ -12,6 +12,7 @@ mod log;
 pub mod on_error;
 pub mod outbound;
 pub mod presence;
+pub mod ratelimit;
 pub mod register;
 pub mod render;
 pub mod reply;
@@ -30,6 +31,27 @@ use crate::services::Services;
 
 pub use error::BotError;
 pub use rest::{Rest, RestError};
+
+/// What to do when Discord refuses the members intent (gateway close code 4014).
+pub const MEMBERS_INTENT_FIX: &str =
+    "enable Server Members Intent in the Developer Portal, or set discord.members_intent = false";
+
+/// What a fatal gateway error means for the operator, in words that say how to fix it.
+fn gateway_error(e: serenity::Error) -> anyhow::Error {
+    use serenity::GatewayError as G;
+    match e {
+        serenity::Error::Gateway(G::DisallowedGatewayIntents) => anyhow::anyhow!(
+            "Discord refused the gateway intents (close code 4014): {MEMBERS_INTENT_FIX}"
+        ),
+        serenity::Error::Gateway(G::InvalidGatewayIntents) => {
+            anyhow::anyhow!("Discord refused the gateway intents as invalid (close code 4013)")
+        }
+        serenity::Error::Gateway(G::InvalidAuthentication) => anyhow::anyhow!(
+            "Discord rejected DISCORD_TOKEN on the gateway (close code 4004): check the bot token"
+        ),
+        other => anyhow::Error::new(other),
+    }
+}
 
 /// What every command handler can reach.
 pub struct BotData {
@@ -103,8 +125,20 @@ pub async fn start(cfg: &DiscordConfig, services: Services) -> anyhow::Result<Bo
         .context("reading the bot's application from Discord")?;
     rest.set_application_id(app.id);
     tracing::info!(bot = %me.username, bot_id = me.id, application = app.id, "Discord token accepted");
+    if cfg.members_intent && !app.members_intent_enabled() {
+        // Discord would close the gateway with 4014; say it now, in words that fix it.
+        tracing::warn!(
+            flags = app.flags,
+            "the application's Server Members Intent looks disabled: {MEMBERS_INTENT_FIX}"
+        );
+    }
 
     let commands = commands::all();
+    if let Some(g) = cfg.dev_guild {
+        // The dev guild's 100 command slots hold the built-ins too.
+        let builtins = poise::builtins::create_application_commands(&commands).len();
+        services.custom.reserve_for_builtins(g, builtins);
+    }
     register::register_if_changed(&rest, &services, &commands, cfg.dev_guild)
         .await
         .context("registering slash commands with Discord")?;
@@ -164,7 +198,8 @@ pub async fn start(cfg: &DiscordConfig, services: Services) -> anyhow::Result<Bo
         services.bot.clone(),
         services.bus.subscribe(presence::filter()),
     ));
-    let task = tokio::spawn(async move { client.start().await });
+    // As many shards as Discord recommends (`GET /gateway/bot`): one shard takes 2,500 servers.
+    let task = tokio::spawn(async move { client.start_autosharded().await });
     Ok(Bot {
         data: bot_data,
         shard_manager,
@@ -192,7 +227,7 @@ impl Bot {
         self.task = None;
         match res {
             Ok(Ok(())) => anyhow::bail!("the Discord client stopped"),
-            Ok(Err(e)) => Err(anyhow::Error::new(e).context("the Discord client stopped")),
+            Ok(Err(e)) => Err(gateway_error(e).context("the Discord client stopped")),
             Err(e) => Err(anyhow::anyhow!("the Discord client task failed: {e}")),
         }
     }

@@ -7,6 +7,7 @@ use poise::serenity_prelude as serenity;
 
 use super::rest::Rest;
 use super::Command;
+use crate::custom::MAX_COMMANDS;
 use crate::domain::custom_command::CustomCommand;
 use crate::domain::GuildId;
 use crate::services::{blocking, Services};
@@ -46,7 +47,8 @@ pub async fn register_if_changed(
 }
 
 /// The command set Coffer keeps in one guild: the built-in commands when it is the dev guild,
-/// then the guild's custom commands.
+/// then the guild's custom commands, never more than Discord's 100 per guild (a bigger bulk PUT
+/// is refused whole with 30032): custom commands past the limit are left out, with a warning.
 pub fn guild_set(
     builtins: Option<&[Command]>,
     custom: &[CustomCommand],
@@ -54,7 +56,15 @@ pub fn guild_set(
     let mut set = builtins
         .map(poise::builtins::create_application_commands)
         .unwrap_or_default();
-    set.extend(custom.iter().map(super::custom::command_builder));
+    let room = MAX_COMMANDS.saturating_sub(set.len());
+    if custom.len() > room {
+        tracing::warn!(
+            custom = custom.len(),
+            registered = room,
+            "too many custom commands for Discord's {MAX_COMMANDS} per server; the last ones are not registered"
+        );
+    }
+    set.extend(custom.iter().take(room).map(super::custom::command_builder));
     set
 }
 
@@ -151,6 +161,41 @@ mod tests {
         }
     }
 
+    /// Every string option, at any depth.
+    fn string_options(
+        v: &serde_json::Value,
+        path: &str,
+        out: &mut Vec<(String, serde_json::Value)>,
+    ) {
+        for o in v["options"].as_array().into_iter().flatten() {
+            let here = format!("{path} {}", o["name"].as_str().unwrap_or("?"));
+            if o["type"] == 3 {
+                out.push((here.clone(), o["max_length"].clone()));
+            }
+            string_options(o, &here, out);
+        }
+    }
+
+    #[test]
+    fn every_string_option_has_a_max_length() {
+        let set = serde_json::to_value(poise::builtins::create_application_commands(
+            &crate::discord::commands::all(),
+        ))
+        .unwrap();
+        let mut found = Vec::new();
+        for c in set.as_array().unwrap() {
+            string_options(c, c["name"].as_str().unwrap(), &mut found);
+        }
+        assert!(found.len() > 40, "{found:?}");
+        for (option, max) in found {
+            let max = max.as_u64();
+            assert!(
+                max.is_some_and(|m| (1..=6000).contains(&m)),
+                "/{option} has max_length {max:?}"
+            );
+        }
+    }
+
     #[test]
     fn a_guild_set_is_the_dev_builtins_then_the_custom_commands_and_empty_hashes_as_nothing() {
         let now = chrono::Utc::now();
@@ -172,10 +217,22 @@ mod tests {
                 .collect()
         };
         assert_eq!(names(&only_custom), ["rules"]);
+        let dev_custom = custom.clone();
         let dev = guild_set(Some(&crate::discord::commands::all()), &[custom]);
         let dev_names = names(&dev);
         assert_eq!(dev_names.first().map(String::as_str), Some("balance"));
         assert_eq!(dev_names.last().map(String::as_str), Some("rules"));
+        // Never more than Discord's 100: the surplus custom commands are left out.
+        let many: Vec<CustomCommand> = (0..95)
+            .map(|i| CustomCommand {
+                name: format!("c{i}"),
+                ..dev_custom.clone()
+            })
+            .collect();
+        let capped = guild_set(Some(&crate::discord::commands::all()), &many);
+        assert_eq!(capped.len(), MAX_COMMANDS);
+        assert_eq!(names(&capped).last().map(String::as_str), Some("c85"));
+        assert_eq!(guild_set(None, &many).len(), 95);
         // A guild never registered in counts as holding this empty set.
         let empty = serde_json::to_vec(&guild_set(None, &[])).unwrap();
         assert_eq!(stable_hash(&empty), stable_hash(b"[]"));

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use poise::serenity_prelude as serenity;
 
 use super::{BotError, Ctx};
+use crate::domain::embed::{limits, truncate_chars};
 use crate::services::{blocking, Services};
 
 /// Defer when the work has not finished by then (Discord's deadline is 3 s, minus the time the
@@ -64,13 +65,35 @@ impl Reply {
         self
     }
 
+    /// The text as sent: cut on a char boundary to Discord's 2000 characters (a longer message
+    /// is refused with 50035 and the member would see "The application did not respond").
+    fn text(&self) -> Option<String> {
+        self.content
+            .as_deref()
+            .map(|c| truncate_chars(c, limits::CONTENT))
+    }
+
+    /// The reply's text (content, embed titles and descriptions) for a log line.
+    pub fn summary(&self) -> String {
+        let mut parts: Vec<String> = self.content.iter().cloned().collect();
+        let embeds = serde_json::to_value(&self.embeds).unwrap_or_default();
+        for e in embeds.as_array().into_iter().flatten() {
+            for key in ["title", "description"] {
+                if let Some(t) = e[key].as_str() {
+                    parts.push(t.to_owned());
+                }
+            }
+        }
+        truncate_chars(&parts.join(" | "), 500)
+    }
+
     pub(crate) fn message(&self) -> serenity::CreateInteractionResponseMessage {
         let mut m = serenity::CreateInteractionResponseMessage::new()
             .embeds(self.embeds.clone())
             .ephemeral(self.ephemeral)
             .allowed_mentions(serenity::CreateAllowedMentions::new());
-        if let Some(c) = &self.content {
-            m = m.content(c.clone());
+        if let Some(c) = self.text() {
+            m = m.content(c);
         }
         if !self.components.is_empty() {
             m = m.components(self.components.clone());
@@ -83,8 +106,8 @@ impl Reply {
             .embeds(self.embeds.clone())
             .ephemeral(self.ephemeral)
             .allowed_mentions(serenity::CreateAllowedMentions::new());
-        if let Some(c) = &self.content {
-            m = m.content(c.clone());
+        if let Some(c) = self.text() {
+            m = m.content(c);
         }
         if !self.components.is_empty() {
             m = m.components(self.components.clone());
@@ -96,8 +119,8 @@ impl Reply {
         let mut m = serenity::EditInteractionResponse::new()
             .embeds(self.embeds.clone())
             .allowed_mentions(serenity::CreateAllowedMentions::new());
-        if let Some(c) = &self.content {
-            m = m.content(c.clone());
+        if let Some(c) = self.text() {
+            m = m.content(c);
         }
         if !self.components.is_empty() {
             m = m.components(self.components.clone());
@@ -149,33 +172,50 @@ fn app(
     }
 }
 
+/// When the interaction arrived: Discord's 3 s answer deadline and the defer timer count from
+/// here (the global check notes it before any permission lookup).
+async fn arrived(ctx: Ctx<'_>) -> Instant {
+    mark_started(ctx).await;
+    invocation(ctx).await.started.unwrap_or_else(Instant::now)
+}
+
 /// Acknowledges now and answers later (the user sees "thinking...").
 pub async fn defer(ctx: Ctx<'_>, ephemeral: bool) -> Result<(), BotError> {
     let a = app(ctx)?;
     if a.has_sent_initial_response.load(Ordering::SeqCst) {
         return Ok(());
     }
+    let arrived = arrived(ctx).await;
     let body = serenity::CreateInteractionResponse::Defer(
         serenity::CreateInteractionResponseMessage::new().ephemeral(ephemeral),
     );
     ctx.data()
         .rest
-        .interaction_callback(a.interaction.id.get(), &a.interaction.token, &body)
+        .interaction_callback(a.interaction.id.get(), &a.interaction.token, arrived, &body)
         .await?;
     a.has_sent_initial_response.store(true, Ordering::SeqCst);
     update(ctx, |i| i.deferred = Some(ephemeral)).await;
     Ok(())
 }
 
-/// Sends `reply` as the first answer, as the answer replacing a defer, or as a follow-up.
+/// Sends `reply` as the first answer, as the answer replacing a defer, or as a follow-up. When
+/// the first answer fails (the deadline passed), a follow-up is tried: it reaches the member if
+/// an earlier acknowledgement got through after all.
 pub async fn send(ctx: Ctx<'_>, reply: Reply) -> Result<(), BotError> {
     let a = app(ctx)?;
     let rest = &ctx.data().rest;
     let token = &a.interaction.token;
     if !a.has_sent_initial_response.load(Ordering::SeqCst) {
+        let arrived = arrived(ctx).await;
         let body = serenity::CreateInteractionResponse::Message(reply.message());
-        rest.interaction_callback(a.interaction.id.get(), token, &body)
-            .await?;
+        let first = rest
+            .interaction_callback(a.interaction.id.get(), token, arrived, &body)
+            .await;
+        if let Err(e) = first {
+            if rest.followup(token, &reply.followup()).await.is_err() {
+                return Err(e.into());
+            }
+        }
         a.has_sent_initial_response.store(true, Ordering::SeqCst);
         return Ok(());
     }
@@ -197,21 +237,40 @@ pub async fn send(ctx: Ctx<'_>, reply: Reply) -> Result<(), BotError> {
     Ok(())
 }
 
-/// Runs `work`, deferring (with `ephemeral`) if it is not done within `DEFER_AFTER`, then sends
-/// its reply. An error is returned for `on_error` to answer.
+/// Runs `work`, deferring (with `ephemeral`) if it is not done within `DEFER_AFTER` of the
+/// interaction's arrival, then sends its reply. A failed defer never drops the work: it runs to
+/// the end and its reply goes out as the first answer or a follow-up, or, when Discord takes
+/// neither, into the log. A work error is returned for `on_error` to answer.
 pub async fn respond<F>(ctx: Ctx<'_>, ephemeral: bool, work: F) -> Result<(), BotError>
 where
     F: Future<Output = Result<Reply, BotError>>,
 {
+    let defer_at = arrived(ctx).await + DEFER_AFTER;
     tokio::pin!(work);
     let reply = tokio::select! {
         r = &mut work => r,
-        _ = tokio::time::sleep(DEFER_AFTER) => {
-            defer(ctx, ephemeral).await?;
+        _ = tokio::time::sleep_until(defer_at.into()) => {
+            if let Err(e) = defer(ctx, ephemeral).await {
+                tracing::warn!(
+                    command = %ctx.command().qualified_name,
+                    error = %super::error::chain(&e),
+                    "could not defer; finishing the work and answering when it is done"
+                );
+            }
             work.await
         }
     }?;
-    send(ctx, reply).await
+    if let Err(e) = send(ctx, reply.clone()).await {
+        // The work is done (and may have changed something): say what the member missed.
+        tracing::warn!(
+            command = %ctx.command().qualified_name,
+            user = ctx.author().id.get(),
+            error = %super::error::chain(&e),
+            answer = %reply.summary(),
+            "the answer was not delivered to the member"
+        );
+    }
+    Ok(())
 }
 
 /// The usual command tail: runs `work` over the services on a blocking thread (service calls
@@ -228,4 +287,26 @@ where
             .map_err(BotError::from)
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_is_cut_to_2000_characters_on_a_char_boundary() {
+        let long = format!("{}{}", "é".repeat(1990), "🪙".repeat(600));
+        let r = Reply::private(long);
+        for body in [
+            serde_json::to_value(r.message()).unwrap(),
+            serde_json::to_value(r.followup()).unwrap(),
+            serde_json::to_value(r.edit()).unwrap(),
+        ] {
+            let content = body["content"].as_str().unwrap();
+            assert_eq!(content.chars().count(), 2000, "{body}");
+            assert!(content.ends_with('…'));
+        }
+        let short = serde_json::to_value(Reply::public("hi").message()).unwrap();
+        assert_eq!(short["content"], "hi");
+    }
 }

@@ -1,7 +1,9 @@
 //! Coffer's own Discord REST calls (start-up checks, command registration, interaction replies)
-//! with one retry policy: 429 waits `retry_after` (a `global` limit pauses every call), 5xx and
-//! network errors back off briefly. Serenity's own rate limiter is off when a base URL is set
-//! because it ignores the proxy; this layer is what keeps Coffer polite then.
+//! with one retry policy: 429 waits `retry_after` (a `global` limit pauses every call but the
+//! interaction endpoints, which Discord exempts), 5xx and network errors back off briefly, and
+//! every call first waits for room in its rate-limit bucket (`ratelimit`). Interaction callbacks
+//! are never retried past Discord's 3 s deadline. Serenity's own rate limiter is off when a base
+//! URL is set because it ignores the proxy; this layer is what keeps Coffer polite then.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -12,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use super::ratelimit::{Buckets, Route};
 use crate::domain::ids::deserialize_u64_or_string;
 
 /// The real Discord; `Config.discord.api_base` replaces it (a proxy, or the fake in tests).
@@ -21,6 +24,12 @@ const API: &str = "/api/v10";
 const MAX_ATTEMPTS: u32 = 5;
 /// A 429 asking for a longer wait than this fails the call instead of stalling it.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// How long Discord waits for the first answer to an interaction, from when it was sent.
+pub const CALLBACK_DEADLINE: Duration = Duration::from_secs(3);
+/// A callback attempt must start this much before the deadline to arrive in time.
+const CALLBACK_MARGIN: Duration = Duration::from_millis(250);
+/// Discord's "Interaction has already been acknowledged".
+pub const ALREADY_ACKNOWLEDGED: i64 = 40060;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RestError {
@@ -51,6 +60,8 @@ pub enum RestError {
     Decode { path: String, detail: String },
     #[error("the application id is not known yet")]
     NoApplicationId,
+    #[error("the 3 s answer deadline of the interaction passed ({path})")]
+    DeadlinePassed { path: String },
 }
 
 impl RestError {
@@ -92,6 +103,20 @@ pub struct Application {
     pub id: u64,
     #[serde(default)]
     pub name: String,
+    /// Application flags; the `GATEWAY_GUILD_MEMBERS*` bits say whether the Server Members
+    /// Intent is enabled in the Developer Portal.
+    #[serde(default)]
+    pub flags: u64,
+}
+
+/// GATEWAY_GUILD_MEMBERS (verified bots) and GATEWAY_GUILD_MEMBERS_LIMITED (under 100 servers).
+const MEMBERS_INTENT_FLAGS: u64 = (1 << 14) | (1 << 15);
+
+impl Application {
+    /// Whether the Developer Portal has the Server Members Intent enabled.
+    pub fn members_intent_enabled(&self) -> bool {
+        self.flags & MEMBERS_INTENT_FLAGS != 0
+    }
 }
 
 /// A REST client for the calls Coffer makes itself.
@@ -102,8 +127,9 @@ pub struct Rest {
     auth: String,
     base: String,
     application_id: AtomicU64,
-    /// While set, every call waits until then (a global 429).
+    /// While set, every call waits until then (a global 429), except interaction endpoints.
     global_until: Mutex<Option<Instant>>,
+    buckets: Buckets,
 }
 
 impl Rest {
@@ -131,6 +157,7 @@ impl Rest {
                 .to_owned(),
             application_id: AtomicU64::new(0),
             global_until: Mutex::new(None),
+            buckets: Buckets::default(),
         })
     }
 
@@ -169,16 +196,58 @@ impl Rest {
         Ok(())
     }
 
-    /// The first answer to an interaction (`POST /interactions/{id}/{token}/callback`).
+    /// The first answer to an interaction (`POST /interactions/{id}/{token}/callback`) that
+    /// arrived at `arrived`. Retried (429, 5xx, network) only while the retry still reaches
+    /// Discord before the 3 s deadline; a retry answered 40060 means an earlier attempt got
+    /// through, so it is a success.
     pub async fn interaction_callback<B: Serialize>(
         &self,
         interaction_id: u64,
         token: &str,
+        arrived: std::time::Instant,
         body: &B,
     ) -> Result<(), RestError> {
         let path = format!("/interactions/{interaction_id}/{token}/callback");
-        let _: serde_json::Value = self.call(Method::POST, &path, Some(body)).await?;
-        Ok(())
+        let deadline = Instant::from_std(arrived) + CALLBACK_DEADLINE;
+        let body = encode_body(&path, Some(body))?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let now = Instant::now();
+            if now + CALLBACK_MARGIN >= deadline {
+                return Err(RestError::DeadlinePassed { path });
+            }
+            // Long enough for a slow answer; a lost one is settled by the 40060 of a retry.
+            let timeout = (deadline - now).max(Duration::from_secs(2));
+            let err = match self
+                .send_once(&Method::POST, &path, body.as_deref(), Some(timeout))
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(RestError::Status { code, .. })
+                    if code == ALREADY_ACKNOWLEDGED && attempt > 1 =>
+                {
+                    tracing::info!(
+                        path,
+                        "an earlier attempt of this callback got through (40060)"
+                    );
+                    return Ok(());
+                }
+                Err(e) => e,
+            };
+            let wait = match &err {
+                RestError::RateLimited { retry_after, .. } => *retry_after,
+                RestError::Status { status, .. } if *status >= 500 => backoff(attempt) / 2,
+                RestError::Network { source, .. } if !source.is_builder() => backoff(attempt) / 2,
+                _ => return Err(err),
+            };
+            if attempt >= MAX_ATTEMPTS || Instant::now() + wait + CALLBACK_MARGIN >= deadline {
+                tracing::warn!(path, error = %err, "not retrying the interaction callback: Discord's 3 s deadline would pass");
+                return Err(err);
+            }
+            tracing::warn!(path, error = %err, ?wait, "interaction callback failed; retrying within the deadline");
+            tokio::time::sleep(wait).await;
+        }
     }
 
     /// A follow-up message after the first answer.
@@ -280,7 +349,13 @@ impl Rest {
         body: Option<&[u8]>,
         timeout: Option<Duration>,
     ) -> Result<Vec<u8>, RestError> {
-        self.wait_for_global_limit().await;
+        // Discord exempts interaction endpoints (callbacks, and follow-ups on the interaction
+        // token) from the global limit: a channel post's global 429 must not hold an answer.
+        if !is_interaction_endpoint(path) {
+            self.wait_for_global_limit().await;
+        }
+        let route = Route::new(method, path);
+        let permit = self.buckets.acquire(&route).await;
         let url = format!("{}{API}{path}", self.base);
         let mut req = self
             .client
@@ -300,6 +375,7 @@ impl Rest {
             source,
         };
         let resp = req.send().await.map_err(network)?;
+        self.buckets.update(&route, permit, resp.headers()).await;
         let status = resp.status().as_u16();
         let header_retry = resp
             .headers()
@@ -348,6 +424,12 @@ impl Rest {
             tokio::time::sleep_until(until).await;
         }
     }
+}
+
+/// Interaction callbacks and the webhook routes of interaction tokens (Coffer uses webhooks for
+/// nothing else).
+fn is_interaction_endpoint(path: &str) -> bool {
+    path.starts_with("/interactions/") || path.starts_with("/webhooks/")
 }
 
 fn encode_body<B: Serialize + ?Sized>(
@@ -399,6 +481,22 @@ mod tests {
             r.application_id(),
             Err(RestError::NoApplicationId)
         ));
+    }
+
+    #[test]
+    fn the_members_intent_is_read_from_the_application_flags() {
+        let app = |flags: u64| Application {
+            id: 1,
+            name: String::new(),
+            flags,
+        };
+        assert!(app(1 << 14).members_intent_enabled());
+        assert!(app(1 << 15).members_intent_enabled());
+        assert!(
+            !app(1 << 19).members_intent_enabled(),
+            "message content only"
+        );
+        assert!(!app(0).members_intent_enabled());
     }
 
     #[test]

@@ -45,7 +45,11 @@ impl Money {
     /// Refuses empty, negative, zero and fractional amounts and anything above `max`.
     pub fn parse(input: &str, max: i64) -> Result<Money, DomainError> {
         let raw = input.trim();
-        let bad = || DomainError::InvalidAmount(format!("`{raw}` is not a whole number of coins"));
+        // The input is echoed back: a cut copy, so no reply grows past Discord's limits.
+        let bad = || {
+            let shown = super::embed::truncate_chars(raw, 40);
+            DomainError::InvalidAmount(format!("`{shown}` is not a whole number of coins"))
+        };
         if raw.is_empty() {
             return Err(DomainError::InvalidAmount("enter an amount".into()));
         }

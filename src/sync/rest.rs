@@ -106,9 +106,10 @@ pub fn api_error(e: RestError) -> ApiError {
         RestError::Network { source, .. } if source.is_timeout() => {
             (None, None, "the request timed out".to_owned(), None, false)
         }
-        e @ (RestError::Network { .. } | RestError::Decode { .. } | RestError::NoApplicationId) => {
-            (None, None, e.to_string(), None, false)
-        }
+        e @ (RestError::Network { .. }
+        | RestError::Decode { .. }
+        | RestError::NoApplicationId
+        | RestError::DeadlinePassed { .. }) => (None, None, e.to_string(), None, false),
     };
     ApiError {
         status,

@@ -19,7 +19,8 @@ async fn startup_identifies_and_registers_commands_once_and_a_restart_registers_
     for (method, path) in [
         ("GET", "/api/v10/users/@me"),
         ("GET", "/api/v10/oauth2/applications/@me"),
-        ("GET", "/api/v10/gateway"),
+        // Autosharding: the recommended shard count.
+        ("GET", "/api/v10/gateway/bot"),
     ] {
         assert_eq!(
             fake.calls_to(method, path).len(),
@@ -452,4 +453,336 @@ async fn a_button_without_a_route_gets_a_private_answer_and_a_log_row() {
     );
     assert_eq!(row.user.get(), alice().id);
     assert_no_dropped_payloads();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_10_the_dev_guild_never_registers_more_than_100_commands_and_refuses_more_custom_ones(
+) {
+    let guild = crate::fake_discord::GUILD_ID;
+    let dir = crate::support::new_data_dir();
+    // Made while the bot was off (from the dashboard): nothing reserved room for the built-ins.
+    crate::support::seed(&dir, |s| {
+        for i in 0..87 {
+            s.custom
+                .create(
+                    coffer::domain::GuildId(guild),
+                    &format!("c{i:02}"),
+                    "x",
+                    false,
+                    &coffer::domain::Actor::System.into(),
+                )
+                .expect("custom command");
+        }
+    });
+    let fake = FakeDiscord::start().await;
+    let extra = format!("[discord]\ndev_guild = {guild}\n");
+    let app = TestApp::spawn_with(&fake, dir, &extra).await;
+    fake.wait_identified().await;
+    let path = format!("/api/v10/applications/{APP_ID}/guilds/{guild}/commands");
+    let puts = fake.calls_to("PUT", &path);
+    assert_eq!(puts.len(), 1, "{puts:#?}");
+    assert_eq!(puts[0].status, 200, "Discord took the set: {:?}", puts[0]);
+    let sent = puts[0].body.as_array().expect("a command list");
+    assert_eq!(
+        sent.len(),
+        100,
+        "built-ins plus as many custom commands as fit"
+    );
+    assert_eq!(sent[0]["name"], "balance");
+
+    let owner = Invoker::member(crate::fake_discord::OWNER_ID, "owner");
+    let options = json!([{"name": "command", "type": 2, "options": [{"name": "create", "type": 1,
+        "options": [str_opt("name", "one-more"), str_opt("response", "hello")]}]}]);
+    let answer = fake
+        .answer(&fake.command(&owner, "admin", options, &[]))
+        .await;
+    assert!(answer.ephemeral);
+    assert!(
+        answer.text().contains("at most 86 custom commands"),
+        "{}",
+        answer.text()
+    );
+    app.stop().await.expect("clean stop");
+}
+
+/// A guild where `who` holds 1,000 coins and the shop sells a VIP Pass (50) that gives a role.
+fn vip_shop(who: u64) -> std::sync::Arc<tempfile::TempDir> {
+    use coffer::domain::{GuildId, Money, RoleId, UserId};
+    let dir = crate::support::new_data_dir();
+    crate::support::seed(&dir, |s| {
+        let sys = coffer::economy::OpMeta::system();
+        let g = GuildId(crate::fake_discord::GUILD_ID);
+        s.economy
+            .adjust(
+                g,
+                UserId(who),
+                coffer::economy::Adjustment::Set(Money::new(1000)),
+                "seed",
+                &sys,
+            )
+            .expect("seed balance");
+        let mut item = coffer::domain::shop::ItemInput::new("VIP Pass", 50);
+        item.role_id = Some(RoleId(800_000_000_000_000_500));
+        s.shop.create_item(g, item, &sys).expect("vip pass");
+    });
+    dir
+}
+
+fn callbacks_of(fake: &FakeDiscord, token: &str) -> Vec<crate::fake_discord::RestCall> {
+    fake.calls_to("POST", &format!("{token}/callback"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_10_a_failed_defer_finishes_the_purchase_and_logs_the_answer_the_member_missed() {
+    let buyer = Invoker::member(111_000_000_000_014_001, "buyer14");
+    let fake = FakeDiscord::start().await;
+    // The role grant keeps failing, so the purchase reply waits for it and has to defer.
+    fake.script(
+        "PUT",
+        "/roles/",
+        500,
+        json!({"message": "Internal Server Error", "code": 0}),
+        1000,
+    );
+    fake.refuse_defers(100);
+    let app = TestApp::spawn_in(&fake, vip_shop(buyer.id)).await;
+    fake.wait_identified().await;
+    let token = fake.slash(&buyer, "buy", json!([str_opt("item", "VIP Pass")]));
+    let id = buyer.id.to_string();
+    crate::support::wait_for_log("the undelivered answer", |l| {
+        l.contains("the answer was not delivered")
+            && l.contains(&id)
+            && l.contains("You bought 1× **VIP Pass**")
+    })
+    .await;
+    let sent = fake.sent_at(&token);
+    let callbacks = callbacks_of(&fake, &token);
+    assert!(
+        callbacks
+            .iter()
+            .any(|c| c.body["type"] == 5 && c.status == 500),
+        "{callbacks:#?}"
+    );
+    for c in &callbacks {
+        assert!(
+            c.at.duration_since(sent) < std::time::Duration::from_secs(3),
+            "a callback after the deadline: {c:#?}"
+        );
+    }
+    let (config, _dir) = (app.config.clone(), app.dir.clone());
+    app.stop().await.expect("clean stop");
+    let store = TestApp::open_store(&config);
+    let account = store
+        .read(
+            coffer::domain::GuildId(crate::fake_discord::GUILD_ID),
+            |r| r.account(coffer::domain::UserId(buyer.id)),
+        )
+        .unwrap()
+        .expect("account");
+    assert_eq!(account.balance.get(), 950, "the purchase was not dropped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_10_a_callback_is_never_retried_past_the_3_s_deadline() {
+    let fake = FakeDiscord::start().await;
+    let app = TestApp::spawn(&fake).await;
+    fake.wait_identified().await;
+    fake.script(
+        "POST",
+        "/callback",
+        429,
+        json!({"message": "You are being rate limited.", "retry_after": 2.0, "global": false}),
+        5,
+    );
+    let who = Invoker::member(111_000_000_000_015_001, "late15");
+    let token = fake.slash(&who, "balance", json!([]));
+    let id = who.id.to_string();
+    crate::support::wait_for_log("the undelivered answer", |l| {
+        l.contains("the answer was not delivered") && l.contains(&id)
+    })
+    .await;
+    let sent = fake.sent_at(&token);
+    let callbacks = callbacks_of(&fake, &token);
+    assert_eq!(
+        callbacks.len(),
+        2,
+        "the first try and one retry at 2 s: {callbacks:#?}"
+    );
+    for c in &callbacks {
+        assert!(
+            c.at.duration_since(sent) < std::time::Duration::from_secs(3),
+            "a callback after the deadline: {c:#?}"
+        );
+    }
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_10_a_retried_callback_answered_40060_is_a_success() {
+    let fake = FakeDiscord::start().await;
+    let app = TestApp::spawn(&fake).await;
+    fake.wait_identified().await;
+    // Discord carries out the first callback but the answer is lost: the retry hears 40060.
+    fake.lose_callback_responses(1);
+    let who = Invoker::member(111_000_000_000_015_002, "lost15");
+    let token = fake.slash(&who, "balance", json!([]));
+    fake.wait_until("the retry", std::time::Duration::from_secs(10), |f| {
+        callbacks_of(f, &token).len() >= 2
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let statuses: Vec<u16> = callbacks_of(&fake, &token)
+        .iter()
+        .map(|c| c.status)
+        .collect();
+    assert_eq!(statuses, [502, 400], "no third try, no error answer");
+    assert_eq!(
+        callbacks_of(&fake, &token)[1].body["type"],
+        4,
+        "the retry was the answer itself"
+    );
+    assert!(
+        fake.calls_to("POST", &format!("/webhooks/{APP_ID}/{token}"))
+            .is_empty(),
+        "no follow-up"
+    );
+    let (config, _dir) = (app.config.clone(), app.dir.clone());
+    app.stop().await.expect("clean stop");
+    let store = TestApp::open_store(&config);
+    let guild = coffer::domain::GuildId(crate::fake_discord::GUILD_ID);
+    let log = store
+        .read(guild, |r| r.command_log(&Default::default()))
+        .unwrap();
+    let row = log
+        .items
+        .iter()
+        .find(|r| r.user.get() == who.id)
+        .expect("a log row");
+    assert_eq!(row.outcome, "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_10_a_global_429_on_a_channel_post_does_not_hold_interaction_answers() {
+    let dir = crate::support::new_data_dir();
+    let shop: u64 = 800_000_000_000_000_300;
+    crate::support::seed(&dir, |s| {
+        let sys = coffer::economy::OpMeta::system();
+        let g = coffer::domain::GuildId(crate::fake_discord::GUILD_ID);
+        s.guilds
+            .update_config(g, &json!({"shop_channel_id": shop.to_string()}), &sys)
+            .expect("shop channel");
+    });
+    let fake = FakeDiscord::start().await;
+    fake.script(
+        "POST",
+        &format!("/channels/{shop}/messages"),
+        429,
+        json!({"message": "You are being rate limited.", "retry_after": 5.0, "global": true}),
+        1,
+    );
+    let app = TestApp::spawn_in(&fake, dir).await;
+    fake.wait_identified().await;
+    let admin = app.login().await;
+    let (status, body) = app
+        .api(
+            reqwest::Method::POST,
+            &format!("/api/{}/shop", crate::fake_discord::GUILD_ID),
+            Some(&admin),
+            Some(json!({"name": "Cake", "price": 5})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    fake.wait_until("the global 429", std::time::Duration::from_secs(10), |f| {
+        f.channel_posts(shop).iter().any(|c| c.status == 429)
+    })
+    .await;
+    let token = fake.slash(&alice(), "balance", json!([]));
+    let answer = fake.answer(&token).await;
+    let waited = answer.calls[0].at.duration_since(fake.sent_at(&token));
+    assert!(
+        waited < std::time::Duration::from_secs(2),
+        "the answer waited {waited:?} on a global limit"
+    );
+    app.stop().await.expect("clean stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_10_concurrent_calls_on_one_bucket_wait_instead_of_collecting_429s() {
+    let fake = FakeDiscord::start().await;
+    fake.rate_limit(
+        "POST",
+        "/channels/",
+        2,
+        std::time::Duration::from_millis(800),
+    );
+    let rest = std::sync::Arc::new(
+        coffer::discord::Rest::new("fake-token", Some(&fake.base_url)).expect("client"),
+    );
+    let channel = crate::fake_discord::CHANNEL_ID;
+    let calls: Vec<_> = (0..6)
+        .map(|i| {
+            let rest = rest.clone();
+            tokio::spawn(async move {
+                rest.create_message(channel, &json!({"content": format!("m{i}")}))
+                    .await
+            })
+        })
+        .collect();
+    for c in calls {
+        c.await.expect("task").expect("posted");
+    }
+    let posts = fake.channel_posts(channel);
+    assert_eq!(posts.len(), 6, "{posts:#?}");
+    assert!(posts.iter().all(|c| c.status == 200), "{posts:#?}");
+    // Two per 0.8 s window: the sixth went out in the third window.
+    let span = posts[5].at.duration_since(posts[0].at);
+    assert!(span >= std::time::Duration::from_millis(1500), "{span:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_10_disallowed_intents_end_with_words_that_fix_it_and_the_flags_warn_first() {
+    let fake = FakeDiscord::start().await;
+    fake.set_app_flags(0);
+    fake.close_gateway_with(4014);
+    let extra = "[discord]\nmembers_intent = true\n";
+    let app = TestApp::spawn_with(&fake, crate::support::new_data_dir(), extra).await;
+    let text = format!("{:#}", app.exit().await.expect_err("4014 is fatal"));
+    assert!(
+        text.contains(
+            "enable Server Members Intent in the Developer Portal, or set discord.members_intent = false"
+        ) && text.contains("4014"),
+        "{text}"
+    );
+    assert_eq!(fake.identifies().len(), 1, "no re-IDENTIFY after 4014");
+    let logs = crate::support::logs();
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("Server Members Intent looks disabled")),
+        "the start-up check warned"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issue_10_the_bot_starts_as_many_shards_as_discord_recommends() {
+    let fake = FakeDiscord::start().await;
+    fake.set_shards(2);
+    let app = TestApp::spawn(&fake).await;
+    fake.wait_until("two IDENTIFYs", std::time::Duration::from_secs(20), |f| {
+        f.identifies().len() >= 2
+    })
+    .await;
+    let mut shards: Vec<serde_json::Value> = fake
+        .identifies()
+        .iter()
+        .map(|i| i["d"]["shard"].clone())
+        .collect();
+    shards.sort_by_key(|s| s[0].as_u64());
+    assert_eq!(shards, [json!([0, 2]), json!([1, 2])]);
+    assert_eq!(fake.calls_to("GET", "/api/v10/gateway/bot").len(), 1);
+    fake.wait_identified().await;
+    let answer = fake
+        .answer(&fake.slash(&alice(), "balance", json!([])))
+        .await;
+    assert!(answer.text().contains("coins"), "{}", answer.text());
+    app.stop().await.expect("clean stop");
 }

@@ -23,6 +23,7 @@ mod extras;
 mod gateway;
 mod messages;
 mod payloads;
+pub mod rules;
 
 pub use extras::{dm_channel, FakeAttachment};
 pub use gateway::guild_json;
@@ -74,7 +75,26 @@ struct State {
     nonces: Mutex<std::collections::HashMap<(u64, String), u64>>,
     /// Message creates still to be carried out but answered 502, as if the response was lost.
     lost_creates: Mutex<u32>,
+    /// Interactions sent, by token: when, and whether they were acknowledged.
+    interactions: Mutex<std::collections::HashMap<String, rules::Sent>>,
+    /// Interaction callbacks still to be carried out but answered 502.
+    lost_callbacks: Mutex<u32>,
+    /// Defer callbacks (types 5 and 6) still to be refused with a 500, not carried out.
+    refused_defers: Mutex<u32>,
+    /// Rate-limit buckets the fake enforces.
+    buckets: Mutex<Vec<rules::Bucket>>,
+    /// Every command set registered, in order (global and guild PUTs alike).
+    registered: Mutex<Vec<Value>>,
+    /// The application's flags (`GET /oauth2/applications/@me`).
+    app_flags: Mutex<u64>,
+    /// The shard count `GET /gateway/bot` recommends.
+    shards: Mutex<u32>,
+    /// A gateway close code sent right after IDENTIFY instead of READY.
+    close_code: Mutex<Option<u16>>,
 }
+
+/// GATEWAY_GUILD_MEMBERS_LIMITED: Server Members Intent enabled for a bot in under 100 servers.
+pub const MEMBERS_INTENT_LIMITED: u64 = 1 << 15;
 
 /// A running fake. Dropping it stops both servers.
 pub struct FakeDiscord {
@@ -170,6 +190,8 @@ impl FakeDiscord {
             // process takes its ids from one counter, so a restarted app never sees an
             // interaction id again (interaction ids are idempotency keys).
             next_id: AtomicU64::new(ID_BLOCKS.fetch_add(1_000_000_000, Ordering::SeqCst)),
+            app_flags: Mutex::new(MEMBERS_INTENT_LIMITED),
+            shards: Mutex::new(1),
             ..State::default()
         });
         let rest = TcpListener::bind("127.0.0.1:0").await.expect("bind rest");
@@ -342,8 +364,83 @@ impl FakeDiscord {
         d["authorizing_integration_owners"] = json!({ "0": guild.to_string() });
         serde_json::from_value::<serenity::Interaction>(d.clone())
             .unwrap_or_else(|e| panic!("serenity would drop this INTERACTION_CREATE: {e}\n{d:#}"));
+        self.refuse_too_long_options(name, &options);
+        self.sent(&token);
         self.dispatch("INTERACTION_CREATE", d);
         token
+    }
+
+    /// Panics on a string option longer than the registered command allows: Discord's client
+    /// would not send it.
+    fn refuse_too_long_options(&self, name: &str, options: &Value) {
+        let registered = self.state.registered.lock().unwrap().clone();
+        let command = registered
+            .iter()
+            .rev()
+            .flat_map(|set| set.as_array().cloned().unwrap_or_default())
+            .find(|c| c["name"] == name);
+        if let Some(c) = command {
+            let bad = rules::too_long_options(&c, options);
+            assert!(
+                bad.is_empty(),
+                "Discord would not send /{name}: options over max_length: {bad:?}"
+            );
+        }
+    }
+
+    /// Notes that the interaction with `token` is sent now (its 3 s deadline starts).
+    fn sent(&self, token: &str) {
+        self.state.interactions.lock().unwrap().insert(
+            token.to_owned(),
+            rules::Sent {
+                at: std::time::Instant::now(),
+                acknowledged: false,
+            },
+        );
+    }
+
+    /// When the interaction with `token` was sent to the bot.
+    pub fn sent_at(&self, token: &str) -> std::time::Instant {
+        self.state.interactions.lock().unwrap()[token].at
+    }
+
+    /// The next `times` interaction callbacks are carried out but answered 502, as when the
+    /// response is lost on the way.
+    pub fn lose_callback_responses(&self, times: u32) {
+        *self.state.lost_callbacks.lock().unwrap() = times;
+    }
+
+    /// The next `times` defer callbacks (types 5 and 6) are refused with a 500.
+    pub fn refuse_defers(&self, times: u32) {
+        *self.state.refused_defers.lock().unwrap() = times;
+    }
+
+    /// Calls matching `method` and `path_contains` share a bucket of `limit` per `window`,
+    /// announced in `X-RateLimit-*` headers; past it, 429.
+    pub fn rate_limit(&self, method: &str, path_contains: &str, limit: u32, window: Duration) {
+        self.state.buckets.lock().unwrap().push(rules::Bucket {
+            method: method.into(),
+            path_contains: path_contains.into(),
+            limit,
+            window,
+            started: None,
+            used: 0,
+        });
+    }
+
+    /// The application flags Discord reports (Server Members Intent limited by default).
+    pub fn set_app_flags(&self, flags: u64) {
+        *self.state.app_flags.lock().unwrap() = flags;
+    }
+
+    /// The shard count `GET /gateway/bot` recommends.
+    pub fn set_shards(&self, shards: u32) {
+        *self.state.shards.lock().unwrap() = shards;
+    }
+
+    /// Every gateway session is closed with `code` right after IDENTIFY.
+    pub fn close_gateway_with(&self, code: u16) {
+        *self.state.close_code.lock().unwrap() = Some(code);
     }
 
     /// The autocomplete choices the bot answered to the interaction with `token`.
@@ -390,6 +487,7 @@ impl FakeDiscord {
         serde_json::from_value::<serenity::Interaction>(d.clone()).unwrap_or_else(|e| {
             panic!("serenity would drop this component INTERACTION_CREATE: {e}\n{d:#}")
         });
+        self.sent(&token);
         self.dispatch("INTERACTION_CREATE", d);
         token
     }
@@ -460,8 +558,11 @@ fn rest_call(state: &State, method: Method, uri: Uri, body: Bytes) -> Response {
             (s.status, s.body.clone())
         })
     };
-    let (mut status, mut answer) =
-        scripted.unwrap_or_else(|| default_answer(state, &method, &path, &body_json));
+    let (headers, limited) = rules::rate_limit(state, method.as_str(), &path);
+    let (mut status, mut answer) = scripted
+        .or(limited)
+        .or_else(|| refusal(state, &method, &path, &body_json))
+        .unwrap_or_else(|| default_answer(state, &method, &path, &body_json));
     if method == Method::POST && path.ends_with("/messages") && status == 200 {
         let mut lost = state.lost_creates.lock().unwrap();
         if *lost > 0 {
@@ -478,10 +579,65 @@ fn rest_call(state: &State, method: Method, uri: Uri, body: Bytes) -> Response {
     });
     state.changed.notify_waiters();
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if status == 204 {
-        return code.into_response();
+    let mut response = if status == 204 {
+        code.into_response()
+    } else {
+        (code, axum::Json(answer)).into_response()
+    };
+    for (name, value) in headers {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, v);
+        }
     }
-    (code, axum::Json(answer)).into_response()
+    response
+}
+
+/// What real Discord refuses (see `rules`), and the scripted failures of callbacks; `None`
+/// leaves the call to `default_answer`.
+fn refusal(state: &State, method: &Method, path: &str, body: &Value) -> Option<(u16, Value)> {
+    let p = path.strip_prefix("/api/v10")?;
+    let parts: Vec<&str> = p.trim_matches('/').split('/').collect();
+    match (method.as_str(), parts.as_slice()) {
+        ("POST", ["interactions", _, token, "callback"]) => {
+            let kind = body["type"].as_u64().unwrap_or(0);
+            if matches!(kind, 4 | 7) {
+                if let Some(r) = rules::check_message(&body["data"]) {
+                    return Some(r);
+                }
+            }
+            if matches!(kind, 5 | 6) {
+                let mut refused = state.refused_defers.lock().unwrap();
+                if *refused > 0 {
+                    *refused -= 1;
+                    return Some((500, json!({"message": "Internal Server Error", "code": 0})));
+                }
+            }
+            if let Some(r) = rules::callback(state, token) {
+                return Some(r);
+            }
+            let mut lost = state.lost_callbacks.lock().unwrap();
+            if *lost > 0 {
+                *lost -= 1;
+                return Some((502, json!({"message": "Bad Gateway", "code": 0})));
+            }
+            None
+        }
+        ("POST", ["webhooks", _, token]) | ("PATCH", ["webhooks", _, token, "messages", _]) => {
+            rules::check_message(body).or_else(|| rules::webhook(state, token))
+        }
+        ("POST", ["channels", _, "messages"]) | ("PATCH", ["channels", _, "messages", _]) => {
+            rules::check_message(body)
+        }
+        ("PUT", ["applications", _, "commands"])
+        | ("PUT", ["applications", _, "guilds", _, "commands"]) => {
+            let refused = rules::check_commands(body);
+            if refused.is_none() {
+                state.registered.lock().unwrap().push(body.clone());
+            }
+            refused
+        }
+        _ => None,
+    }
 }
 
 fn default_answer(state: &State, method: &Method, path: &str, body: &Value) -> (u16, Value) {
@@ -495,7 +651,7 @@ fn default_answer(state: &State, method: &Method, path: &str, body: &Value) -> (
         ("GET", ["gateway", "bot"]) => (
             200,
             json!({
-                "url": gateway, "shards": 1,
+                "url": gateway, "shards": *state.shards.lock().unwrap(),
                 "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
             }),
         ),
@@ -509,7 +665,8 @@ fn default_answer(state: &State, method: &Method, path: &str, body: &Value) -> (
             200,
             json!({
                 "id": APP_ID.to_string(), "name": "Coffer", "icon": null, "description": "",
-                "bot_public": true, "bot_require_code_grant": false, "verify_key": "", "flags": 0,
+                "bot_public": true, "bot_require_code_grant": false, "verify_key": "",
+                "flags": *state.app_flags.lock().unwrap(),
                 "owner": {"id": OWNER_ID.to_string(), "username": "owner", "discriminator": "0", "avatar": null}
             }),
         ),

@@ -48,8 +48,12 @@ pub async fn money(_ctx: Ctx<'_>) -> Result<(), BotError> {
 pub async fn money_add(
     ctx: Ctx<'_>,
     #[description = "Whose balance"] user: serenity::User,
-    #[description = "How much, e.g. 500 or 1.5k"] amount: String,
-    #[description = "Why (kept in the ledger)"] reason: Option<String>,
+    #[max_length = 32]
+    #[description = "How much, e.g. 500 or 1.5k"]
+    amount: String,
+    #[max_length = 500]
+    #[description = "Why (kept in the ledger)"]
+    reason: Option<String>,
 ) -> Result<(), BotError> {
     let amount = Money::parse(&amount, MAX_AMOUNT)?;
     adjust(ctx, user, Adjustment::Add(amount), reason).await
@@ -60,8 +64,12 @@ pub async fn money_add(
 pub async fn money_remove(
     ctx: Ctx<'_>,
     #[description = "Whose balance"] user: serenity::User,
-    #[description = "How much, e.g. 500 or 1.5k"] amount: String,
-    #[description = "Why (kept in the ledger)"] reason: Option<String>,
+    #[max_length = 32]
+    #[description = "How much, e.g. 500 or 1.5k"]
+    amount: String,
+    #[max_length = 500]
+    #[description = "Why (kept in the ledger)"]
+    reason: Option<String>,
 ) -> Result<(), BotError> {
     let amount = Money::parse(&amount, MAX_AMOUNT)?;
     adjust(ctx, user, Adjustment::Remove(amount), reason).await
@@ -72,8 +80,12 @@ pub async fn money_remove(
 pub async fn money_set(
     ctx: Ctx<'_>,
     #[description = "Whose balance"] user: serenity::User,
-    #[description = "The new balance, e.g. 0 or 2k"] amount: String,
-    #[description = "Why (kept in the ledger)"] reason: Option<String>,
+    #[max_length = 32]
+    #[description = "The new balance, e.g. 0 or 2k"]
+    amount: String,
+    #[max_length = 500]
+    #[description = "Why (kept in the ledger)"]
+    reason: Option<String>,
 ) -> Result<(), BotError> {
     let amount = if amount.trim() == "0" {
         Money::ZERO

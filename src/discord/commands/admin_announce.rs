@@ -48,8 +48,12 @@ fn described(a: &Announcement, what: &str) -> Reply {
 #[poise::command(slash_command, rename = "create")]
 pub async fn announce_create(
     ctx: Ctx<'_>,
-    #[description = "Title (shown as the embed title)"] title: String,
-    #[description = "The message"] content: String,
+    #[max_length = 256]
+    #[description = "Title (shown as the embed title)"]
+    title: String,
+    #[max_length = 4000]
+    #[description = "The message"]
+    content: String,
     #[description = "Where to post (default: the announcement channel)"]
     #[channel_types("Text", "News")]
     channel: Option<serenity::ChannelId>,
@@ -91,8 +95,12 @@ pub async fn announce_create(
 pub async fn announce_edit(
     ctx: Ctx<'_>,
     #[description = "Announcement number"] id: u64,
-    #[description = "New title"] title: Option<String>,
-    #[description = "New message"] content: Option<String>,
+    #[max_length = 256]
+    #[description = "New title"]
+    title: Option<String>,
+    #[max_length = 4000]
+    #[description = "New message"]
+    content: Option<String>,
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
     let actor = op_meta(ctx);
@@ -187,10 +195,18 @@ pub fn parse_color(s: &str) -> Result<u32, DomainError> {
 #[poise::command(slash_command, rename = "create")]
 pub async fn embed_create(
     ctx: Ctx<'_>,
-    #[description = "A name to find it again"] name: String,
-    #[description = "Embed title"] title: Option<String>,
-    #[description = "Embed text"] description: Option<String>,
-    #[description = "Colour, e.g. #3498db"] color: Option<String>,
+    #[max_length = 100]
+    #[description = "A name to find it again"]
+    name: String,
+    #[max_length = 256]
+    #[description = "Embed title"]
+    title: Option<String>,
+    #[max_length = 4096]
+    #[description = "Embed text"]
+    description: Option<String>,
+    #[max_length = 16]
+    #[description = "Colour, e.g. #3498db"]
+    color: Option<String>,
     #[description = "Post it in this channel"]
     #[channel_types("Text", "News")]
     channel: Option<serenity::ChannelId>,

@@ -117,8 +117,12 @@ pub async fn config_view(ctx: Ctx<'_>) -> Result<(), BotError> {
 #[poise::command(slash_command, rename = "set")]
 pub async fn config_set(
     ctx: Ctx<'_>,
-    #[description = "Setting name, e.g. currency_name or features.shop"] key: String,
-    #[description = "New value (none to clear)"] value: String,
+    #[max_length = 64]
+    #[description = "Setting name, e.g. currency_name or features.shop"]
+    key: String,
+    #[max_length = 1000]
+    #[description = "New value (none to clear)"]
+    value: String,
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
     let actor = op_meta(ctx);

@@ -45,8 +45,12 @@ pub async fn admin_command(_ctx: Ctx<'_>) -> Result<(), BotError> {
 #[poise::command(slash_command, rename = "create")]
 pub async fn command_create(
     ctx: Ctx<'_>,
-    #[description = "The command's name: lowercase letters, digits, - and _"] name: String,
-    #[description = "What the bot answers"] response: String,
+    #[max_length = 32]
+    #[description = "The command's name: lowercase letters, digits, - and _"]
+    name: String,
+    #[max_length = 2000]
+    #[description = "What the bot answers"]
+    response: String,
     #[description = "Replace a command with the same name"] overwrite: Option<bool>,
 ) -> Result<(), BotError> {
     ensure_admin(ctx).await?;
@@ -70,6 +74,7 @@ pub async fn command_delete(
     ctx: Ctx<'_>,
     #[description = "The command to delete"]
     #[autocomplete = "custom_choices"]
+    #[max_length = 32]
     name: String,
 ) -> Result<(), BotError> {
     ensure_admin(ctx).await?;

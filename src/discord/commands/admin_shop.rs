@@ -65,19 +65,31 @@ pub async fn admin_shop(_ctx: Ctx<'_>) -> Result<(), BotError> {
 #[poise::command(slash_command)]
 pub async fn create(
     ctx: Ctx<'_>,
-    #[description = "The item's name"] name: String,
-    #[description = "The price, e.g. 500 or 1.5k"] price: String,
-    #[description = "What the item is"] description: Option<String>,
-    #[description = "Shop category (general if empty)"] category: Option<String>,
+    #[max_length = 100]
+    #[description = "The item's name"]
+    name: String,
+    #[max_length = 32]
+    #[description = "The price, e.g. 500 or 1.5k"]
+    price: String,
+    #[max_length = 1000]
+    #[description = "What the item is"]
+    description: Option<String>,
+    #[max_length = 50]
+    #[description = "Shop category (general if empty)"]
+    category: Option<String>,
     #[description = "How many are for sale (unlimited if empty)"]
     #[min = 0]
     stock: Option<i64>,
-    #[description = "An emoji shown before the name"] emoji: Option<String>,
+    #[max_length = 64]
+    #[description = "An emoji shown before the name"]
+    emoji: Option<String>,
     #[description = "A role buyers get"] role: Option<serenity::Role>,
     #[description = "The most one member may buy"]
     #[min = 1]
     max_per_user: Option<u32>,
-    #[description = "What /use says for this item"] use_message: Option<String>,
+    #[max_length = 1000]
+    #[description = "What /use says for this item"]
+    use_message: Option<String>,
     #[description = "Keep it out of the shop for now"] hidden: Option<bool>,
 ) -> Result<(), BotError> {
     ensure_admin(ctx).await?;
@@ -112,21 +124,34 @@ pub async fn edit(
     ctx: Ctx<'_>,
     #[description = "The item to change"]
     #[autocomplete = "any_item_choices"]
+    #[max_length = 100]
     item: String,
-    #[description = "New name"] name: Option<String>,
-    #[description = "New price, e.g. 500 or 1.5k"] price: Option<String>,
-    #[description = "New description"] description: Option<String>,
-    #[description = "New category"] category: Option<String>,
+    #[max_length = 100]
+    #[description = "New name"]
+    name: Option<String>,
+    #[max_length = 32]
+    #[description = "New price, e.g. 500 or 1.5k"]
+    price: Option<String>,
+    #[max_length = 1000]
+    #[description = "New description"]
+    description: Option<String>,
+    #[max_length = 50]
+    #[description = "New category"]
+    category: Option<String>,
     #[description = "New stock (-1 for unlimited)"]
     #[min = -1]
     stock: Option<i64>,
-    #[description = "New emoji"] emoji: Option<String>,
+    #[max_length = 64]
+    #[description = "New emoji"]
+    emoji: Option<String>,
     #[description = "New role reward"] role: Option<serenity::Role>,
     #[description = "Remove the role reward"] remove_role: Option<bool>,
     #[description = "New per-member limit"]
     #[min = 1]
     max_per_user: Option<u32>,
-    #[description = "New /use message"] use_message: Option<String>,
+    #[max_length = 1000]
+    #[description = "New /use message"]
+    use_message: Option<String>,
     #[description = "Whether members can buy it"] for_sale: Option<bool>,
 ) -> Result<(), BotError> {
     ensure_admin(ctx).await?;
@@ -171,6 +196,7 @@ pub async fn delete(
     ctx: Ctx<'_>,
     #[description = "The item to delete"]
     #[autocomplete = "any_item_choices"]
+    #[max_length = 100]
     item: String,
 ) -> Result<(), BotError> {
     ensure_admin(ctx).await?;
@@ -203,6 +229,7 @@ pub async fn restock(
     ctx: Ctx<'_>,
     #[description = "The item to restock"]
     #[autocomplete = "any_item_choices"]
+    #[max_length = 100]
     item: String,
     #[description = "How many"]
     #[min = -1]
@@ -237,6 +264,7 @@ pub async fn hide(
     ctx: Ctx<'_>,
     #[description = "The item to hide"]
     #[autocomplete = "any_item_choices"]
+    #[max_length = 100]
     item: String,
 ) -> Result<(), BotError> {
     toggle(ctx, item, BulkAction::Hide, "Hid").await
@@ -248,6 +276,7 @@ pub async fn show(
     ctx: Ctx<'_>,
     #[description = "The item to show"]
     #[autocomplete = "any_item_choices"]
+    #[max_length = 100]
     item: String,
 ) -> Result<(), BotError> {
     toggle(ctx, item, BulkAction::Show, "Showed").await

@@ -47,9 +47,15 @@ fn hours_from(
 #[allow(clippy::too_many_arguments)]
 pub async fn task_create(
     ctx: Ctx<'_>,
-    #[description = "Task name"] name: String,
-    #[description = "Reward, e.g. 500 or 1.5k"] reward: String,
-    #[description = "What to do and what counts as proof"] description: Option<String>,
+    #[max_length = 100]
+    #[description = "Task name"]
+    name: String,
+    #[max_length = 32]
+    #[description = "Reward, e.g. 500 or 1.5k"]
+    reward: String,
+    #[max_length = 2000]
+    #[description = "What to do and what counts as proof"]
+    description: Option<String>,
     #[description = "Hours a member has to finish after claiming (default 24)"]
     #[min = 1]
     #[max = 8760]
@@ -58,7 +64,9 @@ pub async fn task_create(
     #[min = 1]
     #[max = 100000]
     spots: Option<i64>,
-    #[description = "Category (default General)"] category: Option<String>,
+    #[max_length = 50]
+    #[description = "Category (default General)"]
+    category: Option<String>,
     #[description = "A role given on completion"] role: Option<serenity::Role>,
     #[description = "Close to new claims after this many hours"]
     #[min = 1]
@@ -93,10 +101,17 @@ pub async fn task_edit(
     ctx: Ctx<'_>,
     #[description = "The task"]
     #[autocomplete = "any_tasks"]
+    #[max_length = 100]
     task: String,
-    #[description = "New name"] name: Option<String>,
-    #[description = "New description"] description: Option<String>,
-    #[description = "New reward, e.g. 500 or 1.5k"] reward: Option<String>,
+    #[max_length = 100]
+    #[description = "New name"]
+    name: Option<String>,
+    #[max_length = 2000]
+    #[description = "New description"]
+    description: Option<String>,
+    #[max_length = 32]
+    #[description = "New reward, e.g. 500 or 1.5k"]
+    reward: Option<String>,
     #[description = "New hours to finish after claiming"]
     #[min = 1]
     #[max = 8760]
@@ -105,7 +120,9 @@ pub async fn task_edit(
     #[min = -1]
     #[max = 100000]
     spots: Option<i64>,
-    #[description = "New category"] category: Option<String>,
+    #[max_length = 50]
+    #[description = "New category"]
+    category: Option<String>,
     #[description = "New role reward"] role: Option<serenity::Role>,
     #[description = "Remove the role reward"] remove_role: Option<bool>,
 ) -> Result<(), BotError> {
@@ -144,6 +161,7 @@ pub async fn task_close(
     ctx: Ctx<'_>,
     #[description = "The task"]
     #[autocomplete = "any_tasks"]
+    #[max_length = 100]
     task: String,
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
@@ -162,6 +180,7 @@ pub async fn task_delete(
     ctx: Ctx<'_>,
     #[description = "The task"]
     #[autocomplete = "any_tasks"]
+    #[max_length = 100]
     task: String,
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;

@@ -54,7 +54,9 @@ pub async fn daily(ctx: Ctx<'_>) -> Result<(), BotError> {
 pub async fn give(
     ctx: Ctx<'_>,
     #[description = "Who gets the money"] user: serenity::User,
-    #[description = "How much, e.g. 250, 1,500 or 2k"] amount: String,
+    #[max_length = 32]
+    #[description = "How much, e.g. 250, 1,500 or 2k"]
+    amount: String,
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
     let me = author(ctx);

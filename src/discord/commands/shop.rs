@@ -132,7 +132,9 @@ async fn inventory_choices(ctx: Ctx<'_>, partial: &str) -> Vec<serenity::Autocom
 #[poise::command(slash_command, guild_only)]
 pub async fn shop(
     ctx: Ctx<'_>,
-    #[description = "Only show this category"] category: Option<String>,
+    #[max_length = 50]
+    #[description = "Only show this category"]
+    category: Option<String>,
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
     respond_blocking(ctx, false, move |s| {
@@ -171,6 +173,7 @@ pub async fn buy(
     ctx: Ctx<'_>,
     #[description = "The item to buy (start typing to search)"]
     #[autocomplete = "for_sale_choices"]
+    #[max_length = 100]
     item: String,
     #[description = "How many (1 if empty)"]
     #[min = 1]
@@ -218,6 +221,7 @@ pub async fn use_item(
     ctx: Ctx<'_>,
     #[description = "The item to use (start typing to search your items)"]
     #[autocomplete = "inventory_choices"]
+    #[max_length = 100]
     item: String,
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;

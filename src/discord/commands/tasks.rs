@@ -114,6 +114,7 @@ pub async fn claim(
     ctx: Ctx<'_>,
     #[description = "The task to claim"]
     #[autocomplete = "open_tasks"]
+    #[max_length = 100]
     task: String,
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
@@ -134,8 +135,11 @@ pub async fn task_submit(
     ctx: Ctx<'_>,
     #[description = "The task you finished"]
     #[autocomplete = "my_open_claims"]
+    #[max_length = 100]
     task: String,
-    #[description = "What you did (links welcome)"] proof: String,
+    #[max_length = 2000]
+    #[description = "What you did (links welcome)"]
+    proof: String,
     #[description = "A screenshot or file as proof"] attachment: Option<serenity::Attachment>,
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;

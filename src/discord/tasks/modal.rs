@@ -36,9 +36,9 @@ pub async fn handle_modal(data: &BotData, m: &serenity::ModalInteraction) {
     let mut acknowledged = false;
     let result = tokio::select! {
         r = &mut work => r,
-        _ = tokio::time::sleep(DEFER_AFTER) => {
+        _ = tokio::time::sleep_until((started + DEFER_AFTER).into()) => {
             let ack = serenity::CreateInteractionResponse::Acknowledge;
-            acknowledged = data.rest.interaction_callback(m.id.get(), &m.token, &ack).await.is_ok();
+            acknowledged = data.rest.interaction_callback(m.id.get(), &m.token, started, &ack).await.is_ok();
             work.await
         }
     };
@@ -54,7 +54,7 @@ pub async fn handle_modal(data: &BotData, m: &serenity::ModalInteraction) {
         }
     };
     let reply = result.unwrap_or_else(|e| ModalReply::Message(Reply::private(e.user_message())));
-    send(data, m, acknowledged, reply).await;
+    send(data, m, started, acknowledged, reply).await;
     let (command, _) = crate::discord::components::split_custom_id(&m.data.custom_id);
     let entry = NewCommandLog {
         command: command.to_owned(),
@@ -119,17 +119,25 @@ fn field(m: &serenity::ModalInteraction, id: &str) -> Option<String> {
         })
 }
 
-async fn send(data: &BotData, m: &serenity::ModalInteraction, acknowledged: bool, r: ModalReply) {
+async fn send(
+    data: &BotData,
+    m: &serenity::ModalInteraction,
+    arrived: Instant,
+    acknowledged: bool,
+    r: ModalReply,
+) {
     let rest = &data.rest;
     let res = match (acknowledged, r) {
         (false, ModalReply::Update(r, rows)) => {
             let body =
                 serenity::CreateInteractionResponse::UpdateMessage(r.message().components(rows));
-            rest.interaction_callback(m.id.get(), &m.token, &body).await
+            rest.interaction_callback(m.id.get(), &m.token, arrived, &body)
+                .await
         }
         (false, ModalReply::Message(r)) => {
             let body = serenity::CreateInteractionResponse::Message(r.message());
-            rest.interaction_callback(m.id.get(), &m.token, &body).await
+            rest.interaction_callback(m.id.get(), &m.token, arrived, &body)
+                .await
         }
         (true, ModalReply::Update(r, rows)) => {
             rest.edit_original(&m.token, &r.edit().components(rows))

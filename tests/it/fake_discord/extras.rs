@@ -129,6 +129,13 @@ impl FakeDiscord {
         }
         serde_json::from_value::<serenity::Interaction>(d.clone())
             .unwrap_or_else(|e| panic!("serenity would drop this INTERACTION_CREATE: {e}\n{d:#}"));
+        if kind == 2 {
+            self.refuse_too_long_options(
+                d["data"]["name"].as_str().unwrap_or(""),
+                &d["data"]["options"],
+            );
+        }
+        self.sent(&token);
         self.dispatch("INTERACTION_CREATE", d);
         token
     }

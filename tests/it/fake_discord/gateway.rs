@@ -38,13 +38,16 @@ async fn gateway_session(
         return;
     }
     // Wait for IDENTIFY.
+    let shard: Value;
     loop {
         match stream.next().await {
             Some(Ok(Message::Text(t))) => {
                 let v: Value = serde_json::from_str(&t).unwrap_or(Value::Null);
                 record(&state, &v);
                 if v["op"] == json!(2) {
+                    shard = v["d"]["shard"].clone();
                     state.identifies.lock().unwrap().push(v);
+                    state.changed.notify_waiters();
                     break;
                 }
                 if v["op"] == json!(1) {
@@ -55,10 +58,27 @@ async fn gateway_session(
             _ => return,
         }
     }
+    let close_code = *state.close_code.lock().unwrap();
+    if let Some(code) = close_code {
+        let frame = tokio_tungstenite::tungstenite::protocol::CloseFrame {
+            code: code.into(),
+            reason: "closed by the fake".into(),
+        };
+        let _ = sink.send(Message::Close(Some(frame))).await;
+        return;
+    }
+    let shard = if shard.is_array() {
+        shard
+    } else {
+        json!([0, 1])
+    };
+    let first_shard = shard[0] == json!(0);
     let (tx, mut rx) = mpsc::unbounded_channel::<Value>();
     let mut queue: VecDeque<Value> = VecDeque::new();
-    queue.push_back(json!({"t": "READY", "d": ready_json(&state)}));
-    queue.push_back(json!({"t": "GUILD_CREATE", "d": guild_json()}));
+    queue.push_back(json!({"t": "READY", "d": ready_json(&state, &shard)}));
+    if first_shard {
+        queue.push_back(json!({"t": "GUILD_CREATE", "d": guild_json()}));
+    }
     let mut seq = 0u64;
     for ev in queue {
         seq += 1;
@@ -67,7 +87,9 @@ async fn gateway_session(
             return;
         }
     }
-    *state.session.lock().unwrap() = Some(tx);
+    if first_shard {
+        *state.session.lock().unwrap() = Some(tx);
+    }
     state.changed.notify_waiters();
     loop {
         tokio::select! {
@@ -104,14 +126,14 @@ fn record(state: &State, frame: &Value) {
     }
 }
 
-fn ready_json(state: &State) -> Value {
+fn ready_json(state: &State, shard: &Value) -> Value {
     let d = json!({
         "v": 10,
         "user": { "id": BOT_ID.to_string(), "username": "Coffer", "discriminator": "0", "bot": true, "avatar": null },
-        "guilds": [{ "id": GUILD_ID.to_string(), "unavailable": true }],
+        "guilds": if shard[0] == json!(0) { json!([{ "id": GUILD_ID.to_string(), "unavailable": true }]) } else { json!([]) },
         "session_id": "fake-session",
         "resume_gateway_url": state.gateway_url.lock().unwrap().clone(),
-        "shard": [0, 1],
+        "shard": shard,
         "application": { "id": APP_ID.to_string(), "flags": 0 },
     });
     serde_json::from_value::<serenity::Ready>(d.clone())
