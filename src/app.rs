@@ -19,6 +19,7 @@ pub fn open_store(config: &Config, clock: SharedClock) -> anyhow::Result<Store> 
         StoreOptions {
             defaults: config.defaults.clone(),
             event_buffer: config.event_buffer,
+            backup_dir: Some(config.backup_dir.clone()),
         },
     )?;
     Ok(store)
@@ -114,7 +115,11 @@ pub async fn run_until(
             "DISCORD_TOKEN is not set: the Discord bot is off; the dashboard and API still run"
         );
     }
-    let services = Services::new(store.clone(), discord_enabled);
+    let services = Services::new(store.clone(), discord_enabled).with_backups(
+        config.backup_dir.clone(),
+        config.backup_retention,
+        config.backup_every_hours,
+    );
     let background = services.spawn_background();
     let addr = listener.local_addr()?;
     tracing::info!(%addr, db = %config.db_path().display(), "Coffer is running; dashboard at http://{addr}/");

@@ -82,6 +82,9 @@ struct RawDiscord {
 struct RawStorage {
     data_dir: PathBuf,
     backup_dir: PathBuf,
+    backup_every_hours: u32,
+    backup_keep_last: usize,
+    backup_keep_daily_days: u32,
 }
 
 impl Default for RawStorage {
@@ -89,6 +92,9 @@ impl Default for RawStorage {
         RawStorage {
             data_dir: PathBuf::from("data"),
             backup_dir: PathBuf::from("backups"),
+            backup_every_hours: 24,
+            backup_keep_last: 7,
+            backup_keep_daily_days: 30,
         }
     }
 }
@@ -185,6 +191,9 @@ pub struct Config {
     pub discord: DiscordConfig,
     pub data_dir: PathBuf,
     pub backup_dir: PathBuf,
+    /// Hours between scheduled backups (`None`: off).
+    pub backup_every_hours: Option<u32>,
+    pub backup_retention: crate::backup::Retention,
     pub log_level: String,
     pub event_buffer: usize,
     pub auth: AuthConfig,
@@ -323,6 +332,13 @@ impl Config {
         if raw.storage.data_dir.as_os_str().is_empty() {
             return Err(("storage", "data_dir".into(), "must not be empty".into()));
         }
+        if raw.storage.backup_keep_last == 0 {
+            return Err((
+                "storage",
+                "backup_keep_last".into(),
+                "must be at least 1 (the newest backup is always kept)".into(),
+            ));
+        }
         raw.defaults.validate().map_err(|e| match e {
             crate::domain::DomainError::Invalid { field, message } => ("defaults", field, message),
             other => ("defaults", String::new(), other.to_string()),
@@ -377,6 +393,12 @@ impl Config {
             },
             data_dir: raw.storage.data_dir,
             backup_dir: raw.storage.backup_dir,
+            backup_every_hours: (raw.storage.backup_every_hours != 0)
+                .then_some(raw.storage.backup_every_hours),
+            backup_retention: crate::backup::Retention {
+                keep_last: raw.storage.backup_keep_last,
+                keep_daily_days: raw.storage.backup_keep_daily_days,
+            },
             log_level: raw.log.level,
             event_buffer: raw.events.replay_buffer,
             auth: AuthConfig {

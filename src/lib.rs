@@ -4,7 +4,7 @@
 //! Layers, each using only the ones below it (no import cycles between top-level modules):
 //! - `app` (wiring) -> the doors `discord`, `web` -> `services` (`Services`: every service, the
 //!   event bus, the clock; no store) -> the services `economy`, `shop`, `tasks`, `announce`,
-//!   `custom`, `guild`, `accounts`, `instance` -> `store` (redb; the only module that opens
+//!   `custom`, `guild`, `accounts`, `instance`, `backup` -> `store` (redb; the only module that opens
 //!   tables) -> `domain` (types and rules, no I/O).
 //! - Beside them: `config`, `clock`, `events`, `error` (the service error), `telemetry`
 //!   (logging), and `testing` (test-only helpers).
@@ -12,6 +12,7 @@
 pub mod accounts;
 pub mod announce;
 pub mod app;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod custom;

@@ -51,6 +51,32 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Snapshot backups of the database (in storage.backup_dir).
+    Backup {
+        #[command(subcommand)]
+        command: BackupCommand,
+    },
+    /// Replace the database with a backup (Coffer must be stopped). The file is verified
+    /// first, and the current database is backed up before it is replaced.
+    Restore {
+        /// A backup file, or the name of one in the backup folder.
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum BackupCommand {
+    /// Take a consistent snapshot now (while Coffer is stopped; a running Coffer takes them
+    /// with `POST /api/backups` and on its schedule).
+    Create,
+    /// List the snapshots, newest first.
+    List,
+    /// Check a snapshot: its checksum, that it opens, and the ledger of every server in it
+    /// (exit 1 if anything is wrong).
+    Verify {
+        /// A backup file, or the name of one in the backup folder.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -98,6 +124,8 @@ fn main() -> ExitCode {
         Command::Admin {
             command: AdminCommand::SetPassword { username, role },
         } => set_password(&config, &username, role),
+        Command::Backup { command } => backup(&config, command),
+        Command::Restore { file } => restore(&config, &file),
     };
     match result {
         Ok(code) => code,
@@ -199,6 +227,117 @@ fn verify(config: &Config, guild: Option<GuildId>, json: bool) -> anyhow::Result
     } else {
         ExitCode::from(1)
     })
+}
+
+/// A service error for the terminal: the refusal in words, or the storage error in full (the
+/// operator at the command line needs the path and the cause, not the member-facing words).
+fn cli_error(e: coffer::Error) -> anyhow::Error {
+    match e {
+        coffer::Error::Domain(d) => anyhow::anyhow!("{d}"),
+        coffer::Error::Store(s) => anyhow::Error::new(s),
+    }
+}
+
+/// A file as given, or the snapshot of that name in the backup folder.
+fn backup_file(config: &Config, file: &std::path::Path) -> PathBuf {
+    let in_folder = config.backup_dir.join(file);
+    if !file.exists() && file.components().count() == 1 && in_folder.exists() {
+        in_folder
+    } else {
+        file.to_owned()
+    }
+}
+
+fn backup(config: &Config, command: BackupCommand) -> anyhow::Result<ExitCode> {
+    use coffer::backup::{self, Backups};
+    match command {
+        BackupCommand::Create => {
+            let store = match coffer::store::Store::open(
+                &config.db_path(),
+                Arc::new(SystemClock),
+                Default::default(),
+            ) {
+                Err(coffer::store::StoreError::AlreadyOpen { .. }) => anyhow::bail!(
+                    "Coffer is running with {}: take the backup through the running app \
+                     (POST /api/backups, or wait for its schedule), or stop it first",
+                    config.db_path().display()
+                ),
+                other => other?,
+            };
+            let b = Backups::new(store, config.backup_dir.clone(), config.backup_retention);
+            let made = b.create(None).map_err(cli_error)?;
+            println!(
+                "Backup written: {} ({} bytes)",
+                config.backup_dir.join(&made.name).display(),
+                made.bytes
+            );
+        }
+        BackupCommand::List => {
+            let all = backup::list_dir(&config.backup_dir).map_err(cli_error)?;
+            if all.is_empty() {
+                println!("No backups in {}.", config.backup_dir.display());
+            }
+            for f in all {
+                println!(
+                    "{}  {:>12} bytes  {}{}",
+                    f.created_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    f.bytes,
+                    f.name,
+                    if f.checksummed { "" } else { "  (no checksum)" }
+                );
+            }
+        }
+        BackupCommand::Verify { file } => {
+            let path = backup_file(config, &file);
+            let r = backup::verify(&path, Arc::new(SystemClock)).map_err(cli_error)?;
+            if r.ok {
+                println!(
+                    "{}: OK ({} server(s), {} accounts, {} ledger entries{})",
+                    path.display(),
+                    r.servers,
+                    r.accounts,
+                    r.entries,
+                    if r.checksum_ok == Some(true) {
+                        ", checksum matches"
+                    } else {
+                        ", no checksum file"
+                    }
+                );
+            } else {
+                println!("{}: DAMAGED", path.display());
+                for p in &r.problems {
+                    println!("  - {p}");
+                }
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn restore(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let path = backup_file(config, file);
+    let r = coffer::backup::restore(
+        &path,
+        &config.db_path(),
+        &config.backup_dir,
+        Arc::new(SystemClock),
+    )
+    .map_err(cli_error)?;
+    if let Some(prev) = &r.previous {
+        println!(
+            "The database it replaced was saved as {}.",
+            config.backup_dir.join(&prev.name).display()
+        );
+    }
+    println!(
+        "Restored {} into {} ({} server(s), {} ledger entries).",
+        path.display(),
+        r.restored.display(),
+        r.verify.servers,
+        r.verify.entries
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn set_password(

@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 
 use crate::accounts::Accounts;
 use crate::announce::Announce;
+use crate::backup::{Backups, Retention};
 use crate::clock::SharedClock;
 use crate::custom::CustomCommands;
 use crate::economy::Economy;
@@ -40,6 +41,10 @@ pub struct Services {
     pub discord_enabled: bool,
     /// The Discord connection's live state (the Discord side updates it, the web reports it).
     pub bot: BotStatus,
+    /// Snapshot backups of the database.
+    pub backups: Backups,
+    /// Hours between scheduled backups (`None`: no schedule).
+    pub backup_every_hours: Option<u32>,
 }
 
 impl Services {
@@ -59,7 +64,29 @@ impl Services {
             economy,
             discord_enabled,
             bot: BotStatus::new(discord_enabled),
+            backups: Backups::new(
+                store.clone(),
+                store
+                    .path()
+                    .parent()
+                    .unwrap_or(std::path::Path::new("."))
+                    .join("backups"),
+                Retention::default(),
+            ),
+            backup_every_hours: None,
         }
+    }
+
+    /// Backups in `dir` kept by `retention`, taken every `every_hours` while running.
+    pub fn with_backups(
+        mut self,
+        dir: std::path::PathBuf,
+        retention: Retention,
+        every_hours: Option<u32>,
+    ) -> Services {
+        self.backups = Backups::new(self.backups.store().clone(), dir, retention);
+        self.backup_every_hours = every_hours;
+        self
     }
 
     /// The clock's current reading.
@@ -113,6 +140,8 @@ pub async fn blocking<T: Send + 'static>(
         .map_err(|e| crate::Error::Store(crate::store::StoreError::Join(e.to_string())))?
 }
 
+/// How often the backup schedule looks whether a snapshot is due.
+const BACKUP_CHECK_EVERY: Duration = Duration::from_secs(3600);
 /// How often late claims and tasks past their end are expired.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// How often idempotency records older than `domain::op::KEEP_KEYS_HOURS` are deleted.
@@ -123,7 +152,7 @@ impl Services {
     pub fn spawn_background(&self) -> Vec<Periodic> {
         let tasks = self.tasks.clone();
         let instance = self.instance.clone();
-        vec![
+        let mut jobs = vec![
             Periodic::spawn("task sweep", SWEEP_EVERY, move || {
                 for (guild, r) in tasks.sweep_all()? {
                     tracing::info!(
@@ -142,7 +171,19 @@ impl Services {
                 }
                 Ok(())
             }),
-        ]
+        ];
+        if let Some(hours) = self.backup_every_hours {
+            let backups = self.backups.clone();
+            let every = chrono::Duration::hours(i64::from(hours));
+            // Checked hourly; a snapshot is taken when the newest is `hours` old (so a
+            // restart neither skips one nor takes an extra one).
+            jobs.push(Periodic::spawn(
+                "scheduled backup",
+                BACKUP_CHECK_EVERY,
+                move || backups.scheduled(every).map(drop),
+            ));
+        }
+        jobs
     }
 }
 

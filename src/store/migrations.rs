@@ -68,10 +68,18 @@ pub fn schema_version(tx: &WriteTransaction) -> Result<u64, StoreError> {
     Ok(v)
 }
 
-pub(super) fn run(db: &Database, path: &Path) -> Result<(), StoreError> {
+/// Brings the schema up to `CURRENT`. A database that already holds data is first copied to
+/// `backup_dir` (when given), so a failed or regretted upgrade can be undone with `restore`.
+pub(super) fn run(db: &Database, path: &Path, backup_dir: Option<&Path>) -> Result<(), StoreError> {
+    // A new (empty) database needs no backup; an existing one gets one before its first step.
+    let mut backed_up = false;
+    let mut first = true;
     loop {
         let tx = db.begin_write()?;
         let found = schema_version(&tx)?;
+        if std::mem::take(&mut first) && found == 0 {
+            backed_up = true;
+        }
         if found > CURRENT {
             return Err(StoreError::NewerSchema {
                 path: path.to_owned(),
@@ -84,6 +92,21 @@ pub(super) fn run(db: &Database, path: &Path) -> Result<(), StoreError> {
             tables::create_all(&tx)?;
             tx.commit()?;
             return Ok(());
+        }
+        if found > 0 && !backed_up {
+            if let Some(dir) = backup_dir {
+                // The write transaction is dropped first: the copy reads the old schema.
+                drop(tx);
+                let name = format!(
+                    "coffer-{}-before-schema-v{}.redb",
+                    chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
+                    found + 1
+                );
+                let info = super::snapshot::snapshot_db(db, &dir.join(name))?;
+                tracing::info!(path = %info.path.display(), "backup taken before the schema migration");
+                backed_up = true;
+                continue;
+            }
         }
         MIGRATIONS[found as usize](&tx)?;
         tx.open_table(tables::META)?

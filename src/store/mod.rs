@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod roles;
 pub mod sessions;
 pub mod shop;
+pub mod snapshot;
 pub mod sync_admin;
 pub mod sync_work;
 pub mod tables;
@@ -136,6 +137,8 @@ pub struct StoreOptions {
     pub defaults: GuildConfig,
     /// Capacity of the event bus's replay buffer.
     pub event_buffer: usize,
+    /// Where a schema migration first writes a backup (`None`: no backup).
+    pub backup_dir: Option<PathBuf>,
 }
 
 impl Default for StoreOptions {
@@ -143,6 +146,7 @@ impl Default for StoreOptions {
         StoreOptions {
             defaults: GuildConfig::default(),
             event_buffer: 1024,
+            backup_dir: None,
         }
     }
 }
@@ -194,7 +198,7 @@ impl Store {
                 source: other.into(),
             },
         })?;
-        migrations::run(&db, path)?;
+        migrations::run(&db, path, opts.backup_dir.as_deref())?;
         Ok(Store {
             inner: Arc::new(Inner {
                 db,

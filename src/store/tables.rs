@@ -90,43 +90,71 @@ pub const REFRESH_TOKENS: TableDefinition<&str, Bytes> = TableDefinition::new("r
 /// session family id -> SessionFamily: every refresh token rotated from one login.
 pub const SESSION_FAMILIES: TableDefinition<&str, Bytes> = TableDefinition::new("session_families");
 
+/// Calls `$m!(TABLE, ...)` with every table: the one list that creating tables and copying
+/// them into a backup share, so a new table cannot be left out of either.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! coffer_all_tables {
+    ($m:ident) => {
+        $m!(
+            META,
+            SEQS,
+            GUILDS,
+            CONFIG,
+            ACCOUNTS,
+            LEDGER,
+            LEDGER_BY_USER,
+            REVERSALS,
+            LEDGER_ARCHIVE,
+            ARCHIVE_CHECKPOINTS,
+            INSTANCE,
+            IDEMPOTENCY,
+            DISCORD_SYNC,
+            SYNC_DUE,
+            GRANTS_DUE,
+            NOTICES_DUE,
+            AUDIT,
+            ROLE_GRANTS,
+            NOTICES,
+            ADMINS,
+            SHOP_ITEMS,
+            INVENTORY,
+            SHOP_PURCHASES,
+            TASKS,
+            CLAIMS,
+            CLAIMS_BY_USER,
+            REVIEWS,
+            ANNOUNCEMENTS,
+            EMBEDS,
+            CUSTOM_COMMANDS,
+            GUILD_CHANNELS,
+            GUILD_ROLES,
+            MEMBERS,
+            REFRESH_TOKENS,
+            SESSION_FAMILIES,
+            COMMAND_LOG
+        )
+    };
+}
+pub use coffer_all_tables as all_tables;
+
 /// Creates every table, so read transactions never meet a missing one.
 pub(crate) fn create_all(tx: &redb::WriteTransaction) -> Result<(), redb::TableError> {
-    tx.open_table(META)?;
-    tx.open_table(SEQS)?;
-    tx.open_table(GUILDS)?;
-    tx.open_table(CONFIG)?;
-    tx.open_table(ACCOUNTS)?;
-    tx.open_table(LEDGER)?;
-    tx.open_table(LEDGER_BY_USER)?;
-    tx.open_table(REVERSALS)?;
-    tx.open_table(LEDGER_ARCHIVE)?;
-    tx.open_table(ARCHIVE_CHECKPOINTS)?;
-    tx.open_table(INSTANCE)?;
-    tx.open_table(IDEMPOTENCY)?;
-    tx.open_table(DISCORD_SYNC)?;
-    tx.open_table(SYNC_DUE)?;
-    tx.open_table(GRANTS_DUE)?;
-    tx.open_table(NOTICES_DUE)?;
-    tx.open_table(AUDIT)?;
-    tx.open_table(ROLE_GRANTS)?;
-    tx.open_table(NOTICES)?;
-    tx.open_table(ADMINS)?;
-    tx.open_table(SHOP_ITEMS)?;
-    tx.open_table(INVENTORY)?;
-    tx.open_table(SHOP_PURCHASES)?;
-    tx.open_table(TASKS)?;
-    tx.open_table(CLAIMS)?;
-    tx.open_table(CLAIMS_BY_USER)?;
-    tx.open_table(REVIEWS)?;
-    tx.open_table(ANNOUNCEMENTS)?;
-    tx.open_table(EMBEDS)?;
-    tx.open_table(CUSTOM_COMMANDS)?;
-    tx.open_table(GUILD_CHANNELS)?;
-    tx.open_table(GUILD_ROLES)?;
-    tx.open_table(MEMBERS)?;
-    tx.open_table(REFRESH_TOKENS)?;
-    tx.open_table(SESSION_FAMILIES)?;
-    tx.open_table(COMMAND_LOG)?;
+    macro_rules! open_each {
+        ($($t:ident),*) => {
+            $(tx.open_table($t)?;)*
+        };
+    }
+    all_tables!(open_each);
     Ok(())
 }
+
+/// How many tables there are (a backup copies each).
+pub const COUNT: usize = {
+    macro_rules! count {
+        ($($t:ident),*) => {
+            [$(stringify!($t)),*].len()
+        };
+    }
+    all_tables!(count)
+};

@@ -617,3 +617,101 @@ fn a_burst_of_parallel_bad_logins_keeps_memory_small() {
     assert!(peak_kb < 100 * 1024, "peak RSS {peak_kb} kB");
     assert!(app.stop().success());
 }
+
+/// `coffer backup create|list|verify` and `coffer restore`: a damaged snapshot is caught and
+/// refused, a restore keeps the database it replaces, and both refuse while Coffer runs.
+#[test]
+fn backup_verify_and_restore_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    build_db(&dir.path().join("data"));
+    let out = run(coffer(dir.path()).args(["backup", "create"]));
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(stdout.starts_with("Backup written: "), "{stdout}");
+    let out = run(coffer(dir.path()).args(["backup", "list"]));
+    let listed = text(&out.stdout);
+    let name = listed
+        .split_whitespace()
+        .find(|w| w.starts_with("coffer-") && w.ends_with(".redb"))
+        .unwrap_or_else(|| panic!("{listed}"))
+        .to_owned();
+    let out = run(coffer(dir.path()).args(["backup", "verify", &name]));
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("OK (2 server(s), 10 accounts") && stdout.contains("checksum matches"),
+        "{stdout}"
+    );
+
+    // A damaged copy: verify exits 1, restore refuses it and changes nothing.
+    let good = dir.path().join("backups").join(&name);
+    let damaged = dir
+        .path()
+        .join("backups")
+        .join("coffer-20000101T000000Z.redb");
+    let bytes = std::fs::read(&good).unwrap();
+    std::fs::write(&damaged, &bytes[..bytes.len() / 3]).unwrap();
+    let out = run(coffer(dir.path()).args(["backup", "verify", "coffer-20000101T000000Z.redb"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("DAMAGED"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(coffer(dir.path()).args(["restore", "coffer-20000101T000000Z.redb"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("not a sound backup"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Change the live database, then restore the snapshot: the change is gone, and the
+    // database it replaced was kept.
+    {
+        let store = Store::open(
+            &dir.path().join("data").join("coffer.redb"),
+            std::sync::Arc::new(SystemClock),
+            StoreOptions::default(),
+        )
+        .unwrap();
+        Economy::new(store)
+            .adjust(
+                GuildId(111),
+                UserId(9),
+                Adjustment::Add(Money::new(7)),
+                "after the backup",
+                &OpMeta::user(UserId(1), Source::Cli),
+            )
+            .unwrap();
+    }
+    let out = run(coffer(dir.path()).args(["restore", &name]));
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(stdout.contains("before-restore"), "{stdout}");
+    let out = run(coffer(dir.path()).args(["verify", "--guild", "111"]));
+    assert!(
+        text(&out.stdout).contains("5 accounts"),
+        "user 9 is gone again: {}",
+        text(&out.stdout)
+    );
+
+    // While Coffer runs, both refuse with the way out.
+    let mut running = Running::start(dir.path(), &[]);
+    running.wait_for("Coffer is running");
+    let out = run(coffer(dir.path()).args(["restore", &name]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("in use by a running Coffer"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(coffer(dir.path()).args(["backup", "create"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("POST /api/backups"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(running.stop().success());
+}

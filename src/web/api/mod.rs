@@ -5,6 +5,7 @@
 pub mod announcements;
 pub mod audit;
 pub mod auth;
+pub mod backups;
 pub mod command_log;
 pub mod commands;
 pub mod guild;
@@ -111,6 +112,9 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(instance::get_logs, instance::clear_logs))
         .routes(routes!(instance::get_bot_status, instance::put_bot_status))
         .routes(routes!(instance::restart))
+        .routes(routes!(backups::list_backups, backups::create_backup))
+        .routes(routes!(backups::download_backup))
+        .routes(routes!(backups::verify_backup))
         .routes(routes!(crate::web::sse::stream))
         .routes(routes!(crate::web::sse::send_test_event))
 }

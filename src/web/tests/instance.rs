@@ -218,3 +218,49 @@ async fn status_endpoints_report_the_live_discord_connection() {
         (Some("reconnecting"), Some(4))
     );
 }
+
+#[tokio::test]
+async fn backups_are_taken_listed_downloaded_and_verified_by_admins_only() {
+    let app = TestApp::new();
+    app.fund(G, 1, 500);
+    let tok = app.login("admin").await;
+    let viewer = app.login("viewer").await;
+    assert_eq!(app.get("/api/backups", &tok).await.body, json!([]));
+    let made = app.post("/api/backups", &tok, json!({})).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let name = made.body["name"].as_str().unwrap().to_owned();
+    let list = app.get("/api/backups", &tok).await;
+    assert_eq!(list.body[0]["name"], name.as_str());
+    assert_eq!(list.body[0]["checksummed"], true);
+    let file = app.get(&format!("/api/backups/{name}"), &tok).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(
+        file.headers["content-type"], "application/octet-stream",
+        "a database file"
+    );
+    assert_eq!(
+        file.headers["content-length"].to_str().unwrap(),
+        made.body["bytes"].to_string()
+    );
+    let v = app
+        .post(&format!("/api/backups/{name}/verify"), &tok, json!({}))
+        .await;
+    assert_eq!(
+        (v.body["ok"].as_bool(), v.body["accounts"].as_u64()),
+        (Some(true), Some(1)),
+        "{}",
+        v.body
+    );
+    // Viewers see none of it; unknown or path-like names are refused.
+    for path in ["/api/backups".to_owned(), format!("/api/backups/{name}")] {
+        let a = app.get(&path, &viewer).await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let a = app
+        .get("/api/backups/coffer-20000101T000000Z.redb", &tok)
+        .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    let a = app.get("/api/backups/..%2Fcoffer.redb", &tok).await;
+    assert!(a.status.is_client_error(), "{}", a.status);
+    assert_ne!(a.status, StatusCode::OK);
+}
