@@ -138,13 +138,17 @@ fn main() -> ExitCode {
 
 fn run(config: Config) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
-    rt.block_on(async move {
+    let res = rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.web.bind)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.web.bind))?;
         let shutdown = shutdown_signal()?;
         coffer::app::run_until(config, Arc::new(SystemClock), listener, shutdown).await
-    })?;
+    });
+    // Bounded: a task that never yields (serenity 0.12 spins waiting for a close frame on a
+    // socket that is already gone) must not keep the process alive after `run_until` is done.
+    rt.shutdown_timeout(std::time::Duration::from_secs(3));
+    res?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod components;
 pub mod custom;
 pub mod error;
+pub mod gateway_watch;
 pub mod guild_events;
 mod log;
 pub mod on_error;
@@ -223,7 +224,19 @@ impl Bot {
         let Some(task) = self.task.as_mut() else {
             return std::future::pending().await;
         };
-        let res = task.await;
+        let res = tokio::select! {
+            res = task => res,
+            () = gateway_watch::sharding_required() => {
+                // Serenity would IDENTIFY again forever: say why and stop the client. Not
+                // through `shutdown_all`: serenity 0.12 waits for a close frame on the dead
+                // socket in a loop that never yields. The runner ends with the runtime.
+                tracing::error!("{}", gateway_watch::SHARDING_REQUIRED);
+                if let Some(task) = self.task.take() {
+                    task.abort();
+                }
+                anyhow::bail!(gateway_watch::SHARDING_REQUIRED);
+            }
+        };
         self.task = None;
         match res {
             Ok(Ok(())) => anyhow::bail!("the Discord client stopped"),
@@ -237,7 +250,10 @@ impl Bot {
         // First, so no restart it is doing races the shutdown.
         self.presence_listener.abort();
         let _ = self.presence_listener.await;
-        self.shard_manager.shutdown_all().await;
+        if self.task.is_some() {
+            // (A client `stopped` already ended has no shards left to close.)
+            self.shard_manager.shutdown_all().await;
+        }
         self.custom_listener.abort();
         let _ = self.custom_listener.await;
         self.status.set_connection(crate::instance::Connection::Off);

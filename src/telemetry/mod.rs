@@ -11,13 +11,17 @@ pub fn init(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use tracing_subscriber::Layer as _;
+    // The filter applies to the output layers only: the gateway watch must see serenity's
+    // errors whatever the log level.
     tracing_subscriber::registry()
-        .with(filter)
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .and_then(logbuf::global().layer())
+                .with_filter(filter),
         )
-        .with(logbuf::global().layer())
+        .with(crate::discord::gateway_watch::layer())
         .init();
 }

@@ -715,3 +715,41 @@ fn backup_verify_and_restore_from_the_command_line() {
     );
     assert!(running.stop().success());
 }
+
+/// Issue 10 point 18: Discord closing the gateway with 4011 (sharding required) used to make
+/// serenity log one line and IDENTIFY again forever. The real binary (which installs the
+/// gateway watch with its logging) now stops with words that say what to do.
+#[test]
+fn sharding_required_4011_stops_the_bot_with_a_clear_message_instead_of_reidentifying() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let fake = rt.block_on(crate::fake_discord::FakeDiscord::start());
+    fake.close_gateway_with(4011);
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = Running::start(
+        dir.path(),
+        &[
+            ("DISCORD_TOKEN", "fake-token"),
+            ("DISCORD_API_BASE", &fake.base_url),
+            ("COFFER_DISCORD__MEMBERS_INTENT", "false"),
+        ],
+    );
+    let line = app.wait_for("(sharding required)");
+    assert!(
+        line.contains("sharding required") && line.contains("GET /gateway/bot"),
+        "{line}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = app.child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            app.seen.extend(app.stderr.try_iter());
+            panic!("coffer kept running after 4011:\n{}", app.seen.join("\n"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success(), "{status:?}");
+    let identifies = fake.identifies().len();
+    assert!(identifies <= 2, "re-IDENTIFY loop: {identifies} IDENTIFYs");
+}
