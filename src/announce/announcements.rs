@@ -42,7 +42,7 @@ impl Announce {
         }
         self.store
             .write_once(guild, meta.key(), "announcement.create", |w| {
-                let embed = match (new.embed, new.embed_template) {
+                let embed = match (new.embed.clone(), new.embed_template) {
                     (Some(e), _) => Some(e),
                     (None, Some(t)) => Some(
                         w.embed_template(t)?
@@ -67,13 +67,13 @@ impl Announce {
                 let a = Announcement {
                     id: w.next_id("announcement")?,
                     title: new.title.trim().to_owned(),
-                    content: new.content,
+                    content: new.content.clone(),
                     embed,
                     channel,
                     pinned: new.pinned,
                     allow_mentions: new.allow_mentions,
                     scheduled_at: new.scheduled_at,
-                    origin: new.origin,
+                    origin: new.origin.clone(),
                     created_by: actor.clone(),
                     created_at: w.now,
                     updated_at: w.now,
@@ -148,13 +148,13 @@ impl Announce {
             .write_once(guild, meta.key(), "announcement.edit", |w| {
                 let before = load(w, id)?;
                 let mut a = before.clone();
-                if let Some(t) = patch.title {
+                if let Some(t) = patch.title.clone() {
                     a.title = t.trim().to_owned();
                 }
-                if let Some(c) = patch.content {
+                if let Some(c) = patch.content.clone() {
                     a.content = c;
                 }
-                if let Some(e) = patch.embed {
+                if let Some(e) = patch.embed.clone() {
                     a.embed = e;
                 }
                 if let Some(c) = patch.channel {

@@ -85,8 +85,8 @@ impl Announce {
                 check_unique(w, &name, None)?;
                 let t = EmbedTemplate {
                     id: w.next_id("embed")?,
-                    name,
-                    embed: new.embed,
+                    name: name.clone(),
+                    embed: new.embed.clone(),
                     channel: new.channel,
                     created_by: actor.clone(),
                     created_at: w.now,
@@ -126,11 +126,11 @@ impl Announce {
             .write_once(guild, meta.key(), "embed.edit_embed", |w| {
                 let before = w.embed_template(id)?.ok_or_else(|| not_found(id))?;
                 let mut t = before.clone();
-                if let Some(n) = name {
+                if let Some(n) = name.clone() {
                     check_unique(w, &n, Some(id))?;
                     t.name = n;
                 }
-                if let Some(e) = patch.embed {
+                if let Some(e) = patch.embed.clone() {
                     t.embed = e;
                 }
                 if let Some(c) = patch.channel {

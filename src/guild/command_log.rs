@@ -20,7 +20,9 @@ impl CommandLog {
 
     /// Appends one row to `guild`'s log.
     pub fn append(&self, guild: GuildId, entry: NewCommandLog) -> Result<CommandLogEntry, Error> {
-        Ok(self.store.write(guild, |w| w.append_command_log(entry))?)
+        Ok(self
+            .store
+            .write(guild, |w| w.append_command_log(entry.clone()))?)
     }
 
     /// `guild`'s log, newest first, filtered and paged.

@@ -189,7 +189,7 @@ impl Guilds {
         meta: &OpMeta,
     ) -> Result<GuildConfig, Error> {
         let patch = serde_json::json!({ slot.field(): channel });
-        self.update_with(guild, meta, "config.set_channel", |_| Ok(patch))
+        self.update_with(guild, meta, "config.set_channel", |_| Ok(patch.clone()))
     }
 
     /// `/admin config role <admin|moderator> add|remove <role>`. Adding a role already in the
@@ -232,7 +232,7 @@ impl Guilds {
         guild: GuildId,
         meta: &OpMeta,
         op: &str,
-        make_patch: impl FnOnce(&GuildConfig) -> Result<Value, Error>,
+        make_patch: impl Fn(&GuildConfig) -> Result<Value, Error>,
     ) -> Result<GuildConfig, Error> {
         let actor = &meta.actor;
         self.store.write_once(guild, meta.key(), op, |w| {

@@ -38,8 +38,8 @@ impl Guilds {
     /// Stores name, icon, owner and member count, keeping the joined/left times.
     pub fn upsert_info(&self, guild: GuildId, p: GuildProfile) -> Result<GuildInfo, Error> {
         self.change_info(guild, |info, _| {
-            info.name = p.name;
-            info.icon_url = p.icon_url;
+            info.name = p.name.clone();
+            info.icon_url = p.icon_url.clone();
             info.owner_id = p.owner_id;
             info.member_count = p.member_count;
         })
@@ -72,7 +72,7 @@ impl Guilds {
     fn change_info(
         &self,
         guild: GuildId,
-        f: impl FnOnce(&mut GuildInfo, chrono::DateTime<chrono::Utc>),
+        mut f: impl FnMut(&mut GuildInfo, chrono::DateTime<chrono::Utc>),
     ) -> Result<GuildInfo, Error> {
         self.store.write(guild, |w| {
             let mut info = w.guild_info()?.unwrap_or_default();

@@ -24,7 +24,9 @@ impl Guilds {
         id: u64,
         outcome: Result<(), String>,
     ) -> Result<Option<Notice>, Error> {
-        Ok(self.store.write(guild, |w| w.finish_notice(id, outcome))?)
+        Ok(self
+            .store
+            .write(guild, |w| w.finish_notice(id, outcome.clone()))?)
     }
 
     /// A failed send to try again at `at`; the backoff survives a restart.
@@ -35,6 +37,8 @@ impl Guilds {
         at: chrono::DateTime<chrono::Utc>,
         error: String,
     ) -> Result<Option<Notice>, Error> {
-        Ok(self.store.write(guild, |w| w.retry_notice(id, at, error))?)
+        Ok(self
+            .store
+            .write(guild, |w| w.retry_notice(id, at, error.clone()))?)
     }
 }

@@ -16,7 +16,7 @@ impl Guilds {
         outcome: Result<(), String>,
     ) -> Result<RoleGrant, Error> {
         self.store.write(guild, |w| {
-            w.finish_role_grant(id, outcome)?
+            w.finish_role_grant(id, outcome.clone())?
                 .ok_or_else(|| DomainError::NotFound(format!("Role grant {id}")).into())
         })
     }
@@ -31,7 +31,7 @@ impl Guilds {
     ) -> Result<Option<RoleGrant>, Error> {
         Ok(self
             .store
-            .write(guild, |w| w.retry_role_grant(id, at, error))?)
+            .write(guild, |w| w.retry_role_grant(id, at, error.clone()))?)
     }
 
     /// One grant, by id.

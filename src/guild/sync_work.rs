@@ -35,7 +35,7 @@ impl Guilds {
         outcome: SyncOutcome,
     ) -> Result<Option<SyncRecord>, Error> {
         self.store.write(guild, |w| {
-            Ok(w.sync_finish(kind, object, attempted_version, outcome)?)
+            Ok(w.sync_finish(kind, object, attempted_version, outcome.clone())?)
         })
     }
 

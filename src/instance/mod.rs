@@ -222,14 +222,14 @@ impl Instance {
                     snapshot(&presence),
                 )?;
                 w.emit(EventKind::BotStatusChanged, vec![]);
-                Ok(presence)
+                Ok(presence.clone())
             })
     }
 
     /// Records an instance-level action that changes no stored value (e.g. clearing logs).
     pub fn record(&self, actor: &Actor, action: &str, detail: Value) -> Result<(), Error> {
         self.store.write(INSTANCE, |w| {
-            w.audit(actor, action, "instance", None, Some(detail))?;
+            w.audit(actor, action, "instance", None, Some(detail.clone()))?;
             Ok(())
         })
     }

@@ -126,7 +126,7 @@ impl Shop {
                     check_role_reward(w, role)?;
                 }
                 let id = w.next_id("shop_item")?;
-                let item = Item::new(id, spec, w.now);
+                let item = Item::new(id, spec.clone(), w.now);
                 w.put_shop_item(&item)?;
                 w.audit(
                     &meta.actor,
@@ -152,7 +152,7 @@ impl Shop {
         self.store
             .write_once(guild, meta.key(), "shop.item.edit", |w| {
                 let before = item_or_not_found(w, id)?;
-                let spec = patch.apply_to(&before).validate()?;
+                let spec = patch.clone().apply_to(&before).validate()?;
                 let mut after = before.clone();
                 after.apply(spec);
                 if after == before {

@@ -11,6 +11,7 @@ mod codec;
 pub mod command_log;
 pub mod custom;
 pub mod directory;
+pub mod group;
 pub mod guilds;
 pub mod instance;
 pub mod migrations;
@@ -70,6 +71,10 @@ pub enum StoreError {
     Invariant(String),
     #[error("background task failed: {0}")]
     Join(String),
+    /// The commit holding this operation (and the others of its batch) failed: nothing of the
+    /// batch was written.
+    #[error("the database could not commit the write: {0}")]
+    CommitFailed(String),
     /// A rule refused the operation (a domain refusal raised inside the store, such as a
     /// balance that would go negative); the service error turns it back into `Domain`.
     #[error(transparent)]
@@ -153,6 +158,7 @@ impl Default for StoreOptions {
 
 struct Inner {
     db: Database,
+    writer: group::Writer,
     path: PathBuf,
     bus: EventBus,
     clock: SharedClock,
@@ -202,6 +208,7 @@ impl Store {
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
+                writer: group::Writer::default(),
                 path: path.to_owned(),
                 bus: EventBus::new(opts.event_buffer),
                 clock,
@@ -250,32 +257,45 @@ impl Store {
         f(&view)
     }
 
-    /// One write transaction on one guild: `f` reads, decides and writes; on `Ok` it commits
-    /// (durably) and then publishes the events `f` emitted; on `Err` nothing is written.
+    /// One write operation on one guild: `f` reads, decides and writes; on `Ok` its writes
+    /// commit (durably, possibly in one commit with operations running at the same time: see
+    /// `group`) and then the events `f` emitted are published; on `Err` nothing it wrote is
+    /// kept. `f` may run more than once (when a neighbour in its batch failed after writing),
+    /// so it must not have effects outside the transaction.
     pub fn write<T, E: From<StoreError>>(
         &self,
         guild: GuildId,
-        f: impl FnOnce(&mut WriteCtx<'_>) -> Result<T, E>,
+        mut f: impl FnMut(&mut WriteCtx<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
-        let tx = self.inner.db.begin_write().map_err(StoreError::from)?;
-        let now = self.inner.clock.now();
-        let mut ctx = WriteCtx {
-            view: View {
-                tx: &tx,
-                guild,
-                defaults: &self.inner.defaults,
-            },
-            now,
-            events: Vec::new(),
-        };
-        let out = f(&mut ctx)?;
-        let events = std::mem::take(&mut ctx.events);
-        drop(ctx);
-        tx.commit().map_err(StoreError::from)?;
-        for e in events {
-            self.inner.bus.publish(guild, e, now);
-        }
-        Ok(out)
+        let inner = &*self.inner;
+        inner.writer.run(&inner.db, &inner.bus, |tx| {
+            let now = inner.clock.now();
+            let mut ctx = WriteCtx {
+                view: View {
+                    tx,
+                    guild,
+                    defaults: &inner.defaults,
+                },
+                now,
+                events: Vec::new(),
+            };
+            let out = f(&mut ctx)?;
+            let events = std::mem::take(&mut ctx.events);
+            Ok(group::Applied {
+                out,
+                publish: (!events.is_empty()).then_some((guild, events, now)),
+            })
+        })
+    }
+
+    #[cfg(test)]
+    pub(crate) fn writer(&self) -> &group::Writer {
+        &self.inner.writer
+    }
+
+    /// Group-commit counters (commits, operations, retries) since the store opened.
+    pub fn writer_stats(&self) -> group::WriterStats {
+        self.inner.writer.stats()
     }
 
     /// Like `write`, under an optional idempotency key (`OpMeta::key`). The record (operation,
@@ -288,7 +308,7 @@ impl Store {
         guild: GuildId,
         key: Option<&IdemKey>,
         op: &str,
-        f: impl FnOnce(&mut WriteCtx<'_>) -> Result<T, E>,
+        mut f: impl FnMut(&mut WriteCtx<'_>) -> Result<T, E>,
     ) -> Result<T, E>
     where
         T: Serialize + DeserializeOwned,
@@ -370,15 +390,19 @@ impl Store {
         Ok(self.inner.db.begin_read()?)
     }
 
-    /// Runs a raw write transaction for cross-guild store code (admins). No events.
+    /// Runs a raw write transaction for cross-guild store code (admins). No events. Goes
+    /// through the same group-commit writer (`f` may run more than once, like `write`'s).
     pub(crate) fn write_global<T>(
         &self,
-        f: impl FnOnce(&WriteTransaction) -> Result<T, StoreError>,
+        mut f: impl FnMut(&WriteTransaction) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let tx = self.inner.db.begin_write()?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+        let inner = &*self.inner;
+        inner.writer.run(&inner.db, &inner.bus, |tx| {
+            Ok(group::Applied {
+                out: f(tx.raw())?,
+                publish: None,
+            })
+        })
     }
 
     /// Publishes an event that has no write behind it (a dashboard "test event").
@@ -432,6 +456,14 @@ impl<T: Tables> View<'_, T> {
         self.guild.0
     }
 
+    /// The current value of a per-guild counter (0 before its first `next_id`).
+    #[cfg(test)]
+    pub fn seq_value(&self, counter: &str) -> Result<u64, StoreError> {
+        let t = self.tx.open(tables::SEQS)?;
+        let v = t.get((self.g(), counter))?.map(|v| v.value()).unwrap_or(0);
+        Ok(v)
+    }
+
     pub fn idempotency_record(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         let t = self.tx.open(tables::IDEMPOTENCY)?;
         let v = t.get((self.g(), key))?;
@@ -441,14 +473,14 @@ impl<T: Tables> View<'_, T> {
 
 /// One write transaction within one guild.
 pub struct WriteCtx<'t> {
-    view: View<'t, WriteTransaction>,
+    view: View<'t, group::TrackedTx>,
     /// The clock's reading when the transaction began; every timestamp in it uses this.
     pub now: DateTime<Utc>,
     events: Vec<PendingEvent>,
 }
 
 impl<'t> std::ops::Deref for WriteCtx<'t> {
-    type Target = View<'t, WriteTransaction>;
+    type Target = View<'t, group::TrackedTx>;
     fn deref(&self) -> &Self::Target {
         &self.view
     }

@@ -20,7 +20,7 @@ impl Tasks {
                 let cfg = w.guild_config()?;
                 require_tasks(&cfg)?;
                 let id = w.next_id("task")?;
-                let task = new.into_task(id, meta.actor.clone(), w.now)?;
+                let task = new.clone().into_task(id, meta.actor.clone(), w.now)?;
                 if let Some(role) = task.role_id {
                     check_role_reward(w, role)?;
                 }
@@ -148,7 +148,7 @@ impl Tasks {
         id: u64,
         meta: &OpMeta,
         action: &str,
-        f: impl FnOnce(&Task, chrono::DateTime<chrono::Utc>) -> Result<Task, DomainError>,
+        f: impl Fn(&Task, chrono::DateTime<chrono::Utc>) -> Result<Task, DomainError>,
     ) -> Result<Task, Error> {
         self.store.write_once(guild, meta.key(), action, |w| {
             let cfg = w.guild_config()?;

@@ -85,7 +85,7 @@ impl Tasks {
         self.store.write_once(guild, key, "task.submit", |w| {
             let cfg = w.guild_config()?;
             require_tasks(&cfg)?;
-            let proof = proof.validate(cfg.require_proof)?;
+            let proof = proof.clone().validate(cfg.require_proof)?;
             let task = load_task(w, task_id)?;
             let mut claim = load_claim(w, &task, user)?;
             claim.status = claim.next(ClaimAction::Submit, w.now)?;
@@ -197,7 +197,7 @@ impl Tasks {
             )?;
             let (by, why) = (meta.actor.clone(), reason.clone());
             super::close_review(w, &claim, ReviewOutcome::Rejected { by, reason: why })?;
-            claim.review_message = Some(reason);
+            claim.review_message = Some(reason.clone());
             claim.rejections += 1;
             w.put_claim(&claim)?;
             w.audit(

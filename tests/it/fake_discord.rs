@@ -35,6 +35,8 @@ pub const BOT_ID: u64 = 900_000_000_000_000_002;
 pub const GUILD_ID: u64 = 800_000_000_000_000_001;
 pub const OWNER_ID: u64 = 700_000_000_000_000_001;
 pub const CHANNEL_ID: u64 = 800_000_000_000_000_100;
+/// The announcement channel listed in GUILD_CREATE.
+pub const NEWS_CHANNEL_ID: u64 = 800_000_000_000_000_600;
 pub const ADMIN_ROLE_ID: u64 = 800_000_000_000_000_200;
 
 /// One REST call as the fake saw it.

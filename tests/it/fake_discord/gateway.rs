@@ -11,7 +11,9 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{State, ADMIN_ROLE_ID, APP_ID, BOT_ID, CHANNEL_ID, GUILD_ID, OWNER_ID};
+use super::{
+    State, ADMIN_ROLE_ID, APP_ID, BOT_ID, CHANNEL_ID, GUILD_ID, NEWS_CHANNEL_ID, OWNER_ID,
+};
 
 pub(super) async fn gateway_accept(listener: TcpListener, state: Arc<State>) {
     while let Ok((stream, _)) = listener.accept().await {
@@ -176,7 +178,11 @@ pub fn guild_json() -> Value {
         "joined_at": "2024-01-01T00:00:00Z", "large": false, "unavailable": false,
         "member_count": 3, "voice_states": [], "members": [], "channels": [
             { "id": CHANNEL_ID.to_string(), "type": 0, "guild_id": GUILD_ID.to_string(), "name": "general",
-              "position": 0, "permission_overwrites": [], "nsfw": false, "parent_id": null }
+              "position": 0, "permission_overwrites": [], "nsfw": false, "parent_id": null },
+            // An announcement channel the API may name (ids typed into the API are checked
+            // against the server's channel list).
+            { "id": NEWS_CHANNEL_ID.to_string(), "type": 5, "guild_id": GUILD_ID.to_string(), "name": "news",
+              "position": 1, "permission_overwrites": [], "nsfw": false, "parent_id": null }
         ],
         "threads": [], "presences": [], "stage_instances": [], "guild_scheduled_events": [],
         "incidents_data": null,

@@ -121,7 +121,7 @@ async fn an_item_named_with_everyone_pings_nobody() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pinned_announcement_is_posted_and_pinned_and_unpinning_unpins_it() {
-    const NEWS: u64 = 800_000_000_000_000_500;
+    const NEWS: u64 = crate::fake_discord::NEWS_CHANNEL_ID;
     let s = scene(shop_dir(|_| {})).await;
     let (status, a) = s
         .call(
