@@ -19,6 +19,7 @@ use redb::{Database, Key, TableDefinition, TableError, Value, WriteTransaction};
 
 use chrono::{DateTime, Utc};
 
+use super::leaderboard::{AccountFact, Boards};
 use super::{StoreError, Tables};
 use crate::domain::GuildId;
 use crate::events::{EventBus, PendingEvent};
@@ -70,8 +71,14 @@ enum BatchEnd {
     Retry,
 }
 
-/// Events one operation emitted, published once its batch is durable.
-pub type Publish = (GuildId, Vec<PendingEvent>, DateTime<Utc>);
+/// What one operation leaves for after its batch is durable: its events to publish and the
+/// accounts it wrote (for the leaderboard index).
+pub struct Publish {
+    pub guild: GuildId,
+    pub events: Vec<PendingEvent>,
+    pub at: DateTime<Utc>,
+    pub accounts: Vec<AccountFact>,
+}
 
 #[derive(Default)]
 struct State {
@@ -133,7 +140,7 @@ impl Writer {
     pub fn run<T, E: From<StoreError>>(
         &self,
         db: &Database,
-        bus: &EventBus,
+        after: (&EventBus, &Boards),
         mut op: impl FnMut(&TrackedTx) -> Result<Applied<T>, E>,
     ) -> Result<T, E> {
         loop {
@@ -164,7 +171,7 @@ impl Writer {
                         st.publish.push(p);
                     }
                     let end = if self.should_commit(&st) {
-                        self.commit(&mut st, bus)
+                        self.commit(&mut st, after)
                     } else {
                         self.wait(st, batch)
                     };
@@ -179,7 +186,7 @@ impl Writer {
                 }
                 (Ok(Err(e)), false) => {
                     // Refused before writing: the batch is as it was.
-                    self.settle_after_refusal(st, bus);
+                    self.settle_after_refusal(st, after);
                     return Err(e);
                 }
                 (Ok(Err(e)), true) => {
@@ -207,12 +214,12 @@ impl Writer {
 
     /// After a refusal that wrote nothing: commit what the batch holds if nobody else will,
     /// or drop an empty transaction nobody is coming for.
-    fn settle_after_refusal(&self, mut st: MutexGuard<'_, State>, bus: &EventBus) {
+    fn settle_after_refusal(&self, mut st: MutexGuard<'_, State>, after: (&EventBus, &Boards)) {
         if !self.should_commit(&st) {
             return;
         }
         if st.ops > 0 {
-            self.commit(&mut st, bus);
+            self.commit(&mut st, after);
         } else {
             st.tx = None;
         }
@@ -220,16 +227,17 @@ impl Writer {
 
     /// Commits the open batch (holding the lock: no new transaction can begin before it ends
     /// anyway), publishes its events in order and wakes its waiters.
-    fn commit(&self, st: &mut State, bus: &EventBus) -> BatchEnd {
+    fn commit(&self, st: &mut State, (bus, boards): (&EventBus, &Boards)) -> BatchEnd {
         let Some(tx) = st.tx.take() else {
             return BatchEnd::Failed("no open transaction".into());
         };
         let end = match tx.tx.commit() {
             Ok(()) => {
                 self.commits.fetch_add(1, Ordering::Relaxed);
-                for (guild, events, at) in st.publish.drain(..) {
-                    for e in events {
-                        bus.publish(guild, e, at);
+                for p in st.publish.drain(..) {
+                    boards.apply(p.guild, &p.accounts);
+                    for e in p.events {
+                        bus.publish(p.guild, e, p.at);
                     }
                 }
                 BatchEnd::Committed
