@@ -37,14 +37,35 @@ fn main() {
         "coffer store benchmark: {} accounts, {:?} per row, callers {:?}",
         s.accounts, s.run_for, s.callers
     );
+    // `-- --only NAME[,NAME]` runs some sections: service, http, redb, sqlite, json, reads, big.
+    let only: Option<Vec<String>> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.split(',').map(str::to_owned).collect());
+    let on = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == name));
     let mut rows: Vec<Row> = Vec::new();
-    rows.extend(support::coffer::service_transfers(&s));
-    rows.extend(support::coffer::http_adjust(&s));
-    rows.extend(support::baselines::redb_plain(&s));
-    rows.extend(support::baselines::sqlite(&s, false));
-    rows.extend(support::baselines::sqlite(&s, true));
-    rows.extend(support::baselines::json_file(&s));
-    rows.extend(support::coffer::reads(&s));
-    rows.extend(support::big::rows(&s));
+    if on("service") {
+        rows.extend(support::coffer::service_transfers(&s));
+    }
+    if on("http") {
+        rows.extend(support::coffer::http_adjust(&s));
+    }
+    if on("redb") {
+        rows.extend(support::baselines::redb_plain(&s));
+    }
+    if on("sqlite") {
+        rows.extend(support::baselines::sqlite(&s, false));
+        rows.extend(support::baselines::sqlite(&s, true));
+    }
+    if on("json") {
+        rows.extend(support::baselines::json_file(&s));
+    }
+    if on("reads") {
+        rows.extend(support::coffer::reads(&s));
+    }
+    if on("big") {
+        rows.extend(support::big::rows(&s));
+    }
     support::report(&s, &rows);
 }

@@ -101,7 +101,7 @@ fn export(path: &Path, s: &Settings) -> Row {
     let (_, peak) = rss_kib();
     assert_eq!(rows, s.big_entries, "every entry exported");
     let row = single(
-        "csv export, 1M entries",
+        &format!("csv export, {} entries", s.big_entries),
         secs,
         format!(
             "{:.0} rows/s, {:.0} MiB out, peak +{:.1} MiB over {:.1} MiB",
@@ -162,7 +162,7 @@ fn backup(path: &Path, s: &Settings) -> Row {
     let max = |v: &[f64]| v.iter().cloned().fold(0.0, f64::max);
     let size = file.bytes;
     let row = single(
-        "snapshot backup, 1M entries",
+        &format!("snapshot backup, {} entries", s.big_entries),
         secs,
         format!(
             "{:.0} MiB; longest writer stall {:.1} ms during ({} transfers), {:.1} ms before",
@@ -238,12 +238,12 @@ fn startup(data_dir: &Path, s: &Settings) -> Vec<Row> {
     let _ = child.wait();
     let rows = vec![
         single(
-            "start-up to first answer, 1M entries",
+            &format!("start-up to first answer, {} entries", s.big_entries),
             up.as_secs_f64(),
             "real binary, release build".into(),
         ),
         Row {
-            system: "RSS with 1M entries (MiB)".into(),
+            system: format!("RSS with {} entries (MiB)", s.big_entries),
             callers: 1,
             ops_per_s: 0.0,
             p50_us: steady as f64 / 1024.0,

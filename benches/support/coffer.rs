@@ -13,7 +13,7 @@ use coffer::economy::Economy;
 use coffer::store::accounts::NewEntry;
 use coffer::store::{Store, StoreError, StoreOptions};
 
-use super::{run_load, written_bytes, Row, Settings};
+use super::{run_load, Row, Settings};
 
 pub const G: GuildId = GuildId(1);
 
@@ -63,7 +63,7 @@ pub fn service_transfers(s: &Settings) -> Vec<Row> {
     s.callers
         .iter()
         .map(|&callers| {
-            let (stats0, bytes0) = (store.writer_stats(), written_bytes());
+            let stats0 = store.writer_stats();
             let m = run_load(callers, s.run_for, |_| {
                 let economy = economy.clone();
                 let meta = OpMeta::system();
@@ -77,14 +77,16 @@ pub fn service_transfers(s: &Settings) -> Vec<Row> {
             let stats = store.writer_stats();
             let commits = (stats.commits - stats0.commits).max(1);
             let ops = (stats.operations - stats0.operations).max(1);
-            let bytes = written_bytes() - bytes0;
             let row = m.row(
                 "coffer service transfer",
                 callers,
                 format!(
-                    "{:.1} ops/commit, {:.1} KiB written/op",
+                    "{:.1} ops/commit, commits {:.0} us each, {:.0}% of the time",
                     ops as f64 / commits as f64,
-                    bytes as f64 / ops as f64 / 1024.0
+                    (stats.commit_micros - stats0.commit_micros) as f64 / commits as f64,
+                    (stats.commit_micros - stats0.commit_micros) as f64
+                        / 1e4
+                        / s.run_for.as_secs_f64()
                 ),
             );
             eprintln!("  {row:?}");
@@ -132,7 +134,6 @@ pub fn http_adjust(s: &Settings) -> Vec<Row> {
         .callers
         .iter()
         .map(|&callers| {
-            let bytes0 = written_bytes();
             let m = run_load(callers, s.run_for, |_| {
                 let mut conn = Conn::open(&addr.to_string());
                 let auth = format!("Bearer {token}");
@@ -147,13 +148,7 @@ pub fn http_adjust(s: &Settings) -> Vec<Row> {
                     status == 200
                 }
             });
-            let ops = m.ops.max(1);
-            let bytes = written_bytes() - bytes0;
-            let row = m.row(
-                "coffer HTTP admin add",
-                callers,
-                format!("{:.1} KiB written/op", bytes as f64 / ops as f64 / 1024.0),
-            );
+            let row = m.row("coffer HTTP admin add", callers, String::new());
             eprintln!("  {row:?}");
             row
         })
@@ -275,6 +270,7 @@ pub fn reads(s: &Settings) -> Vec<Row> {
             failed: 0,
             elapsed: Duration::from_secs_f64(lat.iter().sum::<f64>() / 1e6),
             lat_us: lat,
+            written: 0,
         }
         .row(name, 1, note.clone())
     };

@@ -59,6 +59,8 @@ pub struct Measured {
     pub failed: u64,
     pub elapsed: Duration,
     pub lat_us: Vec<f64>,
+    /// Bytes the process wrote to storage during the run.
+    pub written: u64,
 }
 
 impl Measured {
@@ -72,6 +74,13 @@ impl Measured {
             lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)]
         };
         let mut note = note;
+        if self.written > 0 {
+            let kib = self.written as f64 / self.ops.max(1) as f64 / 1024.0;
+            note = format!(
+                "{kib:.1} KiB written/op{}{note}",
+                if note.is_empty() { "" } else { ", " }
+            );
+        }
         if self.failed > 0 {
             note.push_str(&format!(" ({} refused)", self.failed));
         }
@@ -116,6 +125,7 @@ where
         })
         .collect();
     start.wait();
+    let bytes0 = written_bytes();
     let t0 = Instant::now();
     std::thread::sleep(run_for);
     stop.store(true, Ordering::Relaxed);
@@ -124,6 +134,7 @@ where
         failed: 0,
         elapsed: Duration::ZERO,
         lat_us: Vec::new(),
+        written: 0,
     };
     for h in handles {
         let (lat, failed) = h.join().expect("load thread");
@@ -132,6 +143,7 @@ where
         out.lat_us.extend(lat);
     }
     out.elapsed = t0.elapsed();
+    out.written = written_bytes() - bytes0;
     out
 }
 
