@@ -184,6 +184,29 @@ impl Economy {
         Ok(self.store.read(guild, |r| r.accounts())?)
     }
 
+    /// One page of active accounts by balance (richest first when `descending`; ties by user
+    /// id), and how many active accounts there are: from the leaderboard index, then only the
+    /// page's accounts are read (no scan, no sort of the whole server).
+    pub fn accounts_by_balance(
+        &self,
+        guild: GuildId,
+        offset: u64,
+        limit: u64,
+        descending: bool,
+    ) -> Result<(Vec<Account>, u64), Error> {
+        let (ranked, total) = self.store.by_balance(guild, offset, limit, descending)?;
+        let accounts = self.store.read(guild, |r| {
+            let mut out = Vec::with_capacity(ranked.len());
+            for line in &ranked {
+                if let Some(a) = r.account(line.fact.user)? {
+                    out.push(a);
+                }
+            }
+            Ok::<_, crate::store::StoreError>(out)
+        })?;
+        Ok((accounts, total))
+    }
+
     /// Active accounts by balance (ties: older account id first). `page` starts at 1.
     pub fn leaderboard(
         &self,

@@ -111,29 +111,37 @@ impl Boards {
         Ok(f(board))
     }
 
-    /// `limit` entries after `offset`, and how many active accounts there are.
+    /// `limit` entries after `offset` (richest first, or poorest first when not `descending`),
+    /// and how many active accounts there are. Ranks count from the richest either way.
     pub fn page<E>(
         &self,
         guild: GuildId,
-        offset: u64,
-        limit: u64,
+        (offset, limit, descending): (u64, u64, bool),
         load: impl FnOnce() -> Result<Vec<AccountFact>, E>,
     ) -> Result<(Vec<Ranked>, u64), E> {
         self.with(guild, load, |b| {
-            let items = b
-                .ranked
-                .iter()
-                .enumerate()
-                .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-                .take(usize::try_from(limit).unwrap_or(usize::MAX))
-                .filter_map(|(i, (_, user))| {
-                    b.facts.get(user).map(|fact| Ranked {
-                        rank: i as u64 + 1,
-                        fact: *fact,
-                    })
+            let total = b.ranked.len();
+            let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+            let take = usize::try_from(limit).unwrap_or(usize::MAX);
+            let line = |(i, (_, user)): (usize, &(Reverse<Money>, UserId))| {
+                b.facts.get(user).map(|fact| Ranked {
+                    rank: i as u64 + 1,
+                    fact: *fact,
                 })
-                .collect();
-            (items, b.ranked.len() as u64)
+            };
+            let items = if descending {
+                b.ranked
+                    .iter()
+                    .enumerate()
+                    .skip(skip)
+                    .take(take)
+                    .filter_map(line)
+                    .collect()
+            } else {
+                let ranked = b.ranked.iter().enumerate().rev().skip(skip).take(take);
+                ranked.filter_map(line).collect()
+            };
+            (items, total as u64)
         })
     }
 

@@ -325,7 +325,22 @@ impl Store {
     ) -> Result<(Vec<leaderboard::Ranked>, u64), StoreError> {
         self.inner
             .boards
-            .page(guild, offset, limit, || self.account_facts(guild))
+            .page(guild, (offset, limit, true), || self.account_facts(guild))
+    }
+
+    /// Like `leaderboard`, poorest first when not `descending`.
+    pub fn by_balance(
+        &self,
+        guild: GuildId,
+        offset: u64,
+        limit: u64,
+        descending: bool,
+    ) -> Result<(Vec<leaderboard::Ranked>, u64), StoreError> {
+        self.inner
+            .boards
+            .page(guild, (offset, limit, descending), || {
+                self.account_facts(guild)
+            })
     }
 
     /// A member's place on the leaderboard (`None` without an active account).

@@ -84,6 +84,22 @@ pub async fn list_users(
         ));
     }
     let include_inactive = q.include_inactive.unwrap_or(false);
+    let offset = (page - 1).saturating_mul(per_page);
+    if sort == "balance" && search.is_empty() && !include_inactive {
+        // The default view: a page from the leaderboard index, no scan of the server.
+        let (accounts, total) = blocking(&s, move |svc| {
+            svc.economy
+                .accounts_by_balance(guild, offset, per_page, !asc)
+        })
+        .await?;
+        return Ok(Json(UserPage {
+            items: accounts.into_iter().map(AccountView::from).collect(),
+            total,
+            page,
+            per_page,
+            pages: total.div_ceil(per_page),
+        }));
+    }
     let sort = sort.to_owned();
     let mut accounts = blocking(&s, move |svc| svc.economy.accounts(guild)).await?;
     accounts.retain(|a| (include_inactive || a.active) && a.user.to_string().starts_with(&search));
@@ -104,7 +120,7 @@ pub async fn list_users(
     let total = accounts.len() as u64;
     let items = accounts
         .into_iter()
-        .skip(((page - 1).saturating_mul(per_page)).min(usize::MAX as u64) as usize)
+        .skip(offset.min(usize::MAX as u64) as usize)
         .take(per_page as usize)
         .map(AccountView::from)
         .collect();
