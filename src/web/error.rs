@@ -36,7 +36,7 @@ pub struct ErrorDetail {
     /// A sentence a person can act on.
     pub message: String,
     /// Extra structured facts (the invalid field, amounts...); `null` when none.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub details: Value,
 }
 
