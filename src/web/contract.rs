@@ -28,6 +28,23 @@ pub fn is_id(s: &str) -> bool {
 pub const ID_OR_ZERO_PATTERN: &str = "^(0|[1-9][0-9]{0,18})$";
 const ZERO_ALLOWED: &str = "/api/audit/{server_id}";
 
+/// An `Idempotency-Key`: printable ASCII, no space at either end, at most `MAX_KEY_LEN` long.
+pub fn idempotency_key_pattern() -> String {
+    format!(
+        "^[!-~]([ -~]{{0,{}}}[!-~])?$",
+        crate::domain::op::MAX_KEY_LEN - 2
+    )
+}
+
+/// Whether `s` matches `idempotency_key_pattern()`.
+pub fn is_idempotency_key(s: &str) -> bool {
+    let b = s.as_bytes();
+    (1..=crate::domain::op::MAX_KEY_LEN).contains(&b.len())
+        && b.iter().all(|c| (b' '..=b'~').contains(c))
+        && b[0] != b' '
+        && b[b.len() - 1] != b' '
+}
+
 /// Whether a path template's parameter is an id.
 fn is_id_param(name: &str) -> bool {
     name.ends_with("_id")
@@ -94,6 +111,14 @@ fn id_parameters(path: &str, op: &mut Map<String, Value>) {
         let name = p["name"].as_str().unwrap_or_default().to_owned();
         if is_path && is_id_param(&name) {
             p["schema"] = json!({ "type": "string", "pattern": pattern });
+        }
+        if p["in"] == "header" && name.eq_ignore_ascii_case("idempotency-key") {
+            p["schema"] = json!({
+                "type": "string",
+                "minLength": 1,
+                "maxLength": crate::domain::op::MAX_KEY_LEN,
+                "pattern": idempotency_key_pattern(),
+            });
         }
     }
 }
@@ -200,4 +225,78 @@ mod tests {
         }
         assert_eq!(ID_PATTERN, "^[1-9][0-9]{0,18}$");
     }
+
+    #[test]
+    fn idempotency_keys_are_what_the_pattern_says() {
+        let max = crate::domain::op::MAX_KEY_LEN;
+        assert_eq!(
+            idempotency_key_pattern(),
+            format!("^[!-~]([ -~]{{0,{}}}[!-~])?$", max - 2)
+        );
+        for ok in ["a", "order 42", "k-1_2.3", &"x".repeat(max)] {
+            assert!(is_idempotency_key(ok), "{ok}");
+        }
+        for bad in ["", " a", "a ", "a\tb", "é", &"x".repeat(max + 1)] {
+            assert!(!is_idempotency_key(bad), "{bad:?}");
+        }
+    }
 }
+
+/// A whole number the server takes only within `MIN..=MAX` (a page size, an offset): the query
+/// parser refuses anything else with 400, and the document declares the same bounds, from the
+/// same two constants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ranged<const MIN: u64, const MAX: u64>(pub u64);
+
+impl<const MIN: u64, const MAX: u64> Ranged<MIN, MAX> {
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl<'de, const MIN: u64, const MAX: u64> serde::Deserialize<'de> for Ranged<MIN, MAX> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Query strings arrive as text; JSON bodies may send a number.
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            N(u64),
+            S(String),
+        }
+        let out_of_range = || serde::de::Error::custom(format!("must be {MIN} to {MAX}"));
+        let n = match Raw::deserialize(d)? {
+            Raw::N(n) => n,
+            Raw::S(s) => {
+                let digits = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+                if !digits {
+                    return Err(out_of_range());
+                }
+                s.parse::<u64>().map_err(|_| out_of_range())?
+            }
+        };
+        if (MIN..=MAX).contains(&n) {
+            Ok(Ranged(n))
+        } else {
+            Err(out_of_range())
+        }
+    }
+}
+
+impl<const MIN: u64, const MAX: u64> utoipa::PartialSchema for Ranged<MIN, MAX> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Integer)
+            .minimum(Some(MIN))
+            .maximum(Some(MAX))
+            .into()
+    }
+}
+
+impl<const MIN: u64, const MAX: u64> utoipa::ToSchema for Ranged<MIN, MAX> {}
+
+/// The largest offset or page number a list takes (far past any real list).
+pub const MAX_OFFSET: u64 = 1_000_000_000;
+/// An offset into a list.
+pub type Offset = Ranged<0, MAX_OFFSET>;
+/// A page number, from 1.
+pub type PageNo = Ranged<1, MAX_OFFSET>;

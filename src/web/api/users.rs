@@ -18,9 +18,11 @@ use crate::web::WebState;
 #[into_params(parameter_in = Query)]
 pub struct UserListQuery {
     /// Page number, from 1 (default 1).
-    pub page: Option<u64>,
+    #[param(inline)]
+    pub page: Option<crate::web::contract::PageNo>,
     /// 1 to 100 (default 50).
-    pub per_page: Option<u64>,
+    #[param(inline)]
+    pub per_page: Option<crate::web::contract::Ranged<1, 100>>,
     /// balance (default), total_earned, user_id or last_active.
     pub sort_by: Option<String>,
     /// desc (default) or asc.
@@ -51,14 +53,8 @@ pub async fn list_users(
     Path(guild): Path<GuildId>,
     Query(q): Query<UserListQuery>,
 ) -> ApiResult<Json<UserPage>> {
-    let per_page = q.per_page.unwrap_or(50);
-    if !(1..=100).contains(&per_page) {
-        return Err(ApiError::invalid_param(
-            "per_page",
-            "per_page must be 1 to 100",
-        ));
-    }
-    let page = q.page.unwrap_or(1).max(1);
+    let per_page = q.per_page.map_or(50, |p| p.get());
+    let page = q.page.map_or(1, |p| p.get());
     let sort = q.sort_by.as_deref().unwrap_or("balance");
     if !["balance", "total_earned", "user_id", "last_active"].contains(&sort) {
         return Err(ApiError::invalid_param(
