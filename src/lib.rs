@@ -7,7 +7,7 @@
 //!   `custom`, `guild`, `accounts`, `instance`, `backup` -> `store` (redb; the only module that opens
 //!   tables) -> `domain` (types and rules, no I/O).
 //! - Beside them: `config`, `clock`, `events`, `error` (the service error), `telemetry`
-//!   (logging), and `testing` (test-only helpers).
+//!   (logging), `metrics` (the Prometheus registry, a leaf), and `testing` (test-only helpers).
 
 pub mod accounts;
 pub mod announce;
@@ -23,6 +23,7 @@ pub mod error;
 pub mod events;
 pub mod guild;
 pub mod instance;
+pub mod metrics;
 pub mod services;
 pub mod shop;
 pub mod store;

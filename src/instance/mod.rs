@@ -163,6 +163,10 @@ pub struct Instance {
 }
 
 impl Instance {
+    /// Readiness: one tiny durable write through the writer (see `Store::probe_write`).
+    pub fn probe_write(&self) -> Result<(), Error> {
+        Ok(self.store.probe_write()?)
+    }
     pub fn new(store: Store) -> Instance {
         Instance { store }
     }

@@ -224,7 +224,10 @@ impl Writer {
         let Some(tx) = st.tx.take() else {
             return BatchEnd::Failed("no open transaction".into());
         };
-        let end = match tx.tx.commit() {
+        let started = std::time::Instant::now();
+        let committed = tx.tx.commit();
+        crate::metrics::global().commit(started.elapsed());
+        let end = match committed {
             Ok(()) => {
                 self.commits.fetch_add(1, Ordering::Relaxed);
                 for (guild, events, at) in st.publish.drain(..) {

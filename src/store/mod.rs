@@ -405,6 +405,17 @@ impl Store {
         })
     }
 
+    /// A real, tiny durable write (the `health_probe` counter in `meta`) through the writer:
+    /// the readiness check. It fails when the writer cannot commit (disk full, I/O errors).
+    pub fn probe_write(&self) -> Result<(), StoreError> {
+        self.write_global(|tx| {
+            let mut meta = tx.open_table(tables::META)?;
+            let n = meta.get("health_probe")?.map(|v| v.value()).unwrap_or(0);
+            meta.insert("health_probe", n.wrapping_add(1))?;
+            Ok(())
+        })
+    }
+
     /// Publishes an event that has no write behind it (a dashboard "test event").
     pub fn publish(&self, guild: GuildId, kind: EventKind, ids: Vec<String>) -> Event {
         self.inner
