@@ -7,6 +7,7 @@
 
 mod bot_status;
 mod cli;
+mod crash;
 mod discord;
 mod discord_shop;
 mod discord_tasks;
