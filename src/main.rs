@@ -29,6 +29,10 @@ struct Cli {
     /// Log filter: error, warn, info, debug, trace (overrides log.level; RUST_LOG wins).
     #[arg(long, global = true, value_name = "LEVEL")]
     log_level: Option<String>,
+    /// Log lines on stderr: pretty (human-readable) or json (one object per line; overrides
+    /// log.format).
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    log_format: Option<LogFormatArg>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -92,6 +96,12 @@ enum AdminCommand {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
+enum LogFormatArg {
+    Pretty,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
 enum RoleArg {
     Admin,
     Viewer,
@@ -117,7 +127,12 @@ fn main() -> ExitCode {
         }
         config.log_level = level;
     }
-    coffer::telemetry::init(&config.log_level);
+    match cli.log_format {
+        Some(LogFormatArg::Pretty) => config.log_format = coffer::config::LogFormat::Pretty,
+        Some(LogFormatArg::Json) => config.log_format = coffer::config::LogFormat::Json,
+        None => {}
+    }
+    coffer::telemetry::init(&config.log_level, config.log_format);
     let result = match cli.command.unwrap_or(Command::Run) {
         Command::Run => run(config),
         Command::Verify { guild, json } => verify(&config, guild.map(GuildId), json),

@@ -12,5 +12,6 @@ mod discord;
 mod discord_shop;
 mod discord_tasks;
 mod fake_discord;
+mod ops;
 mod support;
 mod sync;
