@@ -66,6 +66,27 @@ enum Command {
         /// A backup file, or the name of one in the backup folder.
         file: PathBuf,
     },
+    /// Everything of every server (or one) as JSON, or a server's ledger as CSV, to stdout or
+    /// a file.
+    Export {
+        /// Only this server (required for csv when the database holds several).
+        #[arg(long, value_name = "ID")]
+        guild: Option<u64>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
+        /// Write here instead of stdout.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Import a JSON export (Coffer stopped): everything is checked first, then imported in one
+    /// transaction or not at all. A server already holding exactly this data is left alone.
+    Import { file: PathBuf },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum ExportFormat {
+    Json,
+    Csv,
 }
 
 #[derive(Subcommand, Debug)]
@@ -141,6 +162,12 @@ fn main() -> ExitCode {
         } => set_password(&config, &username, role),
         Command::Backup { command } => backup(&config, command),
         Command::Restore { file } => restore(&config, &file),
+        Command::Export {
+            guild,
+            format,
+            output,
+        } => export(&config, guild.map(GuildId), format, output.as_deref()),
+        Command::Import { file } => import(&config, &file),
     };
     match result {
         Ok(code) => code,
@@ -355,6 +382,85 @@ fn restore(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitCode> 
         r.restored.display(),
         r.verify.servers,
         r.verify.entries
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export(
+    config: &Config,
+    guild: Option<GuildId>,
+    format: ExportFormat,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let store = coffer::app::open_store(config, Arc::new(SystemClock))?;
+    let instance = coffer::instance::Instance::new(store.clone());
+    let known = store.guild_ids()?;
+    if let Some(g) = guild {
+        anyhow::ensure!(
+            known.contains(&g),
+            "server {g} is not in {}",
+            config.db_path().display()
+        );
+    }
+    let mut out: Box<dyn Write> = match output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    match format {
+        ExportFormat::Json => instance.write_export_of(guild, store.now(), &mut out)?,
+        ExportFormat::Csv => {
+            let g = match (guild, known.as_slice()) {
+                (Some(g), _) => g,
+                (None, [only]) => *only,
+                (None, _) => anyhow::bail!(
+                    "the CSV export is one server's ledger: name it with --guild ({} servers here)",
+                    known.len()
+                ),
+            };
+            instance.write_ledger_csv(g, &mut out)?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let text =
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let doc: coffer::instance::ExportDoc = serde_json::from_slice(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: not a Coffer export (line {}, column {}): {e}; nothing imported",
+            file.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    let store = coffer::app::open_store(config, Arc::new(SystemClock))?;
+    let instance = coffer::instance::Instance::new(store);
+    let r = match instance.import(doc) {
+        Ok(r) => r,
+        Err(coffer::Error::Domain(d)) => {
+            eprintln!("coffer: {}: {d}", file.display());
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(cli_error(e)),
+    };
+    println!(
+        "Imported {} server(s) ({} already identical, left alone): {} accounts, {} ledger entries, \
+         {} shop items, {} inventory rows, {} tasks, {} claims, {} custom commands.",
+        r.servers_imported,
+        r.servers_unchanged,
+        r.accounts,
+        r.ledger_entries,
+        r.items,
+        r.inventory_rows,
+        r.tasks,
+        r.claims,
+        r.custom_commands
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -8,11 +8,12 @@
 //! in the process exits.
 
 mod bot_state;
-mod export;
+pub mod export;
 mod guilds;
+pub mod import;
 
 pub use bot_state::{BotState, BotStatus, Connection};
-pub use export::GuildExport;
+pub use export::{ExportDoc, GuildExport};
 pub use guilds::GuildSummary;
 
 use chrono::{DateTime, Utc};

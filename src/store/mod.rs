@@ -13,6 +13,7 @@ pub mod custom;
 pub mod directory;
 pub mod group;
 pub mod guilds;
+pub mod import;
 pub mod instance;
 pub mod migrations;
 pub mod notices;

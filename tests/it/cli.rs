@@ -51,7 +51,7 @@ pub(crate) fn text(bytes: &[u8]) -> String {
 }
 
 /// Builds a database with two guilds' worth of activity through the library, as the bot would.
-fn build_db(data: &Path) -> PathBuf {
+pub(crate) fn build_db(data: &Path) -> PathBuf {
     let path = data.join("coffer.redb");
     let store = Store::open(
         &path,
