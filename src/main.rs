@@ -81,6 +81,16 @@ enum Command {
     /// Import a JSON export (Coffer stopped): everything is checked first, then imported in one
     /// transaction or not at all. A server already holding exactly this data is left alone.
     Import { file: PathBuf },
+    /// Migrate one server from the Python bot Coffer replaces: its folder of JSON files (users
+    /// and balances, inventory, shop items, tasks and claims, configuration, transaction log).
+    /// Checked first (every problem with its file and JSON path), then imported in one
+    /// transaction or not at all; running it again changes nothing.
+    ImportLegacy {
+        folder: PathBuf,
+        /// The server id (default: the folder's name, when it is a number).
+        #[arg(long, value_name = "ID")]
+        guild: Option<u64>,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -168,6 +178,9 @@ fn main() -> ExitCode {
             output,
         } => export(&config, guild.map(GuildId), format, output.as_deref()),
         Command::Import { file } => import(&config, &file),
+        Command::ImportLegacy { folder, guild } => {
+            import_legacy(&config, &folder, guild.map(GuildId))
+        }
     };
     match result {
         Ok(code) => code,
@@ -462,6 +475,66 @@ fn import(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitCode> {
         r.claims,
         r.custom_commands
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import_legacy(
+    config: &Config,
+    folder: &std::path::Path,
+    guild: Option<GuildId>,
+) -> anyhow::Result<ExitCode> {
+    let store = coffer::app::open_store(config, Arc::new(SystemClock))?;
+    let (doc, legacy) = match coffer::instance::legacy::read_folder(folder, guild, store.defaults())
+    {
+        Ok(read) => read,
+        Err(problems) => {
+            eprintln!(
+                "coffer: {}: {} problem(s), nothing imported:",
+                folder.display(),
+                problems.len()
+            );
+            for p in &problems {
+                eprintln!("  - {p}");
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let instance = coffer::instance::Instance::new(store);
+    let r = match instance.import(doc) {
+        Ok(r) => r,
+        Err(coffer::Error::Domain(d)) => {
+            eprintln!("coffer: {}: {d}", folder.display());
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(cli_error(e)),
+    };
+    println!(
+        "Read {} from {}.",
+        legacy.files.join(", "),
+        folder.display()
+    );
+    for n in &legacy.notes {
+        println!("  note: {n}");
+    }
+    if r.servers_imported == 0 {
+        println!(
+            "Server {} is already imported exactly like this: nothing changed.",
+            legacy.guild
+        );
+    } else {
+        println!(
+            "Imported server {}: {} members, {} transactions from the log + {} opening/correction \
+             entries, {} shop items, {} inventory rows, {} tasks, {} claims.",
+            legacy.guild,
+            legacy.users,
+            legacy.log_entries,
+            legacy.opening_entries,
+            legacy.items,
+            legacy.inventory_rows,
+            legacy.tasks,
+            legacy.claims
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

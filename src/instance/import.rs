@@ -71,8 +71,7 @@ fn check_guild(guild: GuildId, g: &GuildExport, at: &str, problems: &mut Vec<Str
             problems.push(format!("{at}.accounts[{i}].user: {} appears twice", a.user));
         }
     }
-    // Per user: the chain of entries runs from 0 (or the first entry's balance_before, when
-    // older entries were archived) to the account's balance without a gap.
+    // Per user: the chain of entries runs from 0 to the account's balance without a gap.
     let mut last: BTreeMap<_, (usize, i64)> = BTreeMap::new();
     let mut prev_id = 0;
     for (i, t) in g.ledger.iter().enumerate() {
@@ -101,14 +100,18 @@ fn check_guild(guild: GuildId, g: &GuildExport, at: &str, problems: &mut Vec<Str
                 t.balance_after.get()
             ));
         }
-        if let Some((j, before)) = last.get(&t.user) {
-            if *before != t.balance_before.get() {
-                problems.push(format!(
-                    "{p}.balance_before: {} does not continue {at}.ledger[{j}] (balance_after {before}) of user {}",
-                    t.balance_before.get(),
-                    t.user
-                ));
-            }
+        match last.get(&t.user) {
+            Some((j, before)) if *before != t.balance_before.get() => problems.push(format!(
+                "{p}.balance_before: {} does not continue {at}.ledger[{j}] (balance_after {before}) of user {}",
+                t.balance_before.get(),
+                t.user
+            )),
+            None if t.balance_before.get() != 0 => problems.push(format!(
+                "{p}.balance_before: user {}'s first entry must start from 0, not {}",
+                t.user,
+                t.balance_before.get()
+            )),
+            _ => {}
         }
         last.insert(t.user, (i, t.balance_after.get()));
         if !balances.contains_key(&t.user) {

@@ -11,6 +11,7 @@ mod bot_state;
 pub mod export;
 mod guilds;
 pub mod import;
+pub mod legacy;
 
 pub use bot_state::{BotState, BotStatus, Connection};
 pub use export::{ExportDoc, GuildExport};

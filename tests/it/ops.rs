@@ -204,3 +204,114 @@ fn a_damaged_export_is_refused_with_json_paths_and_imports_nothing() {
         text(&out.stderr)
     );
 }
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/legacy")
+        .join(name)
+}
+
+/// The fixture folder (legacy-format.md shapes, with the small deviations real files have):
+/// balances as stated, differences as explicit entries, every kind counted, verify clean.
+#[test]
+fn import_legacy_migrates_a_server_and_a_second_run_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = fixture("959947059480379463");
+    let out = run(coffer(dir.path()).arg("import-legacy").arg(&folder));
+    let said = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{said}{}", text(&out.stderr));
+    assert!(
+        said.contains(
+            "Imported server 959947059480379463: 3 members, 4 transactions from the log + 3 \
+             opening/correction entries, 3 shop items, 2 inventory rows, 3 tasks, 4 claims."
+        ),
+        "{said}"
+    );
+    for note in [
+        "user 764719348824670239: the stated balance is 150 but the log sums to 100: imported as stated, with an opening entry of 50",
+        "user 300000000000000003: the stated balance is 10 but the log sums to 100: imported as stated, with an opening entry of 0 and a closing correction of -90",
+        "currency_data.json: $.users.217134609056530434.balance: number stored as a string",
+        "transactions.json: $[3]: duplicate of $[2]",
+        "transactions.json: $[4].type: unknown type \"mystery_bonus\"",
+        "currency_data.json: $.shop_items.vip: item key \"vip\" is not a number: it becomes item 3",
+    ] {
+        assert!(said.contains(note), "missing note `{note}` in\n{said}");
+    }
+    let out = run(coffer(dir.path()).arg("verify"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+
+    let store = TestStore::open(dir.path());
+    let g = coffer::domain::GuildId(959947059480379463);
+    let eco = coffer::economy::Economy::new(store.clone());
+    for (user, balance) in [
+        (764719348824670239, 150),
+        (217134609056530434, 200),
+        (300000000000000003, 10),
+    ] {
+        let a = eco.account(g, coffer::domain::UserId(user)).unwrap();
+        assert_eq!(
+            a.balance.get(),
+            balance,
+            "user {user} keeps the stated balance"
+        );
+    }
+    let inst = coffer::instance::Instance::new(store.clone());
+    let doc = inst.export_guild(g).unwrap();
+    assert_eq!(doc.config.currency_name, "gems");
+    assert_eq!(doc.info.as_ref().unwrap().member_count, 215);
+    assert_eq!(doc.ledger.len(), 7);
+    assert_eq!(doc.ledger[0].kind, coffer::domain::TxKind::Import);
+    let statuses: Vec<_> = doc.tasks.iter().map(|t| t.status.as_str()).collect();
+    assert_eq!(statuses, ["active", "closed", "expired"]);
+    assert_eq!(
+        doc.tasks[0].current_claims, 2,
+        "recounted from the claims, not the file's 7"
+    );
+    drop((eco, inst, store));
+
+    let out = run(coffer(dir.path()).arg("import-legacy").arg(&folder));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("already imported exactly like this: nothing changed"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn import_legacy_reports_every_problem_with_file_and_path_and_imports_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(coffer(dir.path())
+        .arg("import-legacy")
+        .arg(fixture("broken")));
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("the server id is not the folder's name"),
+        "{err}"
+    );
+    let out = run(coffer(dir.path())
+        .args(["import-legacy", "--guild", "42"])
+        .arg(fixture("broken")));
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    for problem in [
+        "currency.json: $.users.764719348824670239.balance: \"lots\" is not a number",
+        "currency.json: $.users.not-an-id: \"not-an-id\" is not a Discord id",
+        "currency.json: $.shop_items.1.price: must be 0 or more",
+        "transactions.json: $[0].timestamp: \"yesterday\" is not an ISO 8601 timestamp",
+        "transactions.json: $[1].amount: missing",
+        "transactions.json: $[2]: id \"b\" is also $[1] with other content",
+        "tasks.json: $.user_tasks.764719348824670239.9: task 9 is not in $.tasks",
+        "notes.json: $: not a file of the old bot",
+        "nothing imported",
+    ] {
+        assert!(err.contains(problem), "missing `{problem}` in\n{err}");
+    }
+    let out = run(coffer(dir.path()).arg("verify"));
+    assert!(
+        text(&out.stdout).contains("No servers"),
+        "{}",
+        text(&out.stdout)
+    );
+}
