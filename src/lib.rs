@@ -16,6 +16,7 @@ pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod custom;
+pub mod demo;
 pub mod discord;
 pub mod domain;
 pub mod economy;

@@ -41,6 +41,13 @@ struct Cli {
 enum Command {
     /// Run the bot and the dashboard (the default).
     Run,
+    /// A sample server in a separate database (data/demo/): 100 members, a shop, tasks,
+    /// announcements and a month of transactions; then the dashboard, with its URL and login.
+    Demo {
+        /// Create (or reuse) the demo database and exit without serving.
+        #[arg(long)]
+        seed_only: bool,
+    },
     /// Recompute every balance from the ledger and report mismatches (exit 1 if any).
     Verify {
         /// Check only this server.
@@ -165,7 +172,8 @@ fn main() -> ExitCode {
     }
     coffer::telemetry::init(&config.log_level, config.log_format);
     let result = match cli.command.unwrap_or(Command::Run) {
-        Command::Run => run(config),
+        Command::Run => run(config, None),
+        Command::Demo { seed_only } => demo(config, seed_only),
         Command::Verify { guild, json } => verify(&config, guild.map(GuildId), json),
         Command::Admin {
             command: AdminCommand::SetPassword { username, role },
@@ -191,12 +199,19 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(config: Config) -> anyhow::Result<ExitCode> {
+/// Runs the app; `banner(address)` is printed once listening (the demo's URL and login).
+fn run(
+    config: Config,
+    banner: Option<fn(std::net::SocketAddr) -> String>,
+) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
     let res = rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.web.bind)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.web.bind))?;
+        if let (Some(banner), Ok(addr)) = (banner, listener.local_addr()) {
+            println!("{}", banner(addr));
+        }
         let shutdown = shutdown_signal()?;
         coffer::app::run_until(config, Arc::new(SystemClock), listener, shutdown).await
     });
@@ -228,6 +243,47 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + S
             let _ = tokio::signal::ctrl_c().await;
         })
     }
+}
+
+fn demo(mut config: Config, seed_only: bool) -> anyhow::Result<ExitCode> {
+    use coffer::demo;
+    let dir = config.data_dir.join("demo");
+    config.backup_dir = dir.join("backups");
+    config.data_dir = dir;
+    // The demo never connects to Discord, whatever the environment says.
+    config.discord.token = None;
+    let now = chrono::Utc::now();
+    let clock = coffer::clock::ManualClock::new(now);
+    let store = coffer::app::open_store(&config, clock.clone())?;
+    println!(
+        "Preparing the demo database {} (a month of activity, done once)...",
+        config.db_path().display()
+    );
+    let s = demo::seed(&store, &clock, now).map_err(cli_error)?;
+    drop(store);
+    println!(
+        "Demo server {} ({}): {} members, {} shop items, {} tasks, {} announcements, {} ledger entries.",
+        demo::GUILD,
+        if s.created { "created" } else { "reused" },
+        s.members,
+        s.items,
+        s.tasks,
+        s.announcements,
+        s.ledger_entries
+    );
+    if seed_only {
+        return Ok(ExitCode::SUCCESS);
+    }
+    run(
+        config,
+        Some(|addr| {
+            format!(
+                "Demo dashboard: http://{addr}/  (log in as `{}` with password `{}`; Discord is off)",
+                coffer::demo::USERNAME,
+                coffer::demo::PASSWORD
+            )
+        }),
+    )
 }
 
 fn verify(config: &Config, guild: Option<GuildId>, json: bool) -> anyhow::Result<ExitCode> {

@@ -315,3 +315,115 @@ fn import_legacy_reports_every_problem_with_file_and_path_and_imports_nothing() 
         text(&out.stdout)
     );
 }
+
+#[test]
+fn demo_creates_a_living_server_once_that_verifies_and_serves_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(coffer(dir.path()).args(["demo", "--seed-only"]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout)
+            .contains("(created): 100 members, 12 shop items, 4 tasks, 3 announcements"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(coffer(dir.path()).args(["demo", "--seed-only"]));
+    assert!(
+        text(&out.stdout).contains("(reused)"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // The demo database is its own, under data/demo/, and passes verify.
+    let store = coffer::store::Store::open(
+        &dir.path().join("data/demo/coffer.redb"),
+        std::sync::Arc::new(coffer::clock::SystemClock),
+        Default::default(),
+    )
+    .unwrap();
+    let report = coffer::economy::Economy::new(store.clone())
+        .validate_guild(coffer::demo::GUILD)
+        .unwrap();
+    assert!(report.ok, "{report:?}");
+    let g = coffer::demo::GUILD;
+    let doc = coffer::instance::Instance::new(store.clone())
+        .export_guild(g)
+        .unwrap();
+    assert_eq!(doc.accounts.len(), 100);
+    assert_eq!(doc.items.len(), 12);
+    let n = doc.ledger.len();
+    assert!(
+        (4000..=6000).contains(&n),
+        "about 5,000 ledger entries, got {n}"
+    );
+    let (first, last) = (doc.ledger[0].at, doc.ledger[n - 1].at);
+    assert!(
+        last - first >= chrono::Duration::days(29),
+        "spread over 30 days: {first} .. {last}"
+    );
+    use coffer::domain::tasks::{ClaimStatus, TaskStatus};
+    let task_states: std::collections::HashSet<_> = doc.tasks.iter().map(|t| t.status).collect();
+    assert_eq!(
+        task_states,
+        [TaskStatus::Active, TaskStatus::Closed, TaskStatus::Expired]
+            .into_iter()
+            .collect()
+    );
+    let claim_states: std::collections::HashSet<_> = doc.claims.iter().map(|c| c.status).collect();
+    assert_eq!(claim_states, ClaimStatus::ALL.into_iter().collect());
+    assert!(
+        doc.claims.iter().any(|c| c.rejections > 0),
+        "a rejected submission"
+    );
+    assert!(
+        doc.tasks
+            .iter()
+            .any(|t| t.max_claims > 0 && t.current_claims == t.max_claims),
+        "a full task"
+    );
+    drop(store);
+
+    // Without --seed-only it serves the dashboard and says where and how to log in.
+    let mut child = coffer(dir.path())
+        .arg("demo")
+        .env("COFFER_WEB__BIND", "127.0.0.1:0")
+        .env("DISCORD_TOKEN", "ignored-by-the-demo")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let line = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| l.starts_with("Demo dashboard: http://"))
+        .expect("the demo prints its URL");
+    assert!(
+        line.contains("`demo` with password `coffer-demo`"),
+        "{line}"
+    );
+    let addr = line["Demo dashboard: http://".len()..]
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let body = serde_json::json!({"username": "demo", "password": "coffer-demo"}).to_string();
+    let mut answer = String::new();
+    for _ in 0..100 {
+        if let Ok(mut s) = std::net::TcpStream::connect(&addr) {
+            use std::io::{Read, Write};
+            write!(
+                s,
+                "POST /api/auth/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+            s.read_to_string(&mut answer).unwrap();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
