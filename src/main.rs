@@ -520,7 +520,8 @@ fn import(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitCode> {
     };
     println!(
         "Imported {} server(s) ({} already identical, left alone): {} accounts, {} ledger entries, \
-         {} shop items, {} inventory rows, {} tasks, {} claims, {} custom commands.",
+         {} shop items, {} inventory rows, {} tasks, {} claims, {} custom commands, {} announcements, \
+         {} embed templates.",
         r.servers_imported,
         r.servers_unchanged,
         r.accounts,
@@ -529,7 +530,9 @@ fn import(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitCode> {
         r.inventory_rows,
         r.tasks,
         r.claims,
-        r.custom_commands
+        r.custom_commands,
+        r.announcements,
+        r.embeds
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Instance;
+use crate::domain::announce::Announcement;
 use crate::domain::custom_command::CustomCommand;
+use crate::domain::embed::EmbedTemplate;
 use crate::domain::shop::Item;
 use crate::domain::tasks::{Claim, Task};
 use crate::domain::{Account, GuildConfig, GuildId, Transaction, UserId};
@@ -50,6 +52,11 @@ pub struct GuildExport {
     pub claims: Vec<Claim>,
     #[serde(default)]
     pub custom_commands: Vec<CustomCommand>,
+    #[serde(default)]
+    pub announcements: Vec<Announcement>,
+    /// Embed templates.
+    #[serde(default)]
+    pub embeds: Vec<EmbedTemplate>,
 }
 
 impl GuildExport {
@@ -73,6 +80,8 @@ impl GuildExport {
             tasks: rows.tasks,
             claims: rows.claims,
             custom_commands: rows.custom_commands,
+            announcements: rows.announcements,
+            embeds: rows.embeds,
         }
     }
 
@@ -91,6 +100,8 @@ impl GuildExport {
             tasks: self.tasks,
             claims: self.claims,
             custom_commands: self.custom_commands,
+            announcements: self.announcements,
+            embeds: self.embeds,
         }
     }
 }

@@ -25,6 +25,8 @@ pub struct ImportReport {
     pub tasks: u64,
     pub claims: u64,
     pub custom_commands: u64,
+    pub announcements: u64,
+    pub embeds: u64,
 }
 
 /// Every problem of the document, each with its JSON path; empty when it can be imported.
@@ -146,6 +148,20 @@ fn check_guild(guild: GuildId, g: &GuildExport, at: &str, problems: &mut Vec<Str
             problems.push(format!("{at}.inventory[{i}].quantity: must be at least 1"));
         }
     }
+    for (list, name) in [
+        (
+            g.announcements.iter().map(|a| a.id).collect::<Vec<_>>(),
+            "announcements",
+        ),
+        (g.embeds.iter().map(|e| e.id).collect(), "embeds"),
+    ] {
+        let mut seen = BTreeSet::new();
+        for (i, id) in list.into_iter().enumerate() {
+            if !seen.insert(id) {
+                problems.push(format!("{at}.{name}[{i}].id: {id} appears twice"));
+            }
+        }
+    }
     let mut tasks = BTreeSet::new();
     for (i, t) in g.tasks.iter().enumerate() {
         if !tasks.insert(t.id) {
@@ -172,6 +188,8 @@ fn normalised(g: &GuildExport) -> serde_json::Value {
     g.tasks.sort_by_key(|t| t.id);
     g.claims.sort_by_key(|c| (c.task_id, c.user));
     g.custom_commands.sort_by(|a, b| a.name.cmp(&b.name));
+    g.announcements.sort_by_key(|a| a.id);
+    g.embeds.sort_by_key(|e| e.id);
     serde_json::to_value(g).unwrap_or_default()
 }
 
@@ -238,6 +256,8 @@ impl Instance {
             report.tasks += g.tasks.len() as u64;
             report.claims += g.claims.len() as u64;
             report.custom_commands += g.custom_commands.len() as u64;
+            report.announcements += g.announcements.len() as u64;
+            report.embeds += g.embeds.len() as u64;
         }
         Ok(report)
     }

@@ -445,6 +445,8 @@ pub fn read_folder(
         tasks,
         claims,
         custom_commands: Vec::new(),
+        announcements: Vec::new(),
+        embeds: Vec::new(),
     };
     let doc = ExportDoc {
         format: Some(FORMAT.into()),

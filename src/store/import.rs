@@ -5,7 +5,9 @@
 use redb::ReadableTable;
 
 use super::{group, tables, Store, StoreError, Tables, View, WriteCtx};
+use crate::domain::announce::Announcement;
 use crate::domain::custom_command::CustomCommand;
+use crate::domain::embed::EmbedTemplate;
 use crate::domain::shop::Item;
 use crate::domain::tasks::{Claim, Task};
 use crate::domain::{Account, GuildConfig, GuildId, Transaction, UserId};
@@ -24,6 +26,8 @@ pub struct GuildRows {
     pub tasks: Vec<Task>,
     pub claims: Vec<Claim>,
     pub custom_commands: Vec<CustomCommand>,
+    pub announcements: Vec<Announcement>,
+    pub embeds: Vec<EmbedTemplate>,
 }
 
 impl<T: Tables> View<'_, T> {
@@ -66,6 +70,8 @@ impl<T: Tables> View<'_, T> {
             tasks: self.tasks()?,
             claims: self.all_claims()?,
             custom_commands: self.custom_commands()?,
+            announcements: self.announcements()?,
+            embeds: self.embed_templates()?,
         })
     }
 
@@ -86,7 +92,9 @@ impl<T: Tables> View<'_, T> {
                 .is_none()
             && self.shop_items()?.is_empty()
             && self.tasks()?.is_empty()
-            && self.custom_commands()?.is_empty())
+            && self.custom_commands()?.is_empty()
+            && self.announcements()?.is_empty()
+            && self.embed_templates()?.is_empty())
     }
 }
 
@@ -128,9 +136,20 @@ impl WriteCtx<'_> {
         for c in &rows.custom_commands {
             self.put_custom_command(c)?;
         }
+        for a in &rows.announcements {
+            self.put_announcement(a)?;
+        }
+        for e in &rows.embeds {
+            self.put_embed_template(e)?;
+        }
         self.raise_seq("ledger", rows.ledger.iter().map(|t| t.id).max())?;
         self.raise_seq("shop_item", rows.items.iter().map(|i| i.id).max())?;
         self.raise_seq("task", rows.tasks.iter().map(|t| t.id).max())?;
+        self.raise_seq(
+            "announcement",
+            rows.announcements.iter().map(|a| a.id).max(),
+        )?;
+        self.raise_seq("embed", rows.embeds.iter().map(|e| e.id).max())?;
         Ok(())
     }
 

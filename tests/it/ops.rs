@@ -81,6 +81,7 @@ fn guilds_of(json: &str) -> serde_json::Value {
 fn export_then_import_round_trips_and_a_second_import_changes_nothing() {
     let a = tempfile::tempdir().unwrap();
     crate::cli::build_db(&a.path().join("data"));
+    add_the_rest(a.path());
     let json = export(a.path(), &[]);
     let file = a.path().join("export.json");
     std::fs::write(&file, &json).unwrap();
@@ -88,6 +89,21 @@ fn export_then_import_round_trips_and_a_second_import_changes_nothing() {
     assert_eq!(guilds.as_array().unwrap().len(), 2);
     let entries = guilds[0]["ledger"].as_array().unwrap().len();
     assert!(entries >= 7, "{}", guilds[0]);
+    for kind in [
+        "accounts",
+        "ledger",
+        "items",
+        "inventory",
+        "tasks",
+        "claims",
+        "announcements",
+        "embeds",
+    ] {
+        assert!(
+            guilds[0][kind].as_array().is_some_and(|a| !a.is_empty()),
+            "{kind} in the export"
+        );
+    }
 
     // CSV: the one server's ledger, a header and one row per entry.
     let csv = export(a.path(), &["--guild", "111", "--format", "csv"]);
@@ -110,8 +126,13 @@ fn export_then_import_round_trips_and_a_second_import_changes_nothing() {
         said.contains("Imported 2 server(s) (0 already identical"),
         "{said}"
     );
+    let entries_222 = guilds[1]["ledger"].as_array().unwrap().len();
     assert!(
-        said.contains(&format!("{} ledger entries", entries * 2)),
+        said.contains(&format!("{} ledger entries", entries + entries_222)),
+        "{said}"
+    );
+    assert!(
+        said.contains("1 shop items, 1 inventory rows, 1 tasks, 1 claims, 0 custom commands, 1 announcements, 1 embed templates"),
         "{said}"
     );
     let out = run(coffer(b.path()).arg("verify"));
@@ -155,6 +176,44 @@ fn export_then_import_round_trips_and_a_second_import_changes_nothing() {
         "{}",
         text(&out.stderr)
     );
+}
+
+/// Adds a shop item with a buyer, a task with a claim, an announcement and an embed template
+/// to server 111, through the services, so the round trip covers every kind.
+fn add_the_rest(dir: &std::path::Path) {
+    use coffer::domain::{GuildId, OpMeta, Source, UserId};
+    let svc = coffer::services::Services::new(TestStore::open(dir), false);
+    let g = GuildId(111);
+    let admin = OpMeta::user(UserId(1), Source::Cli);
+    let item = serde_json::from_value(serde_json::json!({"name": "Gem", "price": 10, "stock": 5}))
+        .unwrap();
+    let item = svc.shop.create_item(g, item, &admin).unwrap();
+    svc.shop
+        .purchase(
+            g,
+            UserId(3),
+            item.id,
+            2,
+            &OpMeta::user(UserId(3), Source::Api),
+        )
+        .unwrap();
+    let task = serde_json::from_value(
+        serde_json::json!({"name": "Draw", "reward": 5, "duration_hours": 24}),
+    )
+    .unwrap();
+    let task = svc.tasks.create(g, task, &admin).unwrap();
+    svc.tasks
+        .claim(g, task.id, UserId(4), &OpMeta::user(UserId(4), Source::Api))
+        .unwrap();
+    let ann = serde_json::from_value(
+        serde_json::json!({"title": "Hi", "content": "Hello", "channel": "555"}),
+    )
+    .unwrap();
+    svc.announce.create(g, ann, &admin).unwrap();
+    let embed =
+        serde_json::from_value(serde_json::json!({"name": "rules", "embed": {"title": "Rules"}}))
+            .unwrap();
+    svc.announce.create_embed(g, embed, &admin).unwrap();
 }
 
 struct TestStore;
