@@ -81,4 +81,7 @@ pub struct WebState {
     /// Open live streams per session.
     pub streams: sse::StreamCounts,
     pub started: Instant,
+    /// The last readiness probe of the database (when, outcome): reused for a second, so a
+    /// burst of unauthenticated `/api/health/ready` calls costs one write, not one each.
+    pub db_probe: std::sync::Arc<tokio::sync::Mutex<Option<(Instant, api::health::DbState)>>>,
 }

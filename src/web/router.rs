@@ -121,6 +121,7 @@ pub fn state(services: Services, settings: WebSettings) -> WebState {
         throttle: Arc::new(throttle::LoginThrottle::default()),
         streams: Default::default(),
         started: Instant::now(),
+        db_probe: Default::default(),
     }
 }
 

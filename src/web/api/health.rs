@@ -47,29 +47,51 @@ pub struct Readiness {
     pub reasons: Vec<String>,
 }
 
+/// How long a probe's outcome is reused.
+const PROBE_REUSE: Duration = Duration::from_secs(1);
+
+/// The database's state (`ok`, `error`, `timeout`) and why it is not ok.
+pub type DbState = (String, Option<String>);
+
+/// One probe write at a time, and its outcome reused for `PROBE_REUSE`.
+async fn probe_database(s: &WebState) -> DbState {
+    let mut last = s.db_probe.lock().await;
+    if let Some((at, outcome)) = last.as_ref() {
+        if at.elapsed() < PROBE_REUSE {
+            return outcome.clone();
+        }
+    }
+    let services = s.services.clone();
+    let probe = crate::services::blocking(move || services.instance.probe_write());
+    let outcome = match tokio::time::timeout(WRITE_DEADLINE, probe).await {
+        Ok(Ok(())) => ("ok".to_owned(), None),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: the database refused a write");
+            (
+                "error".to_owned(),
+                Some(format!("the database cannot be written: {e}")),
+            )
+        }
+        Err(_) => (
+            "timeout".to_owned(),
+            Some(format!(
+                "a database write took longer than {} s",
+                WRITE_DEADLINE.as_secs()
+            )),
+        ),
+    };
+    *last = Some((std::time::Instant::now(), outcome.clone()));
+    outcome
+}
+
 /// Readiness: a real durable write to the database within 2 s, and Discord connected or
 /// disabled. 503 with the reasons otherwise.
 #[utoipa::path(get, path = "/api/health/ready", tag = "status",
     responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub async fn ready(State(s): State<WebState>) -> Response {
     let mut reasons = Vec::new();
-    let services = s.services.clone();
-    let probe = crate::services::blocking(move || services.instance.probe_write());
-    let database = match tokio::time::timeout(WRITE_DEADLINE, probe).await {
-        Ok(Ok(())) => "ok".to_owned(),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "readiness: the database refused a write");
-            reasons.push(format!("the database cannot be written: {e}"));
-            "error".to_owned()
-        }
-        Err(_) => {
-            reasons.push(format!(
-                "a database write took longer than {} s",
-                WRITE_DEADLINE.as_secs()
-            ));
-            "timeout".to_owned()
-        }
-    };
+    let (database, reason) = probe_database(&s).await;
+    reasons.extend(reason);
     let connection = s.services.bot.get().connection;
     if !matches!(connection, Connection::Connected | Connection::Off) {
         reasons.push(format!(

@@ -95,3 +95,16 @@ async fn readiness_is_503_when_the_database_cannot_be_written() {
     hold_tx.send(()).unwrap();
     holder.join().unwrap();
 }
+
+#[tokio::test]
+async fn a_burst_of_readiness_probes_costs_one_write() {
+    let app = TestApp::new();
+    let before = app.ts.store.writer_stats().commits;
+    for _ in 0..20 {
+        let a = app
+            .send(Method::GET, "/api/health/ready", None, None, &[])
+            .await;
+        assert_eq!(a.status, StatusCode::OK);
+    }
+    assert_eq!(app.ts.store.writer_stats().commits, before + 1);
+}
