@@ -105,12 +105,34 @@ impl Default for RawStorage {
 #[serde(default, deny_unknown_fields)]
 struct RawLog {
     level: String,
+    format: String,
 }
 
 impl Default for RawLog {
     fn default() -> Self {
         RawLog {
             level: "info".into(),
+            format: "pretty".into(),
+        }
+    }
+}
+
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// Human-readable lines (colours on a terminal).
+    #[default]
+    Pretty,
+    /// One JSON object per line (for log collectors).
+    Json,
+}
+
+impl LogFormat {
+    pub fn parse(s: &str) -> Option<LogFormat> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "pretty" => Some(LogFormat::Pretty),
+            "json" => Some(LogFormat::Json),
+            _ => None,
         }
     }
 }
@@ -199,6 +221,7 @@ pub struct Config {
     /// redb's page cache, in bytes (`storage.cache_mib`).
     pub cache_bytes: usize,
     pub log_level: String,
+    pub log_format: LogFormat,
     pub event_buffer: usize,
     pub auth: AuthConfig,
     /// Settings every guild starts with.
@@ -324,6 +347,13 @@ impl Config {
                 ),
             ));
         }
+        let Some(log_format) = LogFormat::parse(&raw.log.format) else {
+            return Err((
+                "log",
+                "format".into(),
+                format!("`{}` is not a log format (json, pretty)", raw.log.format),
+            ));
+        };
         let api_base = raw.discord.api_base.trim().trim_end_matches('/').to_owned();
         let is_http = api_base.starts_with("http://") || api_base.starts_with("https://");
         if !api_base.is_empty() && !is_http {
@@ -412,6 +442,7 @@ impl Config {
             },
             cache_bytes: usize::try_from(raw.storage.cache_mib << 20).unwrap_or(usize::MAX),
             log_level: raw.log.level,
+            log_format,
             event_buffer: raw.events.replay_buffer,
             auth: AuthConfig {
                 jwt_secret,

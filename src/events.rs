@@ -178,6 +178,7 @@ impl EventBus {
             at,
         };
         st.next_seq += 1;
+        crate::metrics::global().event_published();
         if st.replay.len() == st.capacity {
             st.replay.pop_front();
         }

@@ -7,7 +7,7 @@
 //!   `custom`, `guild`, `accounts`, `instance`, `backup` -> `store` (redb; the only module that opens
 //!   tables) -> `domain` (types and rules, no I/O).
 //! - Beside them: `config`, `clock`, `events`, `error` (the service error), `telemetry`
-//!   (logging), and `testing` (test-only helpers).
+//!   (logging), `metrics` (the Prometheus registry, a leaf), and `testing` (test-only helpers).
 
 pub mod accounts;
 pub mod announce;
@@ -16,6 +16,7 @@ pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod custom;
+pub mod demo;
 pub mod discord;
 pub mod domain;
 pub mod economy;
@@ -23,6 +24,7 @@ pub mod error;
 pub mod events;
 pub mod guild;
 pub mod instance;
+pub mod metrics;
 pub mod services;
 pub mod shop;
 pub mod store;

@@ -29,6 +29,10 @@ struct Cli {
     /// Log filter: error, warn, info, debug, trace (overrides log.level; RUST_LOG wins).
     #[arg(long, global = true, value_name = "LEVEL")]
     log_level: Option<String>,
+    /// Log lines on stderr: pretty (human-readable) or json (one object per line; overrides
+    /// log.format).
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    log_format: Option<LogFormatArg>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -37,6 +41,13 @@ struct Cli {
 enum Command {
     /// Run the bot and the dashboard (the default).
     Run,
+    /// A sample server in a separate database (data/demo/): 100 members, a shop, tasks,
+    /// announcements and a month of transactions; then the dashboard, with its URL and login.
+    Demo {
+        /// Create (or reuse) the demo database and exit without serving.
+        #[arg(long)]
+        seed_only: bool,
+    },
     /// Recompute every balance from the ledger and report mismatches (exit 1 if any).
     Verify {
         /// Check only this server.
@@ -62,6 +73,37 @@ enum Command {
         /// A backup file, or the name of one in the backup folder.
         file: PathBuf,
     },
+    /// Everything of every server (or one) as JSON, or a server's ledger as CSV, to stdout or
+    /// a file.
+    Export {
+        /// Only this server (required for csv when the database holds several).
+        #[arg(long, value_name = "ID")]
+        guild: Option<u64>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
+        /// Write here instead of stdout.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Import a JSON export (Coffer stopped): everything is checked first, then imported in one
+    /// transaction or not at all. A server already holding exactly this data is left alone.
+    Import { file: PathBuf },
+    /// Migrate one server from the Python bot Coffer replaces: its folder of JSON files (users
+    /// and balances, inventory, shop items, tasks and claims, configuration, transaction log).
+    /// Checked first (every problem with its file and JSON path), then imported in one
+    /// transaction or not at all; running it again changes nothing.
+    ImportLegacy {
+        folder: PathBuf,
+        /// The server id (default: the folder's name, when it is a number).
+        #[arg(long, value_name = "ID")]
+        guild: Option<u64>,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum ExportFormat {
+    Json,
+    Csv,
 }
 
 #[derive(Subcommand, Debug)]
@@ -92,6 +134,12 @@ enum AdminCommand {
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
+enum LogFormatArg {
+    Pretty,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
 enum RoleArg {
     Admin,
     Viewer,
@@ -117,15 +165,30 @@ fn main() -> ExitCode {
         }
         config.log_level = level;
     }
-    coffer::telemetry::init(&config.log_level);
+    match cli.log_format {
+        Some(LogFormatArg::Pretty) => config.log_format = coffer::config::LogFormat::Pretty,
+        Some(LogFormatArg::Json) => config.log_format = coffer::config::LogFormat::Json,
+        None => {}
+    }
+    coffer::telemetry::init(&config.log_level, config.log_format);
     let result = match cli.command.unwrap_or(Command::Run) {
-        Command::Run => run(config),
+        Command::Run => run(config, None),
+        Command::Demo { seed_only } => demo(config, seed_only),
         Command::Verify { guild, json } => verify(&config, guild.map(GuildId), json),
         Command::Admin {
             command: AdminCommand::SetPassword { username, role },
         } => set_password(&config, &username, role),
         Command::Backup { command } => backup(&config, command),
         Command::Restore { file } => restore(&config, &file),
+        Command::Export {
+            guild,
+            format,
+            output,
+        } => export(&config, guild.map(GuildId), format, output.as_deref()),
+        Command::Import { file } => import(&config, &file),
+        Command::ImportLegacy { folder, guild } => {
+            import_legacy(&config, &folder, guild.map(GuildId))
+        }
     };
     match result {
         Ok(code) => code,
@@ -136,12 +199,19 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(config: Config) -> anyhow::Result<ExitCode> {
+/// Runs the app; `banner(address)` is printed once listening (the demo's URL and login).
+fn run(
+    config: Config,
+    banner: Option<fn(std::net::SocketAddr) -> String>,
+) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
     let res = rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.web.bind)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.web.bind))?;
+        if let (Some(banner), Ok(addr)) = (banner, listener.local_addr()) {
+            println!("{}", banner(addr));
+        }
         let shutdown = shutdown_signal()?;
         coffer::app::run_until(config, Arc::new(SystemClock), listener, shutdown).await
     });
@@ -173,6 +243,47 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + S
             let _ = tokio::signal::ctrl_c().await;
         })
     }
+}
+
+fn demo(mut config: Config, seed_only: bool) -> anyhow::Result<ExitCode> {
+    use coffer::demo;
+    let dir = config.data_dir.join("demo");
+    config.backup_dir = dir.join("backups");
+    config.data_dir = dir;
+    // The demo never connects to Discord, whatever the environment says.
+    config.discord.token = None;
+    let now = chrono::Utc::now();
+    let clock = coffer::clock::ManualClock::new(now);
+    let store = coffer::app::open_store(&config, clock.clone())?;
+    println!(
+        "Preparing the demo database {} (a month of activity, done once)...",
+        config.db_path().display()
+    );
+    let s = demo::seed(&store, &clock, now).map_err(cli_error)?;
+    drop(store);
+    println!(
+        "Demo server {} ({}): {} members, {} shop items, {} tasks, {} announcements, {} ledger entries.",
+        demo::GUILD,
+        if s.created { "created" } else { "reused" },
+        s.members,
+        s.items,
+        s.tasks,
+        s.announcements,
+        s.ledger_entries
+    );
+    if seed_only {
+        return Ok(ExitCode::SUCCESS);
+    }
+    run(
+        config,
+        Some(|addr| {
+            format!(
+                "Demo dashboard: http://{addr}/  (log in as `{}` with password `{}`; Discord is off)",
+                coffer::demo::USERNAME,
+                coffer::demo::PASSWORD
+            )
+        }),
+    )
 }
 
 fn verify(config: &Config, guild: Option<GuildId>, json: bool) -> anyhow::Result<ExitCode> {
@@ -341,6 +452,148 @@ fn restore(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitCode> 
         r.verify.servers,
         r.verify.entries
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export(
+    config: &Config,
+    guild: Option<GuildId>,
+    format: ExportFormat,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let store = coffer::app::open_store(config, Arc::new(SystemClock))?;
+    let instance = coffer::instance::Instance::new(store.clone());
+    let known = store.guild_ids()?;
+    if let Some(g) = guild {
+        anyhow::ensure!(
+            known.contains(&g),
+            "server {g} is not in {}",
+            config.db_path().display()
+        );
+    }
+    let mut out: Box<dyn Write> = match output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    match format {
+        ExportFormat::Json => instance.write_export_of(guild, store.now(), &mut out)?,
+        ExportFormat::Csv => {
+            let g = match (guild, known.as_slice()) {
+                (Some(g), _) => g,
+                (None, [only]) => *only,
+                (None, _) => anyhow::bail!(
+                    "the CSV export is one server's ledger: name it with --guild ({} servers here)",
+                    known.len()
+                ),
+            };
+            instance.write_ledger_csv(g, &mut out)?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let text =
+        std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let doc: coffer::instance::ExportDoc = serde_json::from_slice(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: not a Coffer export (line {}, column {}): {e}; nothing imported",
+            file.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    let store = coffer::app::open_store(config, Arc::new(SystemClock))?;
+    let instance = coffer::instance::Instance::new(store);
+    let r = match instance.import(doc) {
+        Ok(r) => r,
+        Err(coffer::Error::Domain(d)) => {
+            eprintln!("coffer: {}: {d}", file.display());
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(cli_error(e)),
+    };
+    println!(
+        "Imported {} server(s) ({} already identical, left alone): {} accounts, {} ledger entries, \
+         {} shop items, {} inventory rows, {} tasks, {} claims, {} custom commands, {} announcements, \
+         {} embed templates.",
+        r.servers_imported,
+        r.servers_unchanged,
+        r.accounts,
+        r.ledger_entries,
+        r.items,
+        r.inventory_rows,
+        r.tasks,
+        r.claims,
+        r.custom_commands,
+        r.announcements,
+        r.embeds
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import_legacy(
+    config: &Config,
+    folder: &std::path::Path,
+    guild: Option<GuildId>,
+) -> anyhow::Result<ExitCode> {
+    let store = coffer::app::open_store(config, Arc::new(SystemClock))?;
+    let (doc, legacy) = match coffer::instance::legacy::read_folder(folder, guild, store.defaults())
+    {
+        Ok(read) => read,
+        Err(problems) => {
+            eprintln!(
+                "coffer: {}: {} problem(s), nothing imported:",
+                folder.display(),
+                problems.len()
+            );
+            for p in &problems {
+                eprintln!("  - {p}");
+            }
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let instance = coffer::instance::Instance::new(store);
+    let r = match instance.import(doc) {
+        Ok(r) => r,
+        Err(coffer::Error::Domain(d)) => {
+            eprintln!("coffer: {}: {d}", folder.display());
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(cli_error(e)),
+    };
+    println!(
+        "Read {} from {}.",
+        legacy.files.join(", "),
+        folder.display()
+    );
+    for n in &legacy.notes {
+        println!("  note: {n}");
+    }
+    if r.servers_imported == 0 {
+        println!(
+            "Server {} is already imported exactly like this: nothing changed.",
+            legacy.guild
+        );
+    } else {
+        println!(
+            "Imported server {}: {} members, {} transactions from the log + {} opening/correction \
+             entries, {} shop items, {} inventory rows, {} tasks, {} claims.",
+            legacy.guild,
+            legacy.users,
+            legacy.log_entries,
+            legacy.opening_entries,
+            legacy.items,
+            legacy.inventory_rows,
+            legacy.tasks,
+            legacy.claims
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -99,8 +99,22 @@ impl Backups {
             n += 1;
         }
         let path = self.dir.join(&name);
-        let info = self.store.snapshot(&path)?;
-        write_checksum(&path)?;
+        let written = self
+            .store
+            .snapshot(&path)
+            .map_err(crate::Error::from)
+            .and_then(|info| {
+                write_checksum(&path)?;
+                Ok(info)
+            });
+        let info = match written {
+            Ok(info) => info,
+            Err(e) => {
+                crate::metrics::global().backup_failed();
+                return Err(e);
+            }
+        };
+        crate::metrics::global().backup_succeeded(now.timestamp(), info.bytes);
         tracing::info!(path = %path.display(), bytes = info.bytes, rows = info.rows, "backup written");
         Ok(BackupFile {
             name,

@@ -31,6 +31,11 @@ pub async fn record(ctx: Ctx<'_>, outcome: &str) {
 
 /// Appends `entry` to `guild`'s command log; failures are only logged.
 pub async fn write(data: &BotData, guild: GuildId, entry: NewCommandLog) {
+    crate::metrics::global().command(
+        &entry.command,
+        &entry.outcome,
+        std::time::Duration::from_millis(entry.duration_ms),
+    );
     let Ok(services) = data.services() else {
         tracing::debug!("shutting down; command log row not written");
         return;

@@ -374,7 +374,10 @@ impl Rest {
             path: path.to_owned(),
             source,
         };
-        let resp = req.send().await.map_err(network)?;
+        let resp = req.send().await.map_err(|e| {
+            crate::metrics::global().discord_response(0, 0);
+            network(e)
+        })?;
         self.buckets.update(&route, permit, resp.headers()).await;
         let status = resp.status().as_u16();
         let header_retry = resp
@@ -384,9 +387,11 @@ impl Rest {
             .and_then(|v| v.trim().parse::<f64>().ok());
         let bytes = resp.bytes().await.map_err(network)?;
         if (200..300).contains(&status) {
+            crate::metrics::global().discord_response(status, 0);
             return Ok(bytes.to_vec());
         }
         let err: ErrorBody = serde_json::from_slice(&bytes).unwrap_or_default();
+        crate::metrics::global().discord_response(status, err.code);
         if status == 429 {
             let secs = err.retry_after.or(header_retry).unwrap_or(1.0);
             let secs = if secs.is_finite() {

@@ -13,6 +13,15 @@ fn not_found(kind: SyncKind, object: u64) -> DomainError {
 }
 
 impl Guilds {
+    /// Sync records of every server by state name (`pending`, `synced`, `orphaned`, `failed`).
+    pub fn sync_state_counts(&self) -> Result<Vec<(String, u64)>, Error> {
+        let counts = self.store.sync_state_counts()?;
+        Ok(counts
+            .into_iter()
+            .map(|(s, n)| (format!("{s:?}").to_lowercase(), n))
+            .collect())
+    }
+
     /// Every outbox record of the server (kind, then object id order).
     pub fn sync_records(&self, guild: GuildId) -> Result<Vec<SyncRecord>, Error> {
         Ok(self.store.read(guild, |r| r.sync_records())?)

@@ -1,64 +1,199 @@
-//! The whole-instance export: one JSON document, written one server at a time so memory is
-//! bounded by the largest server, not the instance. (The ledger has its own per-server export.)
+//! The export: one JSON document with everything of every server (or one), written one server
+//! at a time so memory is bounded by the largest server, not the instance; and the ledger as
+//! CSV. `coffer import` (import.rs) reads the same document back.
 
 use std::io::Write;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Instance;
+use crate::domain::announce::Announcement;
 use crate::domain::custom_command::CustomCommand;
+use crate::domain::embed::EmbedTemplate;
 use crate::domain::shop::Item;
-use crate::domain::tasks::Task;
-use crate::domain::{Account, GuildConfig, GuildId};
+use crate::domain::tasks::{Claim, Task};
+use crate::domain::{Account, GuildConfig, GuildId, Transaction, UserId};
 use crate::error::Error;
 use crate::store::guilds::GuildInfo;
+use crate::store::import::GuildRows;
+
+/// What the document says it is, so `import` can refuse another JSON file early.
+pub const FORMAT: &str = "coffer-export";
+
+/// One inventory row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryRow {
+    pub user: UserId,
+    pub item: u64,
+    pub quantity: u64,
+}
 
 /// One server's part of the export.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuildExport {
     /// The server id, as a string (JavaScript loses precision on ids as numbers).
     pub id: String,
+    #[serde(default)]
     pub info: Option<GuildInfo>,
     pub config: GuildConfig,
+    #[serde(default)]
     pub accounts: Vec<Account>,
+    /// The live ledger in id order (entries archived with `/archive` are not included).
+    #[serde(default)]
+    pub ledger: Vec<Transaction>,
+    #[serde(default)]
     pub items: Vec<Item>,
+    #[serde(default)]
+    pub inventory: Vec<InventoryRow>,
+    #[serde(default)]
     pub tasks: Vec<Task>,
+    #[serde(default)]
+    pub claims: Vec<Claim>,
+    #[serde(default)]
     pub custom_commands: Vec<CustomCommand>,
+    #[serde(default)]
+    pub announcements: Vec<Announcement>,
+    /// Embed templates.
+    #[serde(default)]
+    pub embeds: Vec<EmbedTemplate>,
+}
+
+impl GuildExport {
+    pub(crate) fn from_rows(guild: GuildId, rows: GuildRows, config: GuildConfig) -> GuildExport {
+        GuildExport {
+            id: guild.to_string(),
+            info: rows.info,
+            config: rows.config.unwrap_or(config),
+            accounts: rows.accounts,
+            ledger: rows.ledger,
+            items: rows.items,
+            inventory: rows
+                .inventory
+                .into_iter()
+                .map(|(user, item, quantity)| InventoryRow {
+                    user,
+                    item,
+                    quantity,
+                })
+                .collect(),
+            tasks: rows.tasks,
+            claims: rows.claims,
+            custom_commands: rows.custom_commands,
+            announcements: rows.announcements,
+            embeds: rows.embeds,
+        }
+    }
+
+    pub(crate) fn into_rows(self) -> GuildRows {
+        GuildRows {
+            info: self.info,
+            config: Some(self.config),
+            accounts: self.accounts,
+            ledger: self.ledger,
+            items: self.items,
+            inventory: self
+                .inventory
+                .into_iter()
+                .map(|r| (r.user, r.item, r.quantity))
+                .collect(),
+            tasks: self.tasks,
+            claims: self.claims,
+            custom_commands: self.custom_commands,
+            announcements: self.announcements,
+            embeds: self.embeds,
+        }
+    }
+}
+
+/// The whole document as `import` reads it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExportDoc {
+    #[serde(default)]
+    pub format: Option<String>,
+    pub version: String,
+    pub exported_at: DateTime<Utc>,
+    pub guilds: Vec<GuildExport>,
+}
+
+/// A spreadsheet must show the cell, not run it: text starting with `= + - @`, tab or CR gets
+/// a leading `'`.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+/// The ledger CSV's columns.
+pub const LEDGER_CSV_HEADER: [&str; 12] = [
+    "id",
+    "timestamp",
+    "user_id",
+    "type",
+    "amount",
+    "balance_before",
+    "balance_after",
+    "description",
+    "actor",
+    "source",
+    "group",
+    "reverses",
+];
+
+/// One ledger entry as a CSV record (text cells neutralised).
+pub fn ledger_csv_record(t: &Transaction) -> [String; 12] {
+    let source = serde_json::to_value(t.source)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    [
+        t.id.to_string(),
+        t.at.to_rfc3339(),
+        t.user.to_string(),
+        t.kind.as_str().to_owned(),
+        t.amount.get().to_string(),
+        t.balance_before.get().to_string(),
+        t.balance_after.get().to_string(),
+        neutralise(&t.description).into_owned(),
+        neutralise(&t.actor.to_string()).into_owned(),
+        neutralise(&source).into_owned(),
+        t.group.to_string(),
+        t.reverses.map(|r| r.to_string()).unwrap_or_default(),
+    ]
 }
 
 impl Instance {
     /// One server's export, read in one snapshot.
     pub fn export_guild(&self, guild: GuildId) -> Result<GuildExport, Error> {
         self.store.read(guild, |r| {
-            Ok(GuildExport {
-                id: guild.to_string(),
-                info: r.guild_info()?,
-                config: r.guild_config()?,
-                accounts: r.accounts()?,
-                items: r.shop_items()?,
-                tasks: r.tasks()?,
-                custom_commands: r.custom_commands()?,
-            })
+            let rows = r.dump()?;
+            Ok(GuildExport::from_rows(guild, rows, r.guild_config()?))
         })
     }
 
-    /// Writes `{version, exported_at, guilds: [GuildExport, ..]}` to `out`, servers in id order,
-    /// one read each. A store failure becomes an `io::Error` carrying its message; whatever was
-    /// written before it stays written (the caller streams, so it cannot take it back).
-    pub fn write_export(
+    /// Writes `{format, version, exported_at, guilds: [GuildExport, ..]}` to `out`: the servers
+    /// in `only` (all when `None`), in id order, one read each. A store failure becomes an
+    /// `io::Error` carrying its message; whatever was written before it stays written (the
+    /// caller streams, so it cannot take it back).
+    pub fn write_export_of(
         &self,
+        only: Option<GuildId>,
         exported_at: DateTime<Utc>,
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
         let io = |e: Error| std::io::Error::other(e.to_string());
         write!(
             out,
-            "{{\"version\":{},\"exported_at\":{},\"guilds\":[",
+            "{{\"format\":\"{FORMAT}\",\"version\":{},\"exported_at\":{},\"guilds\":[",
             serde_json::json!(env!("CARGO_PKG_VERSION")),
             serde_json::json!(exported_at)
         )?;
-        for (i, g) in self.guild_ids().map_err(io)?.into_iter().enumerate() {
+        let guilds = match only {
+            Some(g) => vec![g],
+            None => self.guild_ids().map_err(io)?,
+        };
+        for (i, g) in guilds.into_iter().enumerate() {
             let doc = self.export_guild(g).map_err(io)?;
             if i > 0 {
                 out.write_all(b",\n")?;
@@ -66,6 +201,39 @@ impl Instance {
             serde_json::to_writer(&mut *out, &doc)?;
         }
         out.write_all(b"]}\n")
+    }
+
+    /// Every server, as `write_export_of(None, ..)`.
+    pub fn write_export(
+        &self,
+        exported_at: DateTime<Utc>,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        self.write_export_of(None, exported_at, out)
+    }
+
+    /// The live ledger of `guild` as CSV (header first), oldest entry first, streamed.
+    pub fn write_ledger_csv(&self, guild: GuildId, out: &mut dyn Write) -> std::io::Result<()> {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(LEDGER_CSV_HEADER)?;
+        let mut failed = None;
+        self.store
+            .read(guild, |r| {
+                r.scan_ledger(false, |t| -> Result<bool, Error> {
+                    match w.write_record(ledger_csv_record(&t)) {
+                        Ok(()) => Ok(true),
+                        Err(e) => {
+                            failed = Some(e);
+                            Ok(false)
+                        }
+                    }
+                })
+            })
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        w.flush()
     }
 }
 

@@ -8,11 +8,13 @@
 //! in the process exits.
 
 mod bot_state;
-mod export;
+pub mod export;
 mod guilds;
+pub mod import;
+pub mod legacy;
 
 pub use bot_state::{BotState, BotStatus, Connection};
-pub use export::GuildExport;
+pub use export::{ExportDoc, GuildExport};
 pub use guilds::GuildSummary;
 
 use chrono::{DateTime, Utc};
@@ -163,6 +165,10 @@ pub struct Instance {
 }
 
 impl Instance {
+    /// Readiness: one tiny durable write through the writer (see `Store::probe_write`).
+    pub fn probe_write(&self) -> Result<(), Error> {
+        Ok(self.store.probe_write()?)
+    }
     pub fn new(store: Store) -> Instance {
         Instance { store }
     }

@@ -283,6 +283,7 @@ impl Writer {
         let started = Instant::now();
         let result = tx.tx.commit();
         st.linger = started.elapsed();
+        crate::metrics::global().commit(st.linger);
         self.commit_micros.fetch_add(
             u64::try_from(st.linger.as_micros()).unwrap_or(u64::MAX),
             Ordering::Relaxed,

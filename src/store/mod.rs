@@ -13,6 +13,7 @@ pub mod custom;
 pub mod directory;
 pub mod group;
 pub mod guilds;
+pub mod import;
 pub mod instance;
 pub mod leaderboard;
 pub mod migrations;
@@ -477,6 +478,17 @@ impl Store {
                     publish: None,
                 })
             })
+    }
+
+    /// A real, tiny durable write (the `health_probe` counter in `meta`) through the writer:
+    /// the readiness check. It fails when the writer cannot commit (disk full, I/O errors).
+    pub fn probe_write(&self) -> Result<(), StoreError> {
+        self.write_global(|tx| {
+            let mut meta = tx.open_table(tables::META)?;
+            let n = meta.get("health_probe")?.map(|v| v.value()).unwrap_or(0);
+            meta.insert("health_probe", n.wrapping_add(1))?;
+            Ok(())
+        })
     }
 
     /// Publishes an event that has no write behind it (a dashboard "test event").

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
-use super::{decode, encode, tables, StoreError, Tables, View, WriteCtx};
+use super::{decode, encode, tables, Store, StoreError, Tables, View, WriteCtx};
 use crate::domain::{ChannelId, MessageId};
 use crate::events::EventKind;
 
@@ -234,5 +234,28 @@ impl WriteCtx<'_> {
         t.remove(key)?;
         self.tx.open_table(tables::SYNC_DUE)?.remove(key)?;
         Ok(())
+    }
+}
+
+impl Store {
+    /// How many sync records of every server are in each state (for `/metrics`): one read
+    /// over the outbox table.
+    pub fn sync_state_counts(&self) -> Result<Vec<(SyncState, u64)>, StoreError> {
+        let tx = self.begin_read()?;
+        let t = tx.open(tables::DISCORD_SYNC)?;
+        let mut counts = [0u64; 4];
+        for row in t.iter()? {
+            let r: SyncRecord = decode("discord_sync", row?.1.value())?;
+            counts[r.state as usize] += 1;
+        }
+        Ok([
+            SyncState::Pending,
+            SyncState::Synced,
+            SyncState::Orphaned,
+            SyncState::Failed,
+        ]
+        .into_iter()
+        .zip(counts)
+        .collect())
     }
 }

@@ -4,8 +4,9 @@
 pub mod logbuf;
 
 /// Installs the process-wide subscriber: `RUST_LOG` wins over `level`; an unparsable filter
-/// falls back to `info`. Lines go to stderr and to `logbuf::global()` (`GET /api/logs`).
-pub fn init(level: &str) {
+/// falls back to `info`. Lines go to stderr (`format`: pretty text or one JSON object per
+/// line) and to `logbuf::global()` (`GET /api/logs`).
+pub fn init(level: &str, format: crate::config::LogFormat) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -14,11 +15,23 @@ pub fn init(level: &str) {
     use tracing_subscriber::Layer as _;
     // The filter applies to the output layers only: the gateway watch must see serenity's
     // errors whatever the log level.
-    tracing_subscriber::registry()
-        .with(
+    type Boxed = Box<dyn tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync>;
+    let stderr: Boxed = match format {
+        crate::config::LogFormat::Pretty => Box::new(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+        ),
+        crate::config::LogFormat::Json => Box::new(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_current_span(true)
+                .with_writer(std::io::stderr),
+        ),
+    };
+    tracing_subscriber::registry()
+        .with(
+            stderr
                 .and_then(logbuf::global().layer())
                 .with_filter(filter),
         )

@@ -41,13 +41,7 @@ pub struct FormatQuery {
     pub format: Option<String>,
 }
 
-/// A spreadsheet must show the cell, not run it.
-pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
-        _ => cell.into(),
-    }
-}
+pub use crate::instance::export::neutralise;
 
 type Chunk = Result<Bytes, std::io::Error>;
 
@@ -87,38 +81,10 @@ impl Write for ChunkSink {
 }
 
 fn csv_row(w: &mut csv::Writer<ChunkSink>, t: &Transaction) -> csv::Result<()> {
-    let actor = t.actor.to_string();
-    let source = super::api::source_name(t.source);
-    w.write_record([
-        t.id.to_string().as_str(),
-        &t.at.to_rfc3339(),
-        &t.user.to_string(),
-        t.kind.as_str(),
-        &t.amount.get().to_string(),
-        &t.balance_before.get().to_string(),
-        &t.balance_after.get().to_string(),
-        &neutralise(&t.description),
-        &neutralise(&actor),
-        &neutralise(&source),
-        &t.group.to_string(),
-        &t.reverses.map(|r| r.to_string()).unwrap_or_default(),
-    ])
+    w.write_record(crate::instance::export::ledger_csv_record(t))
 }
 
-const CSV_HEADER: [&str; 12] = [
-    "id",
-    "timestamp",
-    "user_id",
-    "type",
-    "amount",
-    "balance_before",
-    "balance_after",
-    "description",
-    "actor",
-    "source",
-    "group",
-    "reverses",
-];
+const CSV_HEADER: [&str; 12] = crate::instance::export::LEDGER_CSV_HEADER;
 
 /// Scans on a blocking thread; the returned body yields the export as it is produced. The counter
 /// says how many rows the producer has written so far.

@@ -12,6 +12,7 @@ pub mod export;
 mod headers;
 pub mod idempotency;
 pub mod limits;
+pub mod metrics;
 pub mod router;
 pub mod serve;
 pub mod sse;
@@ -81,4 +82,7 @@ pub struct WebState {
     /// Open live streams per session.
     pub streams: sse::StreamCounts,
     pub started: Instant,
+    /// The last readiness probe of the database (when, outcome): reused for a second, so a
+    /// burst of unauthenticated `/api/health/ready` calls costs one write, not one each.
+    pub db_probe: std::sync::Arc<tokio::sync::Mutex<Option<(Instant, api::health::DbState)>>>,
 }

@@ -1,5 +1,5 @@
 //! Builds the router: every API route comes from `api::routes()` (so it is in the OpenAPI
-//! document), plus `/healthz` and the document itself; unknown routes and methods answer in the
+//! document), plus `/healthz` (an alias of `/api/health`) and the document itself; unknown routes and methods answer in the
 //! API error shape, and every response carries the security headers.
 
 use std::sync::Arc;
@@ -136,6 +136,7 @@ pub fn state(services: Services, settings: WebSettings) -> WebState {
         throttle: Arc::new(throttle::LoginThrottle::default()),
         streams: Default::default(),
         started: Instant::now(),
+        db_probe: Default::default(),
     }
 }
 
@@ -146,7 +147,8 @@ pub fn router_with_state(state: WebState) -> Router {
     let hsts = headers::Hsts(state.settings.secure_cookies);
     api.route_layer(middleware::from_fn(super::contract::check_path_ids))
         .route("/", get(landing))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(api::health::health))
+        .route("/metrics", get(super::metrics::metrics))
         .route(
             "/api/openapi.json",
             get(move || {

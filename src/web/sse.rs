@@ -51,6 +51,7 @@ impl StreamSlot {
             return None;
         }
         *n += 1;
+        crate::metrics::global().sse_client_opened();
         Some(StreamSlot {
             counts: counts.clone(),
             session: session.to_owned(),
@@ -60,6 +61,7 @@ impl StreamSlot {
 
 impl Drop for StreamSlot {
     fn drop(&mut self) {
+        crate::metrics::global().sse_client_closed();
         let mut map = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(n) = map.get_mut(&self.session) {
             *n = n.saturating_sub(1);

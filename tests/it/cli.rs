@@ -16,7 +16,7 @@ use coffer::store::{Store, StoreOptions};
 const BIN: &str = env!("CARGO_BIN_EXE_coffer");
 
 /// A `coffer` command with no inherited Coffer/Discord settings and an empty config file.
-fn coffer(dir: &Path) -> Command {
+pub(crate) fn coffer(dir: &Path) -> Command {
     let config = dir.join("config.toml");
     if !config.exists() {
         std::fs::write(&config, "").unwrap();
@@ -42,16 +42,16 @@ fn coffer(dir: &Path) -> Command {
     cmd
 }
 
-fn run(cmd: &mut Command) -> Output {
+pub(crate) fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("run coffer")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Builds a database with two guilds' worth of activity through the library, as the bot would.
-fn build_db(data: &Path) -> PathBuf {
+pub(crate) fn build_db(data: &Path) -> PathBuf {
     let path = data.join("coffer.redb");
     let store = Store::open(
         &path,
@@ -245,15 +245,15 @@ fn admin_set_password_reads_stdin_and_refuses_short_passwords() {
 }
 
 /// A running `coffer run`, with its address read from the log and stderr collected.
-struct Running {
-    child: Child,
-    addr: String,
+pub(crate) struct Running {
+    pub(crate) child: Child,
+    pub(crate) addr: String,
     stderr: mpsc::Receiver<String>,
-    seen: Vec<String>,
+    pub(crate) seen: Vec<String>,
 }
 
 impl Running {
-    fn start(dir: &Path, envs: &[(&str, &str)]) -> Running {
+    pub(crate) fn start(dir: &Path, envs: &[(&str, &str)]) -> Running {
         let mut cmd = coffer(dir);
         cmd.arg("run")
             .env("COFFER_WEB__BIND", "127.0.0.1:0")
@@ -286,7 +286,7 @@ impl Running {
         r
     }
 
-    fn wait_for(&mut self, needle: &str) -> String {
+    pub(crate) fn wait_for(&mut self, needle: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         if let Some(l) = self.seen.iter().find(|l| l.contains(needle)) {
             return l.clone();
@@ -309,12 +309,12 @@ impl Running {
         );
     }
 
-    fn get(&self, path: &str) -> (u16, String) {
+    pub(crate) fn get(&self, path: &str) -> (u16, String) {
         self.request("GET", path, &[], "")
     }
 
     /// One HTTP/1.1 request on a fresh connection; the status and the body.
-    fn request(
+    pub(crate) fn request(
         &self,
         method: &str,
         path: &str,
@@ -346,7 +346,7 @@ impl Running {
     }
 
     /// Logs in and returns the access token.
-    fn login(&self, username: &str, password: &str) -> String {
+    pub(crate) fn login(&self, username: &str, password: &str) -> String {
         let body = serde_json::json!({ "username": username, "password": password }).to_string();
         let (status, json) = self.request("POST", "/api/auth/login", &[], &body);
         assert_eq!(status, 200, "{json}");
@@ -357,7 +357,7 @@ impl Running {
     }
 
     /// SIGTERM, then the exit status; the process must stop by itself.
-    fn stop(mut self) -> std::process::ExitStatus {
+    pub(crate) fn stop(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -386,8 +386,14 @@ fn run_without_a_token_serves_the_dashboard_says_the_bot_is_off_and_stops_cleanl
     let dir = tempfile::tempdir().unwrap();
     let mut app = Running::start(dir.path(), &[]);
     app.wait_for("DISCORD_TOKEN is not set: the Discord bot is off");
-    let (status, body) = app.get("/healthz");
-    assert_eq!((status, body.trim()), (200, "ok"));
+    for path in ["/healthz", "/api/health", "/api/health/ready"] {
+        let (status, body) = app.get(path);
+        assert_eq!(status, 200, "{path}: {body}");
+        assert!(
+            body.contains("\"status\":\"") && !body.contains("not_ready"),
+            "{body}"
+        );
+    }
     let (status, body) = app.get("/api/status");
     assert_eq!(status, 200);
     assert!(body.contains("\"online\":true"), "{body}");

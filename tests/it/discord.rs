@@ -120,6 +120,10 @@ async fn daily_twice_pays_once_and_the_second_reply_says_when_to_come_back() {
     let fake = FakeDiscord::start().await;
     let app = TestApp::spawn(&fake).await;
     fake.wait_identified().await;
+    let cooldown = r#"coffer_commands_total{command="daily",outcome="on_cooldown"}"#;
+    let refused_before = app.metric(cooldown).await;
+    let latency = "coffer_command_duration_seconds_count";
+    let timed_before = app.metric(latency).await;
 
     let first = fake.answer(&fake.slash(&alice(), "daily", json!([]))).await;
     assert!(first.ephemeral);
@@ -147,6 +151,11 @@ async fn daily_twice_pays_once_and_the_second_reply_says_when_to_come_back() {
         "{}",
         history.text()
     );
+
+    // Issue 12: /metrics counts commands by name and outcome, and times them (the row is
+    // recorded just after the reply, hence the wait).
+    assert!(app.wait_metric(cooldown, refused_before + 1.0).await >= refused_before + 1.0);
+    assert!(app.wait_metric(latency, timed_before + 3.0).await >= timed_before + 3.0);
 
     // A day later the next claim works.
     app.clock.advance(chrono::Duration::hours(24));
@@ -324,6 +333,8 @@ async fn a_429_on_a_reply_is_retried_after_retry_after() {
     let fake = FakeDiscord::start().await;
     let app = TestApp::spawn(&fake).await;
     fake.wait_identified().await;
+    let series_429 = r#"coffer_discord_rest_responses_total{status="429",code="0"}"#;
+    let limited_before = app.metric(series_429).await;
     fake.script(
         "POST",
         "/callback",
@@ -350,6 +361,8 @@ async fn a_429_on_a_reply_is_retried_after_retry_after() {
         "retried after {waited:?}"
     );
     assert!(answer.text().contains("coins"));
+    // Issue 12: the 429 is counted by status and (absent) error code.
+    assert!(app.metric(series_429).await >= limited_before + 1.0);
     app.stop().await.expect("clean stop");
 }
 

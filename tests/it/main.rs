@@ -7,9 +7,11 @@
 
 mod bot_status;
 mod cli;
+mod crash;
 mod discord;
 mod discord_shop;
 mod discord_tasks;
 mod fake_discord;
+mod ops;
 mod support;
 mod sync;

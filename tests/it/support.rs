@@ -178,6 +178,32 @@ impl TestApp {
         (status, json)
     }
 
+    /// The value of one series of `GET /metrics` (0 when it is not there yet). The registry is
+    /// shared by every app in this test binary, so compare values as "grew by at least".
+    pub async fn metric(&self, series: &str) -> f64 {
+        let text = reqwest::get(format!("http://{}/metrics", self.web))
+            .await
+            .expect("metrics reachable")
+            .text()
+            .await
+            .expect("metrics body");
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+            .map_or(0.0, |v| v.parse().expect("a number"))
+    }
+
+    /// Waits (up to 5 s) until `series` is at least `at_least`; its last value.
+    pub async fn wait_metric(&self, series: &str, at_least: f64) -> f64 {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let v = self.metric(series).await;
+            if v >= at_least || tokio::time::Instant::now() >= deadline {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Logs in as `ADMIN` and returns the access token (retrying while the app starts).
     pub async fn login(&self) -> String {
         let body = serde_json::json!({"username": ADMIN, "password": ADMIN_PASSWORD});

@@ -63,25 +63,82 @@ pub async fn put_settings(
     Ok(Json(next))
 }
 
-/// Streams the whole instance as JSON, one server at a time: `{version, exported_at,
-/// guilds: [{id, info, config, accounts, items, tasks, custom_commands}]}`. (The ledger has its
-/// own export per server.)
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// Only this server (required for csv).
+    pub guild: Option<String>,
+    /// json (default: everything) or csv (the server's ledger).
+    pub format: Option<String>,
+}
+
+/// Streams everything as JSON, one server at a time: `{format, version, exported_at,
+/// guilds: [{id, info, config, accounts, ledger, items, inventory, tasks, claims,
+/// custom_commands}]}` (what `coffer import` reads), all servers or `guild`; or with
+/// `format=csv` that server's ledger as CSV.
 #[utoipa::path(get, path = "/api/export", tag = "instance",
+    params(ExportQuery),
     security(("bearer" = []), ("cookie" = [])),
     responses((status = 200, body = serde_json::Value, content_type = "application/json"),
-        (status = 401, body = ErrorBody)))]
-pub async fn export_instance(State(s): State<WebState>, _auth: Auth) -> ApiResult<Response> {
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+pub async fn export_instance(
+    State(s): State<WebState>,
+    _auth: Auth,
+    Query(q): Query<ExportQuery>,
+) -> ApiResult<Response> {
+    let guild = match q.guild.as_deref() {
+        None => None,
+        Some(g) => match g.parse::<u64>() {
+            Ok(id) if id > 0 => Some(crate::domain::GuildId(id)),
+            _ => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_server",
+                    "guild must be a server id.",
+                ))
+            }
+        },
+    };
+    let csv = match q.format.as_deref().unwrap_or("json") {
+        "json" => false,
+        "csv" => true,
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_format",
+                "format must be json or csv.",
+            ))
+        }
+    };
     let instance = s.services.instance.clone();
     let now = s.services.now();
-    let body = crate::web::export::stream_body(move |out| instance.write_export(now, out));
-    let disposition = format!(
-        "attachment; filename=\"coffer-export-{}.json\"",
-        now.format("%Y%m%d-%H%M%S")
-    );
+    let stamp = now.format("%Y%m%d-%H%M%S");
+    let (body, content_type, name) = match (csv, guild) {
+        (true, None) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "guild_required",
+                "The CSV export is one server's ledger: name it with guild=<id>.",
+            ))
+        }
+        (true, Some(g)) => (
+            crate::web::export::stream_body(move |out| instance.write_ledger_csv(g, out)),
+            "text/csv; charset=utf-8",
+            format!("coffer-ledger-{g}-{stamp}.csv"),
+        ),
+        (false, g) => (
+            crate::web::export::stream_body(move |out| instance.write_export_of(g, now, out)),
+            "application/json",
+            format!("coffer-export-{stamp}.json"),
+        ),
+    };
     Ok((
         [
-            (header::CONTENT_TYPE, "application/json".to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
         ],
         body,
     )

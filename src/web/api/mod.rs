@@ -9,6 +9,7 @@ pub mod backups;
 pub mod command_log;
 pub mod commands;
 pub mod guild;
+pub mod health;
 pub mod instance;
 pub mod shop;
 pub mod status;
@@ -39,6 +40,8 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
+        .routes(routes!(health::health))
+        .routes(routes!(health::ready))
         .routes(routes!(status::status))
         .routes(routes!(status::servers))
         .routes(routes!(users::list_users))

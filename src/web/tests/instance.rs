@@ -85,8 +85,32 @@ async fn the_instance_export_holds_every_server_with_its_data() {
     assert_eq!(guilds[0]["items"][0]["name"], "Gem");
     assert_eq!(guilds[1]["tasks"][0]["name"], "Draw");
     assert_eq!(guilds[1]["config"]["currency_name"], "coins");
+    assert_eq!(guilds[0]["ledger"][0]["amount"], 100, "the ledger is in it");
     let a = app.send(Method::GET, "/api/export", None, None, &[]).await;
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+
+    // One server, and its ledger as CSV.
+    let a = app.get(&format!("/api/export?guild={}", G2.0), &tok).await;
+    let guilds = a.body["guilds"].as_array().unwrap();
+    assert_eq!((guilds.len(), guilds[0]["id"].as_str()), (1, Some("222")));
+    let a = app
+        .get(&format!("/api/export?guild={}&format=csv", G.0), &tok)
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let csv = a.body.as_str().unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.lines().nth(1).unwrap().contains(",5,"), "{csv}");
+    let a = app.get("/api/export?format=csv", &tok).await;
+    assert_eq!(
+        (a.status, a.code()),
+        (StatusCode::BAD_REQUEST, "guild_required")
+    );
+    let a = app.get("/api/export?format=xml", &tok).await;
+    assert_eq!(a.code(), "invalid_format");
 }
 
 fn line(level: &str, message: &str) -> LogLine {

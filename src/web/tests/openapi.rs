@@ -6,7 +6,7 @@ use axum::http::{Method, StatusCode};
 use super::TestApp;
 
 /// Routes deliberately outside the document.
-const UNDOCUMENTED: [&str; 3] = ["/", "/healthz", "/api/openapi.json"];
+const UNDOCUMENTED: [&str; 4] = ["/", "/healthz", "/metrics", "/api/openapi.json"];
 
 #[tokio::test]
 async fn the_document_is_served_with_schemas_and_security_schemes() {
