@@ -366,3 +366,40 @@ fn the_data_dir_is_created_0700_and_the_database_file_is_0600() {
     drop(open(&path).unwrap());
     assert_eq!(mode(&path), 0o600);
 }
+
+/// Rows put in wholesale (an import) bypass the per-account bookkeeping: the leaderboard index
+/// is dropped and rebuilt, so it shows the imported balances, not the ones before.
+#[test]
+fn an_import_of_rows_is_seen_by_the_leaderboard() {
+    let ts = testing::store();
+    let store = ts.store.clone();
+    let fund = |g: GuildId, u: u64, n: i64| {
+        store
+            .write(g, |w| {
+                w.append_entry(NewEntry::new(
+                    UserId(u),
+                    Money::new(n),
+                    TxKind::AdminAdd,
+                    "t",
+                ))
+            })
+            .unwrap();
+    };
+    fund(GuildId(1), 5, 500);
+    fund(G, 9, 10);
+    // Both boards built.
+    assert_eq!(store.leaderboard(G, 0, 10).unwrap().1, 1);
+    assert_eq!(store.leaderboard(GuildId(1), 0, 10).unwrap().1, 1);
+    let rows = store.read(GuildId(1), |r| r.dump()).unwrap();
+    let other = GuildId(2);
+    assert_eq!(store.leaderboard(other, 0, 10).unwrap().1, 0);
+    store.write_guilds(&[other], |w| w.put_rows(&rows)).unwrap();
+    let (top, total) = store.leaderboard(other, 0, 10).unwrap();
+    assert_eq!(total, 1);
+    assert_eq!(
+        (top[0].fact.user, top[0].fact.balance),
+        (UserId(5), Money::new(500))
+    );
+    // The others still answer (rebuilt from the store).
+    assert_eq!(store.leaderboard(G, 0, 10).unwrap().1, 1);
+}
