@@ -300,3 +300,82 @@ pub const MAX_OFFSET: u64 = 1_000_000_000;
 pub type Offset = Ranged<0, MAX_OFFSET>;
 /// A page number, from 1.
 pub type PageNo = Ranged<1, MAX_OFFSET>;
+
+/// The words a query parameter takes.
+pub trait Words {
+    const WORDS: &'static [&'static str];
+}
+
+/// A query parameter that is exactly one of `W::WORDS` (as written there): the parser refuses
+/// anything else with 400 naming the parameter, and the document lists the same words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneOf<W: Words>(&'static str, std::marker::PhantomData<W>);
+
+impl<W: Words> OneOf<W> {
+    pub fn as_str(&self) -> &'static str {
+        self.0
+    }
+}
+
+/// "a, b or c".
+fn listed(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+impl<'de, W: Words> serde::Deserialize<'de> for OneOf<W> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        W::WORDS
+            .iter()
+            .find(|w| **w == s)
+            .map(|w| OneOf(w, std::marker::PhantomData))
+            .ok_or_else(|| serde::de::Error::custom(format!("must be {}", listed(W::WORDS))))
+    }
+}
+
+impl<W: Words> utoipa::PartialSchema for OneOf<W> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(W::WORDS.iter().copied()))
+            .into()
+    }
+}
+
+impl<W: Words> utoipa::ToSchema for OneOf<W> {}
+
+macro_rules! words {
+    ($($(#[$doc:meta])* $name:ident = [$($w:literal),+ $(,)?];)+) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name;
+        impl Words for $name {
+            const WORDS: &'static [&'static str] = &[$($w),+];
+        }
+    )+};
+}
+
+words! {
+    /// A task's status.
+    TaskStatusWords = ["active", "closed", "expired"];
+    /// A role grant's state.
+    GrantStateWords = ["pending", "granted", "failed"];
+    /// What a sync record is for.
+    SyncKindWords = ["task", "shop_item", "announcement", "embed", "review"];
+    /// A sync record's state.
+    SyncStateWords = ["pending", "synced", "orphaned", "failed"];
+    /// The ledger's orders.
+    TxSortWords = ["newest", "oldest", "amount_desc", "amount_asc"];
+    /// The member list's sort keys.
+    UserSortWords = ["balance", "total_earned", "user_id", "last_active"];
+    /// Ascending or descending.
+    OrderWords = ["asc", "desc"];
+    /// Log levels, least severe first.
+    LevelWords = ["trace", "debug", "info", "warn", "error"];
+    /// Download formats.
+    FormatWords = ["csv", "json"];
+}
