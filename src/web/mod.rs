@@ -11,6 +11,7 @@ pub mod export;
 mod headers;
 pub mod idempotency;
 pub mod limits;
+pub mod pages;
 pub mod router;
 pub mod serve;
 pub mod sse;

@@ -1,11 +1,11 @@
 //! Builds the router: every API route comes from `api::routes()` (so it is in the OpenAPI
 //! document), plus `/healthz` and the document itself; unknown routes and methods answer in the
-//! API error shape, and every response carries the security headers.
+//! API error shape, and every response carries the security headers. The dashboard pages
+//! (`pages::routes()`) hang off `/`.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::routing::get;
 use axum::{middleware, Router};
@@ -80,29 +80,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     documented().1
 }
 
-/// `/`: what is running and where the API is (the dashboard pages hang off this later).
-async fn landing(State(s): State<WebState>) -> maud::Markup {
-    let bot = s.services.bot.get();
-    maud::html! {
-        (maud::DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                title { "Coffer" }
-            }
-            body {
-                h1 { "Coffer " (env!("CARGO_PKG_VERSION")) }
-                p { "The economy bot is running. Discord: " strong { (format!("{:?}", bot.connection).to_lowercase()) } "." }
-                ul {
-                    li { a href="/api/status" { "/api/status" } " — status as JSON" }
-                    li { a href="/api/openapi.json" { "/api/openapi.json" } " — the API description (OpenAPI 3.1)" }
-                    li { "Log in with " code { "POST /api/auth/login" } " to use the API." }
-                }
-            }
-        }
-    }
-}
-
 /// The whole HTTP app. Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so
 /// login throttling can see client addresses.
 pub fn router(services: Services, settings: WebSettings) -> Router {
@@ -135,7 +112,7 @@ pub fn router_with_state(state: WebState) -> Router {
         })
         .into();
     let hsts = headers::Hsts(state.settings.secure_cookies);
-    api.route("/", get(landing))
+    api.merge(super::pages::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/api/openapi.json",

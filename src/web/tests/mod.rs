@@ -15,6 +15,7 @@ mod idempotency;
 mod instance;
 mod limits;
 mod openapi;
+mod pages;
 mod plain_text;
 mod serving;
 mod shop;
