@@ -1,6 +1,6 @@
 //! What Coffer posts on a server's behalf: announcements (list, create, pin / unpin, delete
-//! after a confirmation step) and embed templates with the embed builder (a server-rendered
-//! preview that the script keeps in step while typing). Through `api::announcements`.
+//! after a confirmation step) here, embed templates and the builder in `embeds.rs`, and what
+//! both share (channel picker, sync records). Through `api::announcements`.
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -8,19 +8,18 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use maud::{html, Markup};
+use maud::html;
 use serde::Deserialize;
 
 use super::forms::{checkbox, form_error, input, select, textarea, FieldErrors, Fields, Filled};
 use super::layout::{layout, pager, time, time_opt, Frame, GuildHead};
 use super::shop::sync_badge;
 use super::{csrf_field, done, Page, PageResult};
-use crate::domain::embed::{Embed, EmbedFooter};
 use crate::domain::{ChannelId, GuildId};
 use crate::guild::{SyncKind, SyncRecord};
 use crate::web::api::announcements::{
-    create_announcement, create_embed, delete_announcement, delete_embed, list_announcements,
-    list_embeds, pin, unpin, DeleteMessageFlag, ListQuery,
+    create_announcement, delete_announcement, list_announcements, pin, unpin, DeleteMessageFlag,
+    ListQuery,
 };
 use crate::web::api::guild::{channels, sync_records, ChannelQuery, SyncQuery};
 use crate::web::auth::IdempotencyKey;
@@ -35,12 +34,11 @@ pub fn routes() -> Router<WebState> {
         )
         .route("/servers/{g}/announcements/{id}/pin", post(pin_toggle))
         .route("/servers/{g}/announcements/{id}/delete", post(delete))
-        .route("/servers/{g}/embeds", get(embeds).post(create_template))
-        .route("/servers/{g}/embeds/{id}/delete", post(delete_template))
+        .merge(super::embeds::routes())
 }
 
 const PER_PAGE: u64 = 20;
-const EVENTS: &str =
+pub const EVENTS: &str =
     "announcement_created,announcement_updated,announcement_deleted,embed_changed,sync_changed";
 
 #[derive(Debug, Default, Deserialize)]
@@ -49,7 +47,7 @@ pub struct Params {
     pub done: Option<String>,
 }
 
-async fn channel_options(
+pub async fn channel_options(
     s: &WebState,
     page: &Page,
     g: GuildId,
@@ -72,7 +70,7 @@ async fn channel_options(
     Ok(out)
 }
 
-async fn records(s: &WebState, page: &Page, g: GuildId) -> PageResult<Vec<SyncRecord>> {
+pub async fn records(s: &WebState, page: &Page, g: GuildId) -> PageResult<Vec<SyncRecord>> {
     let q = SyncQuery {
         kind: None,
         state: None,
@@ -84,7 +82,7 @@ async fn records(s: &WebState, page: &Page, g: GuildId) -> PageResult<Vec<SyncRe
     )
 }
 
-fn channel_of(f: &Fields, e: &mut FieldErrors) -> Option<ChannelId> {
+pub fn channel_of(f: &Fields, e: &mut FieldErrors) -> Option<ChannelId> {
     match f.get("channel") {
         "" => None,
         c => match c.parse::<u64>() {
@@ -97,7 +95,7 @@ fn channel_of(f: &Fields, e: &mut FieldErrors) -> Option<ChannelId> {
     }
 }
 
-fn refused(e: ApiError) -> FieldErrors {
+pub fn refused(e: ApiError) -> FieldErrors {
     FieldErrors::from_api(
         &e,
         &[
@@ -327,218 +325,4 @@ async fn delete(
         &format!("/servers/{g}/announcements"),
         "Announcement deleted.",
     ))
-}
-
-/// The embed as Discord would show it (the script updates it while typing and applies the
-/// colour: the CSP allows no inline style attribute).
-fn preview(title: &str, description: &str, footer: &str) -> Markup {
-    html! {
-        div.embed-preview #embed-preview aria-live="polite" {
-            div.title { (title) }
-            div.description { (description) }
-            div.footer { (footer) }
-        }
-    }
-}
-
-fn parse_embed(f: &Fields, e: &mut FieldErrors) -> Embed {
-    let color = f.get("color").trim_start_matches('#');
-    let color = if color.is_empty() {
-        None
-    } else {
-        match u32::from_str_radix(color, 16) {
-            Ok(c) if c <= 0xFF_FFFF => Some(c),
-            _ => {
-                e.add("color", "A colour is six hex digits, like #5865F2.");
-                None
-            }
-        }
-    };
-    Embed {
-        title: f.opt("title"),
-        description: f.opt("description"),
-        url: f.opt("url"),
-        color,
-        footer: f.opt("footer").map(|text| EmbedFooter {
-            text,
-            icon_url: None,
-        }),
-        ..Default::default()
-    }
-}
-
-/// `GET /servers/{g}/embeds`: the templates and the embed builder.
-async fn embeds(
-    State(s): State<WebState>,
-    page: Page,
-    Path(g): Path<GuildId>,
-    Query(p): Query<Params>,
-) -> PageResult<Response> {
-    let head = GuildHead::load(&s, g).await?;
-    render_embeds(
-        &s,
-        &page,
-        &head,
-        p.done.as_deref(),
-        Filled::default(),
-        StatusCode::OK,
-    )
-    .await
-}
-
-async fn render_embeds(
-    s: &WebState,
-    page: &Page,
-    head: &GuildHead,
-    note: Option<&str>,
-    form: Filled,
-    code: StatusCode,
-) -> PageResult<Response> {
-    let list = list_embeds(State(s.clone()), page.auth.clone(), Path(head.id))
-        .await?
-        .0;
-    let sync = records(s, page, head.id).await?;
-    let chans = channel_options(s, page, head.id).await?;
-    let e = &form.errors;
-    let body = html! {
-        div.table-wrap #embeds data-live=(EVENTS) {
-            table {
-                thead { tr { th { "Name" } th { "Title" } th { "Posted in" } th { "Discord" } th { "" } } }
-                tbody {
-                    @for t in &list {
-                        tr {
-                            td { (t.name) }
-                            td { (t.embed.title.clone().unwrap_or_default()) }
-                            td { @match t.channel { Some(c) => { (c) }, None => "not posted" } }
-                            td { (sync_badge(sync.iter().find(|r| r.kind == SyncKind::Embed && r.object == t.id))) }
-                            td {
-                                @if page.can_write() {
-                                    details.confirm-step {
-                                        summary.button.small.danger { "Delete…" }
-                                        form method="post" action=(head.url(&format!("/embeds/{}/delete", t.id))) {
-                                            (csrf_field(page))
-                                            input type="hidden" name="confirm" value="yes";
-                                            button.small.danger type="submit" { "Yes, delete" }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    @if list.is_empty() { tr { td colspan="5" { "No embed templates yet." } } }
-                }
-            }
-        }
-        @if page.can_write() {
-            h2 { "Embed builder" }
-            div.grid {
-                form.panel method="post" action=(head.url("/embeds")) #embed-form {
-                    (csrf_field(page))
-                    (form_error(e))
-                    (input("Template name", "name", "text", &form.value("name", ""), e, true))
-                    (input("Title", "title", "text", &form.value("title", ""), e, false))
-                    (textarea("Description", "description", &form.value("description", ""), e))
-                    (input("Colour (#RRGGBB)", "color", "text", &form.value("color", "#5865F2"), e, false))
-                    (input("Link", "url", "url", &form.value("url", ""), e, false))
-                    (input("Footer", "footer", "text", &form.value("footer", ""), e, false))
-                    (select("Post it in", "channel", &chans, &form.value("channel", ""), e))
-                    button type="submit" { "Save template" }
-                }
-                section.panel {
-                    h2 { "Preview" }
-                    (preview(&form.value("title", ""), &form.value("description", ""), &form.value("footer", "")))
-                }
-            }
-        }
-    };
-    let html = layout(
-        Frame {
-            page,
-            title: "Embeds",
-            guild: Some(head),
-            active: "embeds",
-            note,
-        },
-        body,
-    );
-    Ok((code, html).into_response())
-}
-
-/// `POST /servers/{g}/embeds`: saves a template from the builder.
-async fn create_template(
-    State(s): State<WebState>,
-    page: Page,
-    Path(g): Path<GuildId>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> PageResult<Response> {
-    let f = Fields::from_pairs(pairs);
-    page.check_write(&f)?;
-    let head = GuildHead::load(&s, g).await?;
-    let mut e = FieldErrors::default();
-    let embed = parse_embed(&f, &mut e);
-    let channel = channel_of(&f, &mut e);
-    let result = if e.is_empty() {
-        let new = crate::announce::NewEmbedTemplate {
-            name: f.get("name").to_owned(),
-            embed,
-            channel,
-        };
-        create_embed(
-            State(s.clone()),
-            page.auth.clone(),
-            IdempotencyKey(None),
-            Path(head.id),
-            Json(new),
-        )
-        .await
-        .map(|_| ())
-        .map_err(refused)
-    } else {
-        Err(e)
-    };
-    match result {
-        Ok(()) => Ok(done(&head.url("/embeds"), "Template saved.")),
-        Err(errors) => {
-            render_embeds(
-                &s,
-                &page,
-                &head,
-                None,
-                Filled::new(f, errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    }
-}
-
-/// `POST /servers/{g}/embeds/{id}/delete` (after the confirmation step).
-async fn delete_template(
-    State(s): State<WebState>,
-    page: Page,
-    Path((g, id)): Path<(GuildId, u64)>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> PageResult<Response> {
-    let f = Fields::from_pairs(pairs);
-    page.check_write(&f)?;
-    let g = super::server(g)?;
-    if f.get("confirm") != "yes" {
-        return Ok(done(
-            &format!("/servers/{g}/embeds"),
-            "Nothing was deleted: confirm first.",
-        ));
-    }
-    let flag = DeleteMessageFlag {
-        delete_discord_message: Some(true),
-    };
-    delete_embed(
-        State(s),
-        page.auth.clone(),
-        IdempotencyKey(None),
-        Path((g, id)),
-        ApiQuery(flag),
-        Bytes::new(),
-    )
-    .await?;
-    Ok(done(&format!("/servers/{g}/embeds"), "Template deleted."))
 }

@@ -4,6 +4,8 @@
 
 mod assets;
 mod charts;
+mod config;
+mod embeds;
 mod forms;
 mod guild;
 mod instance;
@@ -11,6 +13,7 @@ mod layout;
 mod login;
 mod messages;
 mod overview;
+mod records;
 mod shop;
 mod tasks;
 mod transactions;

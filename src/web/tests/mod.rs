@@ -16,6 +16,7 @@ mod instance;
 mod limits;
 mod openapi;
 mod pages;
+mod pages_forms;
 mod plain_text;
 mod serving;
 mod shop;
