@@ -95,6 +95,9 @@
       regions.forEach(function (el) { schedule(el.id); });
     });
     es.addEventListener("session_ended", function () { es.close(); });
+    // Close the stream when leaving the page, so it never holds one of the browser's few
+    // connections to this host while the next page loads (or sits in the back/forward cache).
+    window.addEventListener("pagehide", function () { es.close(); });
     es.onerror = function () { document.body.dataset.live = "off"; };
   }
 
@@ -141,6 +144,14 @@
     form.addEventListener("input", update);
     update();
   }
+
+  // Back to a page from the back/forward cache: its stream was closed on leaving; open a new
+  // one and re-read what may have changed meanwhile.
+  window.addEventListener("pageshow", function (e) {
+    if (!e.persisted) return;
+    live();
+    document.querySelectorAll("[data-live][id]").forEach(function (el) { schedule(el.id); });
+  });
 
   document.addEventListener("DOMContentLoaded", function () {
     localTimes(document);

@@ -201,7 +201,32 @@ pub fn pager(base: &str, page: u64, pages: u64) -> Markup {
     }
 }
 
+/// Page `n` (from 1) of a list the service returns whole: its items and the number of pages.
+pub fn slice<T>(items: &[T], n: u64, per: u64) -> (&[T], u64, u64) {
+    let per = per.max(1);
+    let pages = (items.len() as u64).div_ceil(per).max(1);
+    let n = n.clamp(1, pages);
+    let start = ((n - 1) * per).min(items.len() as u64) as usize;
+    let end = (start + per as usize).min(items.len());
+    (&items[start..end], n, pages)
+}
+
 /// Percent-encodes a query value.
 pub fn q(v: &str) -> String {
     super::form_urlencoded_byte(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slice_is_one_page_and_a_page_past_the_end_is_the_last() {
+        let v: Vec<u32> = (1..=7).collect();
+        assert_eq!(slice(&v, 1, 3), (&v[0..3], 1, 3));
+        assert_eq!(slice(&v, 3, 3), (&v[6..7], 3, 3));
+        assert_eq!(slice(&v, 9, 3), (&v[6..7], 3, 3));
+        let empty: Vec<u32> = Vec::new();
+        assert_eq!(slice(&empty, 1, 3), (&empty[..], 1, 1));
+    }
 }

@@ -15,6 +15,7 @@ use crate::domain::GuildId;
 use crate::guild::{GrantState, SyncState};
 use crate::web::api::blocking;
 use crate::web::api::command_log::{command_log, CommandLogQuery};
+use crate::web::api::instance::get_settings;
 use crate::web::api::status::{servers, status};
 use crate::web::error::{Path, Query as ApiQuery};
 use crate::web::WebState;
@@ -48,7 +49,13 @@ pub async fn overview(
     let st = status(State(s.clone())).await?.0;
     let list = servers(State(s.clone()), page.auth.clone()).await?.0;
     let accounts: u64 = list.iter().map(|g| g.accounts).sum();
+    let notice = get_settings(State(s.clone()), page.auth.clone())
+        .await?
+        .0
+        .runtime
+        .dashboard_notice;
     let body = html! {
+        @if let Some(n) = notice { p.note role="note" { (n) } }
         div.cards #overview-cards data-live="account_created,guild_updated,bot_status_changed" {
             div.card { div.muted { "Discord" } div.big #bot-status { (st.discord) } }
             div.card { div.muted { "Servers" } div.big { (st.guilds) } }

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::forms::{form_error, input, FieldErrors, Fields};
 use super::guild::{frame, Params};
-use super::layout::{layout, pager, q, time, GuildHead};
+use super::layout::{layout, pager, q, slice, time, GuildHead};
 use super::shop::sync_badge;
 use super::{csrf_field, done, Page, PageResult};
 use crate::domain::GuildId;
@@ -52,6 +52,7 @@ async fn sync(
     )
     .await?
     .0;
+    let (shown, n, pages) = slice(&list, p.page.unwrap_or(1), 50);
     let body = html! {
         form.filters method="get" action=(head.url("/sync")) {
             div.field { label for="f-state" { "State" }
@@ -66,7 +67,7 @@ async fn sync(
             table {
                 thead { tr { th { "What" } th { "State" } th { "Attempts" } th { "Next try" } th { "Error" } th { "" } } }
                 tbody {
-                    @for r in &list {
+                    @for r in shown {
                         tr {
                             td { (r.kind.as_str()) " " (r.object) }
                             td { (sync_badge(Some(r))) }
@@ -86,6 +87,7 @@ async fn sync(
                 }
             }
         }
+        (pager(&head.url(&format!("/sync?state={}", state.as_deref().unwrap_or(""))), n, pages))
         p.muted { "Failed: Discord refused (missing access or permissions); fix it, then retry. Orphaned: the message was deleted on Discord; repost it." }
     };
     Ok(layout(

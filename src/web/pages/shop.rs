@@ -10,7 +10,7 @@ use axum::{Form, Router};
 use maud::{html, Markup};
 
 use super::forms::{checkbox, form_error, input, select, textarea, FieldErrors, Fields, Filled};
-use super::layout::{layout, money, Frame, GuildHead};
+use super::layout::{layout, money, pager, slice, Frame, GuildHead};
 use super::users::Note;
 use super::{csrf_field, done, Page, PageResult};
 use crate::domain::shop::{Item, ItemInput, ItemPatch, Stock};
@@ -35,6 +35,7 @@ pub fn routes() -> Router<WebState> {
         .route("/servers/{g}/shop/{id}/delete", post(delete))
 }
 
+const PER_PAGE: u64 = 25;
 const SHOP_EVENTS: &str =
     "item_created,item_updated,item_deleted,item_bought,stock_changed,sync_changed";
 
@@ -159,7 +160,7 @@ async fn shop(
         &s,
         &page,
         &head,
-        n.done.as_deref(),
+        (n.done.as_deref(), n.page.unwrap_or(1)),
         Filled::default(),
         StatusCode::OK,
     )
@@ -170,7 +171,7 @@ async fn render_shop(
     s: &WebState,
     page: &Page,
     head: &GuildHead,
-    note: Option<&str>,
+    (note, n): (Option<&str>, u64),
     form: Filled,
     status: StatusCode,
 ) -> PageResult<Response> {
@@ -183,12 +184,13 @@ async fn render_shop(
     .await?
     .0;
     let sync = records(s, page, head.id, "shop_item").await?;
+    let (shown, n, pages) = slice(&items, n, PER_PAGE);
     let body = html! {
         div.table-wrap #shop-items data-live=(SHOP_EVENTS) {
             table {
                 thead { tr { th { "Item" } th.num { "Price" } th.num { "Stock" } th.num { "Sold" } th { "Shown" } th { "Discord" } } }
                 tbody {
-                    @for it in &items {
+                    @for it in shown {
                         tr data-item=(it.id) {
                             td {
                                 a href=(head.url(&format!("/shop/{}", it.id))) { (it.emoji.clone().unwrap_or_default()) " " (it.name) }
@@ -206,6 +208,7 @@ async fn render_shop(
                 }
             }
         }
+        (pager(&head.url("/shop"), n, pages))
         @if page.can_write() {
             form.panel method="post" action=(head.url("/shop")) #create-item {
                 h2 { "New item" }
@@ -261,7 +264,7 @@ async fn create(
                 &s,
                 &page,
                 &head,
-                None,
+                (None, 1),
                 Filled::new(f, errors),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )

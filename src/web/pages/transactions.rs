@@ -102,7 +102,16 @@ async fn daily_volume(s: &WebState, page: &Page, head: &GuildHead) -> PageResult
             d.1 = d.1.saturating_add(t.amount.saturating_neg());
         }
     }
-    let days: Vec<_> = days.into_iter().map(|(d, (i, o))| (d, i, o)).collect();
+    // Every day of the window, quiet ones too, so the bars keep one scale of time.
+    let today = s.services.now().date_naive();
+    let days: Vec<_> = since
+        .iter_days()
+        .take_while(|d| *d <= today)
+        .map(|d| {
+            let (i, o) = days.get(&d).copied().unwrap_or_default();
+            (d, i, o)
+        })
+        .collect();
     Ok(daily_bars(&days, "Money in and out per day, last 30 days"))
 }
 

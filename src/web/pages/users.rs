@@ -269,6 +269,7 @@ async fn quick_balance(
 #[derive(Debug, Default, Deserialize)]
 pub struct Note {
     pub done: Option<String>,
+    pub page: Option<u64>,
 }
 
 /// `GET /servers/{g}/users/{u}`.
@@ -329,6 +330,8 @@ async fn render_user(
         points.insert(0, (first.timestamp, first.balance_before));
     }
     let a = &detail.account;
+    // The line runs on to now at the current balance.
+    points.push((s.services.now(), a.balance));
     let body = html! {
         div #user-live data-live=(BALANCE_EVENTS) {
             div.cards {
