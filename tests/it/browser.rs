@@ -144,6 +144,27 @@ impl Api {
         );
     }
 
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> serde_json::Value {
+        let mut req = reqwest::Client::new()
+            .request(method, format!("{}/api/{GUILD}{path}", self.base))
+            .header("authorization", format!("Bearer {}", self.token));
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        let res = req.send().await.expect("API call");
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap_or_default();
+        assert!(status < 300, "{path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or_default()
+    }
+
     async fn add(&self, user: u64, amount: i64) {
         let res = reqwest::Client::new()
             .put(format!("{}/api/{GUILD}/users/{user}/balance", self.base))
@@ -334,6 +355,41 @@ async fn the_dashboard_updates_live_and_creates_shop_items_in_a_real_browser() {
         .await
         .expect("text");
     assert!(note.contains("Created Browser Badge"), "{note}");
+
+    // Stock sold or restocked elsewhere shows up without a reload too.
+    let items = api.call(reqwest::Method::GET, "/shop", None).await;
+    let id = items
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["name"] == "Browser Badge"))
+        .and_then(|i| i["id"].as_u64())
+        .expect("the new item");
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("body[data-live='on']"))
+        .await
+        .expect("the live stream connects");
+    api.call(
+        reqwest::Method::PUT,
+        &format!("/shop/{id}/stock"),
+        Some(serde_json::json!({"quantity": 3, "operation": "add"})),
+    )
+    .await;
+    let css = format!("td[data-stock-item='{id}']");
+    wait_text(&c, &css, |t| t.trim() == "10", "live stock").await;
+
+    // The embed builder's preview follows the form while typing.
+    c.goto(&format!("{base}/servers/{GUILD}/embeds"))
+        .await
+        .expect("embeds");
+    let title = c.find(Locator::Css("#f-title")).await.expect("title field");
+    title.send_keys("Weekly raffle").await.expect("type");
+    wait_text(
+        &c,
+        "#embed-preview .title",
+        |t| t == "Weekly raffle",
+        "embed preview",
+    )
+    .await;
 
     // The overview, and no sideways scrolling on a 390 px phone.
     c.goto(&format!("{base}/")).await.expect("overview");
