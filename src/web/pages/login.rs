@@ -2,7 +2,7 @@
 //! check, same cookies); logout ends the session the way `POST /api/auth/logout` does.
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use axum_extra::extract::cookie::CookieJar;
@@ -46,15 +46,38 @@ pub async fn form(Query(q): Query<NextQuery>) -> maud::Markup {
     render(next, "", &FieldErrors::default(), q.done.as_deref())
 }
 
+/// Whether a browser says the form came from another site (login CSRF: logging a victim into
+/// the attacker's account). Browsers send `Origin` on form posts; its host must be ours.
+fn from_elsewhere(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
+    origin == "null" || !origin_host.eq_ignore_ascii_case(host)
+}
+
 /// `POST /login`: on success the session cookies are set and the visitor goes where they were
 /// headed; otherwise the form again with the reason.
 pub async fn submit(
     State(s): State<WebState>,
     ip: ClientIp,
     jar: CookieJar,
+    headers: HeaderMap,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let f = Fields::from_pairs(pairs);
+    if from_elsewhere(&headers) {
+        let mut errors = FieldErrors::default();
+        errors.add(
+            "_form",
+            "This login form was sent from another site; open the dashboard and log in there.",
+        );
+        return (StatusCode::FORBIDDEN, render("/", "", &errors, None)).into_response();
+    }
     let next = safe_next(f.get("next")).to_owned();
     let username = f.get("username").to_owned();
     let req = LoginRequest {
@@ -93,4 +116,36 @@ pub async fn logout(
     }
     let jar = end_session(&s, jar, page.auth.session.clone()).await?;
     Ok((jar, Redirect::to("/login?done=Logged%20out.")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, host.parse().unwrap());
+        if let Some(o) = origin {
+            h.insert(header::ORIGIN, o.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn a_login_posted_from_another_site_is_recognised() {
+        assert!(!from_elsewhere(&headers(None, "coffer.example")));
+        assert!(!from_elsewhere(&headers(
+            Some("https://coffer.example"),
+            "coffer.example"
+        )));
+        assert!(!from_elsewhere(&headers(
+            Some("http://127.0.0.1:5000"),
+            "127.0.0.1:5000"
+        )));
+        assert!(from_elsewhere(&headers(
+            Some("https://evil.example"),
+            "coffer.example"
+        )));
+        assert!(from_elsewhere(&headers(Some("null"), "coffer.example")));
+    }
 }

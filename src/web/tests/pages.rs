@@ -432,3 +432,19 @@ async fn the_static_assets_are_served_and_the_pages_run_no_inline_script() {
         "live regions are marked for the script"
     );
 }
+
+#[tokio::test]
+async fn a_login_form_posted_from_another_site_is_refused() {
+    let app = TestApp::new();
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/login")
+        .header("host", "coffer.example")
+        .header("origin", "https://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(format!("username=admin&password={}", enc(PW))))
+        .unwrap();
+    let a = app.request(req).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert!(a.cookies().is_empty(), "no session was started");
+}

@@ -316,3 +316,59 @@ async fn a_bad_filter_is_shown_next_to_its_field_not_as_an_error_page() {
         "server 0 is not a server"
     );
 }
+
+#[tokio::test]
+async fn the_notification_centre_links_each_problem_to_where_it_is_fixed() {
+    use crate::guild::{SyncKind, SyncState};
+    let app = TestApp::new();
+    app.fund(G, 42, 10);
+    let (b, tok) = admin(&app).await;
+    let page = html(&app.page("/notifications", Some(&b)).await);
+    assert!(page.contains("all clear"), "{page}");
+    let item = app
+        .create_item(&tok, G.0, serde_json::json!({"name": "Gem", "price": 5}))
+        .await;
+    app.ts
+        .store
+        .write(G, |w| -> Result<(), crate::Error> {
+            let mut r = w.sync_record(SyncKind::ShopItem, item)?.expect("record");
+            r.state = SyncState::Failed;
+            r.last_error = Some("Missing Access".into());
+            w.put_sync_record(&r)?;
+            let g = w.record_role_grant(UserId(6), crate::domain::RoleId(9), "item:2")?;
+            w.finish_role_grant(g.id, Err("Missing Permissions".into()))?;
+            Ok(())
+        })
+        .unwrap();
+    let page = html(&app.page("/notifications", Some(&b)).await);
+    assert!(
+        page.contains("1 Discord message(s) failed to sync"),
+        "{page}"
+    );
+    assert!(page.contains(&format!("href=\"/servers/{}/sync?state=failed\"", G.0)));
+    assert!(page.contains("1 role reward(s) could not be given"));
+    assert!(page.contains(&format!("href=\"/servers/{}/config#role-grants\"", G.0)));
+    // The sync page shows the reason, and Retry there runs the API's retry.
+    let sync = html(
+        &app.page(&format!("/servers/{}/sync?state=failed", G.0), Some(&b))
+            .await,
+    );
+    assert!(sync.contains("Missing Access"));
+    let a = app
+        .form(
+            &format!("/servers/{}/sync/shop_item/{item}", G.0),
+            Some(&b),
+            &[("csrf", &b.csrf), ("action", "retry")],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", html(&a));
+    assert_eq!(app.last_audit(G).action, "sync.retry");
+    let config = html(
+        &app.page(&format!("/servers/{}/config", G.0), Some(&b))
+            .await,
+    );
+    assert!(
+        config.contains("Missing Permissions"),
+        "the role grant and its reason"
+    );
+}
