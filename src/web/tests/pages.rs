@@ -439,8 +439,8 @@ async fn a_login_form_posted_from_another_site_is_refused() {
     let req = Request::builder()
         .method(Method::POST)
         .uri("/login")
-        .header("host", "coffer.example")
         .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
         .header("content-type", "application/x-www-form-urlencoded")
         .body(Body::from(format!("username=admin&password={}", enc(PW))))
         .unwrap();
