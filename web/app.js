@@ -94,7 +94,20 @@
     es.addEventListener("resync", function () {
       regions.forEach(function (el) { schedule(el.id); });
     });
-    es.addEventListener("session_ended", function () { es.close(); });
+    es.addEventListener("session_ended", function (m) {
+      es.close();
+      var reason = "";
+      try { reason = JSON.parse(m.data).reason; } catch (_) {}
+      // The stream ends when the access token it was opened with expires; with the session
+      // still alive, renew the token and listen again (a logout or revocation stays ended).
+      if (reason === "token_expired") {
+        renew().then(function (ok) {
+          if (!ok) return;
+          live();
+          regions.forEach(function (el) { schedule(el.id); });
+        });
+      }
+    });
     // Close the stream when leaving the page, so it never holds one of the browser's few
     // connections to this host while the next page loads (or sits in the back/forward cache).
     window.addEventListener("pagehide", function () { es.close(); });
@@ -117,15 +130,18 @@
     return "";
   }
 
+  // Rotates the session's tokens (new cookies); resolves to whether it worked.
+  function renew() {
+    var csrf = cookie("csrf_token");
+    if (!csrf) return Promise.resolve(false);
+    return fetch("/api/auth/refresh", {
+      method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf }
+    }).then(function (r) { return r.ok; }, function () { return false; });
+  }
+
   function keepAlive() {
     if (!document.querySelector("form[action='/logout']")) return;
-    setInterval(function () {
-      var csrf = cookie("csrf_token");
-      if (!csrf) return;
-      fetch("/api/auth/refresh", {
-        method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf }
-      }).catch(function () {});
-    }, 10 * 60 * 1000);
+    setInterval(renew, 10 * 60 * 1000);
   }
 
   function embedPreview() {

@@ -15,6 +15,8 @@ mod messages;
 mod overview;
 mod records;
 mod shop;
+mod shop_item;
+mod task;
 mod tasks;
 mod transactions;
 mod users;

@@ -1,6 +1,6 @@
-//! A server's tasks: the paged list with the create form, the review queue (accept / reject),
-//! and one task's page (edit, claims, close / reopen, delete after a confirmation step). Every
-//! change runs the API's handler (`api::tasks`), so a page and its endpoint share one call.
+//! A server's tasks: the paged list with the create form and the review queue (accept / reject).
+//! One task's page is `task.rs`. Every change runs the API's handler (`api::tasks`), so a page
+//! and its endpoint share one call.
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
@@ -12,14 +12,12 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::forms::{form_error, input, textarea, FieldErrors, Fields, Filled};
-use super::layout::{layout, money, pager, time, time_opt, Frame, GuildHead};
-use super::users::Note;
+use super::layout::{layout, money, pager, time_opt, Frame, GuildHead};
 use super::{csrf_field, done, Page, PageResult};
-use crate::domain::tasks::{NewTask, Task, TaskPatch};
+use crate::domain::tasks::{NewTask, Task};
 use crate::domain::{GuildId, RoleId, UserId};
 use crate::web::api::tasks::{
-    accept_claim, close_task, create_task, delete_task, edit_task, get_task, list_tasks,
-    reject_claim, reopen_task, submissions, task_claims, TaskQuery,
+    accept_claim, create_task, list_tasks, reject_claim, submissions, TaskQuery,
 };
 use crate::web::auth::IdempotencyKey;
 use crate::web::error::{ApiError, Json, Path, Query as ApiQuery};
@@ -28,13 +26,11 @@ use crate::web::WebState;
 pub fn routes() -> Router<WebState> {
     Router::new()
         .route("/servers/{g}/tasks", get(tasks).post(create))
-        .route("/servers/{g}/tasks/{id}", get(task).post(edit))
-        .route("/servers/{g}/tasks/{id}/status", post(status))
-        .route("/servers/{g}/tasks/{id}/delete", post(delete))
         .route("/servers/{g}/tasks/{id}/claims/{u}/review", post(review))
+        .merge(super::task::routes())
 }
 
-const TASK_EVENTS: &str = "task_created,task_updated,task_deleted,task_claimed,claim_submitted,claim_accepted,claim_rejected,claims_expired,sync_changed";
+pub(super) const TASK_EVENTS: &str = "task_created,task_updated,task_deleted,task_claimed,claim_submitted,claim_accepted,claim_rejected,claims_expired,sync_changed";
 const PER_PAGE: u64 = 25;
 
 #[derive(Debug, Default, Deserialize)]
@@ -44,7 +40,7 @@ pub struct ListParams {
     pub done: Option<String>,
 }
 
-fn task_fields(f: &Filled, t: Option<&Task>) -> Markup {
+pub(super) fn task_fields(f: &Filled, t: Option<&Task>) -> Markup {
     let e = &f.errors;
     let d = |name: &str, v: String| f.value(name, &v);
     html! {
@@ -61,7 +57,7 @@ fn task_fields(f: &Filled, t: Option<&Task>) -> Markup {
     }
 }
 
-fn parse_task(f: &Fields) -> Result<NewTask, FieldErrors> {
+pub(super) fn parse_task(f: &Fields) -> Result<NewTask, FieldErrors> {
     let mut e = FieldErrors::default();
     let reward = f.int("reward", &mut e);
     let hours = f.int("duration_hours", &mut e);
@@ -116,11 +112,11 @@ fn parse_task(f: &Fields) -> Result<NewTask, FieldErrors> {
     })
 }
 
-fn refused(e: ApiError) -> FieldErrors {
+pub(super) fn refused(e: ApiError) -> FieldErrors {
     FieldErrors::from_api(&e, &[], Some("_form"))
 }
 
-fn claims_text(t: &Task) -> String {
+pub(super) fn claims_text(t: &Task) -> String {
     if t.max_claims < 0 {
         format!("{} / ∞", t.current_claims)
     } else {
@@ -296,214 +292,6 @@ async fn create(
             .await
         }
     }
-}
-
-/// `GET /servers/{g}/tasks/{id}`.
-async fn task(
-    State(s): State<WebState>,
-    page: Page,
-    Path((g, id)): Path<(GuildId, u64)>,
-    Query(n): Query<Note>,
-) -> PageResult<Response> {
-    let head = GuildHead::load(&s, g).await?;
-    render_task(
-        &s,
-        &page,
-        &head,
-        id,
-        n.done.as_deref(),
-        Filled::default(),
-        StatusCode::OK,
-    )
-    .await
-}
-
-async fn render_task(
-    s: &WebState,
-    page: &Page,
-    head: &GuildHead,
-    id: u64,
-    note: Option<&str>,
-    form: Filled,
-    code: StatusCode,
-) -> PageResult<Response> {
-    let t = get_task(State(s.clone()), page.auth.clone(), Path((head.id, id)))
-        .await?
-        .0;
-    let claims = task_claims(State(s.clone()), page.auth.clone(), Path((head.id, id)))
-        .await?
-        .0;
-    let url = head.url(&format!("/tasks/{id}"));
-    let body = html! {
-        div #task-live data-live=(TASK_EVENTS) {
-            div.cards {
-                div.card { div.muted { "Reward" } div.big { (money(head, t.reward.get())) } }
-                div.card { div.muted { "Status" } div.big { (t.status.as_str()) } }
-                div.card { div.muted { "Claims" } div.big { (claims_text(&t)) } }
-                div.card { div.muted { "Accepted" } div.big { (t.completed) } }
-            }
-            p { (t.description) }
-            h2 { "Claims" }
-            div.table-wrap {
-                table {
-                    thead { tr { th { "Member" } th { "Status" } th { "Claimed" } th { "Deadline" } th { "Proof" } } }
-                    tbody {
-                        @for c in &claims {
-                            tr {
-                                td { a href=(head.url(&format!("/users/{}", c.user))) { (c.user) } }
-                                td { (serde_json::to_value(c.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()) }
-                                td { (time(c.claimed_at)) }
-                                td { (time(c.deadline)) }
-                                td { (c.proof_content) }
-                            }
-                        }
-                        @if claims.is_empty() { tr { td colspan="5" { "No claims yet." } } }
-                    }
-                }
-            }
-        }
-        @if page.can_write() {
-            form.panel method="post" action=(url) {
-                h2 { "Edit" }
-                (csrf_field(page))
-                (form_error(&form.errors))
-                (task_fields(&form, Some(&t)))
-                button type="submit" { "Save" }
-            }
-            section.panel {
-                h2 { "Status and removal" }
-                form.inline method="post" action=(format!("{url}/status")) {
-                    (csrf_field(page))
-                    @if t.status.as_str() == "active" {
-                        button type="submit" name="to" value="close" { "Close to new claims" }
-                    } @else {
-                        button type="submit" name="to" value="reopen" { "Reopen" }
-                    }
-                }
-                details.confirm-step {
-                    summary.button.danger { "Delete…" }
-                    p { "Delete " strong { (t.name) } " with its " (claims.len()) " claim(s) and its Discord messages? This cannot be undone." }
-                    form.inline method="post" action=(format!("{url}/delete")) {
-                        (csrf_field(page))
-                        input type="hidden" name="confirm" value="yes";
-                        button.danger type="submit" { "Yes, delete it" }
-                    }
-                }
-            }
-        }
-        p { a href=(head.url("/tasks")) { "← All tasks" } }
-    };
-    let html = layout(
-        Frame {
-            page,
-            title: &t.name,
-            guild: Some(head),
-            active: "tasks",
-            note,
-        },
-        body,
-    );
-    Ok((code, html).into_response())
-}
-
-/// `POST /servers/{g}/tasks/{id}`: saves the edit form.
-async fn edit(
-    State(s): State<WebState>,
-    page: Page,
-    Path((g, id)): Path<(GuildId, u64)>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> PageResult<Response> {
-    let f = Fields::from_pairs(pairs);
-    page.check_write(&f)?;
-    let head = GuildHead::load(&s, g).await?;
-    let result = match parse_task(&f) {
-        Ok(n) => {
-            let patch = TaskPatch {
-                name: Some(n.name),
-                description: Some(n.description),
-                reward: Some(n.reward),
-                duration_hours: Some(n.duration_hours),
-                expires_at: Some(n.expires_at),
-                max_claims: Some(n.max_claims),
-                category: Some(n.category),
-                role_id: Some(n.role_id),
-                role_name: None,
-            };
-            edit_task(
-                State(s.clone()),
-                page.auth.clone(),
-                IdempotencyKey(None),
-                Path((head.id, id)),
-                Json(patch),
-            )
-            .await
-            .map(|_| ())
-            .map_err(refused)
-        }
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(()) => Ok(done(&head.url(&format!("/tasks/{id}")), "Saved.")),
-        Err(errors) => {
-            render_task(
-                &s,
-                &page,
-                &head,
-                id,
-                None,
-                Filled::new(f, errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    }
-}
-
-/// `POST /servers/{g}/tasks/{id}/status` (`to` = close or reopen).
-async fn status(
-    State(s): State<WebState>,
-    page: Page,
-    Path((g, id)): Path<(GuildId, u64)>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> PageResult<Response> {
-    let f = Fields::from_pairs(pairs);
-    page.check_write(&f)?;
-    let g = super::server(g)?;
-    let (auth, key) = (page.auth.clone(), IdempotencyKey(None));
-    let note = if f.get("to") == "reopen" {
-        reopen_task(State(s), auth, key, Path((g, id))).await?;
-        "Reopened."
-    } else {
-        close_task(State(s), auth, key, Path((g, id))).await?;
-        "Closed to new claims."
-    };
-    Ok(done(&format!("/servers/{g}/tasks/{id}"), note))
-}
-
-/// `POST /servers/{g}/tasks/{id}/delete` (after the confirmation step).
-async fn delete(
-    State(s): State<WebState>,
-    page: Page,
-    Path((g, id)): Path<(GuildId, u64)>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> PageResult<Response> {
-    let f = Fields::from_pairs(pairs);
-    page.check_write(&f)?;
-    let g = super::server(g)?;
-    if f.get("confirm") != "yes" {
-        return Ok(done(
-            &format!("/servers/{g}/tasks/{id}"),
-            "Nothing was deleted: confirm first.",
-        ));
-    }
-    delete_task(
-        State(s),
-        page.auth.clone(),
-        IdempotencyKey(None),
-        Path((g, id)),
-    )
-    .await?;
-    Ok(done(&format!("/servers/{g}/tasks"), "Task deleted."))
 }
 
 /// `POST /servers/{g}/tasks/{id}/claims/{u}/review` (`decision` = accept or reject, `reason`).
