@@ -448,3 +448,25 @@ async fn a_login_form_posted_from_another_site_is_refused() {
     assert_eq!(a.status, StatusCode::FORBIDDEN);
     assert!(a.cookies().is_empty(), "no session was started");
 }
+
+/// The script subscribes to the kinds a page's live regions name: each must be a real event
+/// kind, or `/api/stream` refuses the whole subscription.
+#[tokio::test]
+async fn every_live_region_names_real_event_kinds() {
+    let (app, item) = seeded().await;
+    let admin = app.browser("admin").await;
+    let mut seen = 0;
+    for path in pages(item) {
+        let page = html(&app.page(&path, Some(&admin)).await);
+        for chunk in page.split("data-live=\"").skip(1) {
+            let kinds = &chunk[..chunk.find('"').unwrap_or(0)];
+            for k in kinds.split(',') {
+                let parsed: Result<crate::events::EventKind, _> =
+                    serde_json::from_value(serde_json::Value::String(k.into()));
+                assert!(parsed.is_ok(), "{path}: `{k}` is not an event kind");
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen > 20, "live regions on the pages: {seen}");
+}
