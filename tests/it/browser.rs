@@ -85,11 +85,20 @@ fn start_chromedriver(port: u16) -> Killed {
     child
 }
 
-async fn browser(driver_port: u16) -> Client {
-    let mut opts = serde_json::json!({
-        "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                 "--disable-gpu", "--window-size=1280,900", "--force-prefers-reduced-motion"],
-    });
+/// A headless Chromium session; `dark` makes the system prefer a dark colour scheme.
+async fn browser(driver_port: u16, dark: bool) -> Client {
+    let mut args = vec![
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1280,900",
+        "--force-prefers-reduced-motion",
+    ];
+    if dark {
+        args.push("--blink-settings=preferredColorScheme=0");
+    }
+    let mut opts = serde_json::json!({ "args": args });
     for bin in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
         if Path::new(bin).exists() {
             opts["binary"] = bin.into();
@@ -269,7 +278,7 @@ async fn the_dashboard_updates_live_and_creates_shop_items_in_a_real_browser() {
     )
     .await;
 
-    let c = browser(driver_port).await;
+    let c = browser(driver_port, false).await;
     // Logged out: the users page sends us to the login form, and back after it.
     c.goto(&format!("{base}/servers/{GUILD}/users"))
         .await
@@ -435,4 +444,24 @@ async fn the_dashboard_updates_live_and_creates_shop_items_in_a_real_browser() {
         .expect("open");
     shoot(&c, "users-phone.png", false).await;
     c.close().await.expect("close the browser");
+
+    // A system that prefers dark gets the dark theme (no switch, no script).
+    let dark = browser(driver_port, true).await;
+    dark.goto(&format!("{base}/login"))
+        .await
+        .expect("login page");
+    let background = dark
+        .execute(
+            "return getComputedStyle(document.body).backgroundColor;",
+            vec![],
+        )
+        .await
+        .expect("style");
+    assert_eq!(
+        background,
+        serde_json::json!("rgb(21, 23, 28)"),
+        "the dark theme"
+    );
+    shoot(&dark, "login-dark.png", false).await;
+    dark.close().await.expect("close the browser");
 }
