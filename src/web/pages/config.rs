@@ -17,7 +17,6 @@ use crate::domain::{GuildConfig, GuildId};
 use crate::web::api::guild::{
     channels, get_config, put_config, role_grants, ChannelQuery, GrantQuery,
 };
-use crate::web::auth::IdempotencyKey;
 use crate::web::error::{Json, Path, Query as ApiQuery};
 use crate::web::WebState;
 
@@ -258,7 +257,7 @@ async fn save_config(
         Ok(patch) => put_config(
             State(s.clone()),
             page.auth.clone(),
-            IdempotencyKey(None),
+            page.idem(&f),
             Path(head.id),
             Json(patch),
         )

@@ -19,7 +19,6 @@ use crate::domain::embed::{Embed, EmbedFooter};
 use crate::domain::GuildId;
 use crate::guild::SyncKind;
 use crate::web::api::announcements::{create_embed, delete_embed, list_embeds, DeleteMessageFlag};
-use crate::web::auth::IdempotencyKey;
 use crate::web::error::{Json, Path, Query as ApiQuery};
 use crate::web::WebState;
 
@@ -186,7 +185,7 @@ async fn create_template(
         create_embed(
             State(s.clone()),
             page.auth.clone(),
-            IdempotencyKey(None),
+            page.idem(&f),
             Path(head.id),
             Json(new),
         )
@@ -234,7 +233,7 @@ async fn delete_template(
     delete_embed(
         State(s),
         page.auth.clone(),
-        IdempotencyKey(None),
+        page.idem(&f),
         Path((g, id)),
         ApiQuery(flag),
         Bytes::new(),

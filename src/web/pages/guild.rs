@@ -15,7 +15,6 @@ use super::layout::{layout, q, time, Frame, GuildHead};
 use super::{csrf_field, done, Page, PageResult};
 use crate::domain::GuildId;
 use crate::web::api::commands::{create_command, delete_command, list_commands, CommandRequest};
-use crate::web::auth::IdempotencyKey;
 use crate::web::error::{Json, Path};
 use crate::web::WebState;
 
@@ -149,7 +148,7 @@ async fn create(
     match create_command(
         State(s.clone()),
         page.auth.clone(),
-        IdempotencyKey(None),
+        page.idem(&f),
         Path(head.id),
         Json(req),
     )
@@ -193,7 +192,7 @@ async fn delete(
     delete_command(
         State(s),
         page.auth.clone(),
-        IdempotencyKey(None),
+        page.idem(&f),
         Path((g, name.clone())),
     )
     .await?;

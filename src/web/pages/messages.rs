@@ -22,7 +22,6 @@ use crate::web::api::announcements::{
     ListQuery,
 };
 use crate::web::api::guild::{channels, sync_records, ChannelQuery, SyncQuery};
-use crate::web::auth::IdempotencyKey;
 use crate::web::error::{ApiError, Json, Path, Query as ApiQuery};
 use crate::web::WebState;
 
@@ -245,7 +244,7 @@ async fn create(
         create_announcement(
             State(s.clone()),
             page.auth.clone(),
-            IdempotencyKey(None),
+            page.idem(&f),
             Path(head.id),
             Json(new),
         )
@@ -284,7 +283,7 @@ async fn pin_toggle(
     let f = Fields::from_pairs(pairs);
     page.check_write(&f)?;
     let g = super::server(g)?;
-    let (auth, key) = (page.auth.clone(), IdempotencyKey(None));
+    let (auth, key) = (page.auth.clone(), page.idem(&f));
     if f.get("to") == "unpin" {
         unpin(State(s), auth, key, Path((g, id))).await?;
     } else {
@@ -315,7 +314,7 @@ async fn delete(
     delete_announcement(
         State(s),
         page.auth.clone(),
-        IdempotencyKey(None),
+        page.idem(&f),
         Path((g, id)),
         ApiQuery(flag),
         Bytes::new(),

@@ -33,7 +33,8 @@ use super::auth::{authenticate, same, Auth};
 use super::error::ApiError;
 use super::WebState;
 use crate::accounts::AdminRole;
-use crate::domain::GuildId;
+use crate::domain::{GuildId, IdemKey};
+use crate::web::auth::IdempotencyKey;
 
 pub use forms::{FieldErrors, Fields};
 pub use layout::{money, time, GuildHead};
@@ -88,6 +89,27 @@ impl Page {
             .into());
         }
         Ok(())
+    }
+}
+
+impl Page {
+    /// The form's one-time key as the API's `Idempotency-Key`: the same form sent twice with the
+    /// same fields gets the first answer and changes nothing more; its fingerprint covers every
+    /// field (the service adds the account).
+    pub fn idem(&self, fields: &Fields) -> IdempotencyKey {
+        let token = fields.get("idem");
+        if token.is_empty() || token.len() > 64 {
+            return IdempotencyKey(None);
+        }
+        let parts: Vec<Vec<u8>> = fields
+            .0
+            .iter()
+            .filter(|(k, _)| k.as_str() != "csrf" && k.as_str() != "idem")
+            .map(|(k, v)| format!("{k}={}", v.trim()).into_bytes())
+            .collect();
+        let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        let fp = crate::web::idempotency::fingerprint(&refs);
+        IdempotencyKey(IdemKey::new(format!("form:{token}"), fp).ok())
     }
 }
 
@@ -197,9 +219,13 @@ pub fn server(g: GuildId) -> Result<GuildId, PageError> {
     Ok(g)
 }
 
-/// The hidden CSRF field every form carries.
+/// The hidden fields every form carries: the session's CSRF token, and a one-time key for
+/// this rendering of the form (`Page::idem`), so a double-clicked or re-sent form applies once.
 pub fn csrf_field(page: &Page) -> Markup {
-    html! { input type="hidden" name="csrf" value=(page.csrf); }
+    html! {
+        input type="hidden" name="csrf" value=(page.csrf);
+        input type="hidden" name="idem" value=(crate::web::auth::random_token());
+    }
 }
 
 #[cfg(test)]

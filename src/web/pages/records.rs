@@ -19,7 +19,6 @@ use crate::domain::GuildId;
 use crate::web::api::audit::{audit_log, AuditQuery};
 use crate::web::api::command_log::{command_log, CommandLogQuery};
 use crate::web::api::guild::{repost_sync, retry_sync, sync_records, SyncQuery};
-use crate::web::auth::IdempotencyKey;
 use crate::web::error::{Path, Query as ApiQuery};
 use crate::web::WebState;
 
@@ -107,7 +106,7 @@ async fn sync_action(
     let f = Fields::from_pairs(pairs);
     page.check_write(&f)?;
     let g = super::server(g)?;
-    let (auth, key) = (page.auth.clone(), IdempotencyKey(None));
+    let (auth, key) = (page.auth.clone(), page.idem(&f));
     let note = if f.get("action") == "repost" {
         repost_sync(State(s), auth, key, Path((g, kind.clone(), id))).await?;
         format!("{kind} {id} will be posted again.")

@@ -18,7 +18,6 @@ use crate::domain::{GuildId, RoleId};
 use crate::guild::{SyncKind, SyncRecord};
 use crate::web::api::guild::{sync_records, SyncQuery};
 use crate::web::api::shop::{create_item, list_items, ShopQuery};
-use crate::web::auth::IdempotencyKey;
 use crate::web::error::{ApiError, Json, Path, Query as ApiQuery};
 use crate::web::WebState;
 
@@ -244,7 +243,7 @@ async fn create(
         Ok(input) => create_item(
             State(s.clone()),
             page.auth.clone(),
-            IdempotencyKey(None),
+            page.idem(&f),
             Path(head.id),
             Json(input),
         )

@@ -20,7 +20,6 @@ use crate::web::api::shop::{
     bulk_update, delete_item, edit_item, get_item, update_stock, BulkRequest, StockOperation,
     StockRequest,
 };
-use crate::web::auth::IdempotencyKey;
 use crate::web::error::{Json, Path};
 use crate::web::WebState;
 
@@ -160,7 +159,7 @@ async fn edit(
             edit_item(
                 State(s.clone()),
                 page.auth.clone(),
-                IdempotencyKey(None),
+                page.idem(&f),
                 Path((head.id, id)),
                 Json(patch),
             )
@@ -207,7 +206,7 @@ async fn stock(
         Some(quantity) => update_stock(
             State(s.clone()),
             page.auth.clone(),
-            IdempotencyKey(None),
+            page.idem(&f),
             Path((head.id, id)),
             Json(StockRequest {
                 quantity,
@@ -254,7 +253,7 @@ async fn visibility(
     bulk_update(
         State(s),
         page.auth.clone(),
-        IdempotencyKey(None),
+        page.idem(&f),
         Path(g),
         Json(BulkRequest {
             item_ids: vec![id],
@@ -286,13 +285,7 @@ async fn delete(
             "Nothing was deleted: confirm first.",
         ));
     }
-    let item = delete_item(
-        State(s),
-        page.auth.clone(),
-        IdempotencyKey(None),
-        Path((g, id)),
-    )
-    .await?;
+    let item = delete_item(State(s), page.auth.clone(), page.idem(&f), Path((g, id))).await?;
     Ok(done(
         &format!("/servers/{g}/shop"),
         &format!("Deleted {}.", item.0.name),

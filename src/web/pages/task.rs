@@ -18,7 +18,6 @@ use crate::domain::GuildId;
 use crate::web::api::tasks::{
     close_task, delete_task, edit_task, get_task, reopen_task, task_claims,
 };
-use crate::web::auth::IdempotencyKey;
 use crate::web::error::{Json, Path};
 use crate::web::WebState;
 
@@ -163,7 +162,7 @@ async fn edit(
             edit_task(
                 State(s.clone()),
                 page.auth.clone(),
-                IdempotencyKey(None),
+                page.idem(&f),
                 Path((head.id, id)),
                 Json(patch),
             )
@@ -200,7 +199,7 @@ async fn status(
     let f = Fields::from_pairs(pairs);
     page.check_write(&f)?;
     let g = super::server(g)?;
-    let (auth, key) = (page.auth.clone(), IdempotencyKey(None));
+    let (auth, key) = (page.auth.clone(), page.idem(&f));
     let note = if f.get("to") == "reopen" {
         reopen_task(State(s), auth, key, Path((g, id))).await?;
         "Reopened."
@@ -227,12 +226,6 @@ async fn delete(
             "Nothing was deleted: confirm first.",
         ));
     }
-    delete_task(
-        State(s),
-        page.auth.clone(),
-        IdempotencyKey(None),
-        Path((g, id)),
-    )
-    .await?;
+    delete_task(State(s), page.auth.clone(), page.idem(&f), Path((g, id))).await?;
     Ok(done(&format!("/servers/{g}/tasks"), "Task deleted."))
 }

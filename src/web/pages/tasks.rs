@@ -19,7 +19,6 @@ use crate::domain::{GuildId, RoleId, UserId};
 use crate::web::api::tasks::{
     accept_claim, create_task, list_tasks, reject_claim, submissions, TaskQuery,
 };
-use crate::web::auth::IdempotencyKey;
 use crate::web::error::{ApiError, Json, Path, Query as ApiQuery};
 use crate::web::WebState;
 
@@ -269,7 +268,7 @@ async fn create(
         Ok(new) => create_task(
             State(s.clone()),
             page.auth.clone(),
-            IdempotencyKey(None),
+            page.idem(&f),
             Path(head.id),
             Json(new),
         )
@@ -304,7 +303,7 @@ async fn review(
     let f = Fields::from_pairs(pairs);
     page.check_write(&f)?;
     let g = super::server(g)?;
-    let (auth, key) = (page.auth.clone(), IdempotencyKey(None));
+    let (auth, key) = (page.auth.clone(), page.idem(&f));
     let note = if f.get("decision") == "reject" {
         let body = Bytes::from(serde_json::json!({ "reason": f.get("reason") }).to_string());
         reject_claim(State(s), auth, key, Path((g, id, u)), body).await?;

@@ -23,7 +23,7 @@ use crate::web::api::transactions::{
     archive as api_archive, list_transactions, statistics, validate as api_validate,
     ArchiveRequest, StatsQuery, TxQuery,
 };
-use crate::web::auth::{IdempotencyKey, ReadAuth};
+use crate::web::auth::ReadAuth;
 use crate::web::error::{Json, Path, Query as ApiQuery};
 use crate::web::WebState;
 
@@ -322,7 +322,7 @@ async fn archive(
     let r = api_archive(
         State(s),
         page.auth.clone(),
-        IdempotencyKey(None),
+        page.idem(&f),
         Path(g),
         Json(ArchiveRequest { days_to_keep }),
     )

@@ -19,7 +19,6 @@ use crate::domain::{GuildId, UserId};
 use crate::web::api::shop::inventory;
 use crate::web::api::transactions::{list_transactions, TxQuery};
 use crate::web::api::users::{get_user, list_users, set_balance, BalanceRequest, UserListQuery};
-use crate::web::auth::IdempotencyKey;
 use crate::web::error::{Json, Path, Query as ApiQuery};
 use crate::web::WebState;
 
@@ -216,7 +215,7 @@ async fn apply_balance(
     match set_balance(
         State(s.clone()),
         page.auth.clone(),
-        IdempotencyKey(None),
+        page.idem(f),
         Path((g, user)),
         Json(req),
     )

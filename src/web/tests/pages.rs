@@ -470,3 +470,37 @@ async fn every_live_region_names_real_event_kinds() {
     }
     assert!(seen > 20, "live regions on the pages: {seen}");
 }
+
+/// Forms carry a one-time key: a double-clicked or re-sent form changes the balance once.
+#[tokio::test]
+async fn a_form_sent_twice_applies_once() {
+    let (app, _) = seeded().await;
+    let b = app.browser("admin").await;
+    let page = html(
+        &app.page(&format!("/servers/{}/users/42", G.0), Some(&b))
+            .await,
+    );
+    let at = page.find("name=\"idem\" value=\"").expect("the form's key") + 19;
+    let idem = &page[at..at + 64];
+    let path = format!("/servers/{}/users/42/balance", G.0);
+    let fields = [
+        ("csrf", b.csrf.as_str()),
+        ("idem", idem),
+        ("mode", "add"),
+        ("amount", "500"),
+        ("reason", "bonus"),
+    ];
+    for _ in 0..2 {
+        let a = app.form(&path, Some(&b), &fields).await;
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    }
+    let tok = app.login("admin").await;
+    let u = app.get(&format!("/api/{}/users/42", G.0), &tok).await;
+    assert_eq!(u.body["account"]["balance"], 2000, "1,500 + 500 once");
+    // Each rendering of a form has a key of its own.
+    let again = html(
+        &app.page(&format!("/servers/{}/users/42", G.0), Some(&b))
+            .await,
+    );
+    assert!(!again.contains(idem));
+}
