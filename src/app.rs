@@ -20,6 +20,7 @@ pub fn open_store(config: &Config, clock: SharedClock) -> anyhow::Result<Store> 
             defaults: config.defaults.clone(),
             event_buffer: config.event_buffer,
             backup_dir: Some(config.backup_dir.clone()),
+            cache_bytes: config.cache_bytes,
         },
     )?;
     Ok(store)

@@ -85,6 +85,7 @@ struct RawStorage {
     backup_every_hours: u32,
     backup_keep_last: usize,
     backup_keep_daily_days: u32,
+    cache_mib: u64,
 }
 
 impl Default for RawStorage {
@@ -95,6 +96,7 @@ impl Default for RawStorage {
             backup_every_hours: 24,
             backup_keep_last: 7,
             backup_keep_daily_days: 30,
+            cache_mib: crate::store::DEFAULT_CACHE_MIB,
         }
     }
 }
@@ -194,6 +196,8 @@ pub struct Config {
     /// Hours between scheduled backups (`None`: off).
     pub backup_every_hours: Option<u32>,
     pub backup_retention: crate::backup::Retention,
+    /// redb's page cache, in bytes (`storage.cache_mib`).
+    pub cache_bytes: usize,
     pub log_level: String,
     pub event_buffer: usize,
     pub auth: AuthConfig,
@@ -339,6 +343,13 @@ impl Config {
                 "must be at least 1 (the newest backup is always kept)".into(),
             ));
         }
+        if !(1..=65_536).contains(&raw.storage.cache_mib) {
+            return Err((
+                "storage",
+                "cache_mib".into(),
+                "must be between 1 and 65536 (MiB)".into(),
+            ));
+        }
         raw.defaults.validate().map_err(|e| match e {
             crate::domain::DomainError::Invalid { field, message } => ("defaults", field, message),
             other => ("defaults", String::new(), other.to_string()),
@@ -399,6 +410,7 @@ impl Config {
                 keep_last: raw.storage.backup_keep_last,
                 keep_daily_days: raw.storage.backup_keep_daily_days,
             },
+            cache_bytes: usize::try_from(raw.storage.cache_mib << 20).unwrap_or(usize::MAX),
             log_level: raw.log.level,
             event_buffer: raw.events.replay_buffer,
             auth: AuthConfig {
@@ -526,7 +538,25 @@ mod tests {
         assert_eq!(c.data_dir, d.data_dir);
         assert_eq!(c.defaults, d.defaults);
         assert_eq!(c.event_buffer, d.event_buffer);
+        assert_eq!(c.cache_bytes, d.cache_bytes);
         assert!(c.discord.token.is_none());
+    }
+
+    #[test]
+    fn the_database_cache_is_small_by_default_and_bounded() {
+        assert_eq!(Config::defaults().cache_bytes, 16 << 20);
+        let c = Config::parse("c", "[storage]\ncache_mib = 64\n", &BTreeMap::new()).unwrap();
+        assert_eq!(c.cache_bytes, 64 << 20);
+        for bad in ["0", "65537"] {
+            let e = Config::parse(
+                "c",
+                &format!("[storage]\ncache_mib = {bad}\n"),
+                &BTreeMap::new(),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains("cache_mib"), "{e}");
+        }
     }
 
     #[test]

@@ -138,8 +138,13 @@ pub fn transfer(cfg: &GuildConfig, from: UserId, to: UserId, out: &TransferOutco
     Reply::public(text)
 }
 
-pub fn leaderboard(cfg: &GuildConfig, page: &Page<LeaderboardEntry>) -> Reply {
-    let body = if page.items.is_empty() {
+/// A leaderboard page, and the caller's own place when they are on the board.
+pub fn leaderboard(
+    cfg: &GuildConfig,
+    page: &Page<LeaderboardEntry>,
+    mine: Option<&LeaderboardEntry>,
+) -> Reply {
+    let mut body = if page.items.is_empty() {
         "Nobody is on the leaderboard yet. Try `/daily`!".to_owned()
     } else {
         join_lines(page.items.iter().map(|e| {
@@ -151,6 +156,14 @@ pub fn leaderboard(cfg: &GuildConfig, page: &Page<LeaderboardEntry>) -> Reply {
             )
         }))
     };
+    if let Some(me) = mine {
+        body.push_str(&format!(
+            "\n\nYour rank: **#{}** of {} — {}",
+            me.rank,
+            page.total,
+            cfg.fmt_amount(me.balance.get())
+        ));
+    }
     let embed = serenity::CreateEmbed::new()
         .title(format!("Leaderboard · {}", cfg.currency_name))
         .colour(BLUE)
@@ -279,7 +292,8 @@ mod tests {
             offset: 0,
             limit: 10,
         };
-        let text = json(&leaderboard(&cfg, &page));
+        let text = json(&leaderboard(&cfg, &page, None));
+        assert!(!text.contains("Your rank"), "{text}");
         assert!(text.contains("Nobody is on the leaderboard yet"), "{text}");
         assert!(text.contains("Page 1 of 1"), "{text}");
         let page: Page<LeaderboardEntry> = Page {

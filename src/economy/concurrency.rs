@@ -26,7 +26,7 @@ fn sixteen_threads_of_random_transfers_keep_the_books_exact() {
             ..GuildConfig::default()
         },
         event_buffer: 64,
-        backup_dir: None,
+        ..StoreOptions::default()
     };
     let clock = ManualClock::new(testing::t0());
     let store = Store::open(&path, clock.clone(), opts.clone()).unwrap();

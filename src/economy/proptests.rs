@@ -87,6 +87,27 @@ fn check_invariants(eco: &Economy, model: &Model) -> Result<(), TestCaseError> {
     }
     let balances: i64 = model.balances.values().sum();
     prop_assert_eq!(total, balances);
+    // The leaderboard index (kept by the writer after each commit, built at the first check)
+    // agrees with the accounts sorted from scratch, and so does every rank.
+    let mut expected: Vec<(i64, u64)> = Vec::new();
+    for u in 0..USERS {
+        if let Some(a) = eco.find_account(G, UserId(u)).unwrap().filter(|a| a.active) {
+            expected.push((a.balance.get(), u));
+        }
+    }
+    expected.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let board = eco.leaderboard(G, 1, 100).unwrap();
+    let got: Vec<(i64, u64)> = board
+        .items
+        .iter()
+        .map(|e| (e.balance.get(), e.user.0))
+        .collect();
+    prop_assert_eq!(&got, &expected);
+    prop_assert_eq!(board.total, expected.len() as u64);
+    for (i, (_, u)) in expected.iter().enumerate() {
+        let rank = eco.rank(G, UserId(*u)).unwrap().map(|e| e.rank);
+        prop_assert_eq!(rank, Some(i as u64 + 1), "rank of user {}", u);
+    }
     Ok(())
 }
 

@@ -61,6 +61,15 @@ pub struct LeaderboardEntry {
     pub total_earned: crate::domain::Money,
 }
 
+fn entry(r: crate::store::leaderboard::Ranked) -> LeaderboardEntry {
+    LeaderboardEntry {
+        rank: r.rank,
+        user: r.fact.user,
+        balance: r.fact.balance,
+        total_earned: r.fact.total_earned,
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TxSort {
@@ -175,6 +184,29 @@ impl Economy {
         Ok(self.store.read(guild, |r| r.accounts())?)
     }
 
+    /// One page of active accounts by balance (richest first when `descending`; ties by user
+    /// id), and how many active accounts there are: from the leaderboard index, then only the
+    /// page's accounts are read (no scan, no sort of the whole server).
+    pub fn accounts_by_balance(
+        &self,
+        guild: GuildId,
+        offset: u64,
+        limit: u64,
+        descending: bool,
+    ) -> Result<(Vec<Account>, u64), Error> {
+        let (ranked, total) = self.store.by_balance(guild, offset, limit, descending)?;
+        let accounts = self.store.read(guild, |r| {
+            let mut out = Vec::with_capacity(ranked.len());
+            for line in &ranked {
+                if let Some(a) = r.account(line.fact.user)? {
+                    out.push(a);
+                }
+            }
+            Ok::<_, crate::store::StoreError>(out)
+        })?;
+        Ok((accounts, total))
+    }
+
     /// Active accounts by balance (ties: older account id first). `page` starts at 1.
     pub fn leaderboard(
         &self,
@@ -184,32 +216,20 @@ impl Economy {
     ) -> Result<Page<LeaderboardEntry>, Error> {
         let per_page = per_page.clamp(1, 100);
         let page = page.max(1);
-        let mut accounts: Vec<Account> = self
-            .store
-            .read(guild, |r| r.accounts())?
-            .into_iter()
-            .filter(|a| a.active)
-            .collect();
-        accounts.sort_by(|a, b| b.balance.cmp(&a.balance).then(a.user.cmp(&b.user)));
         let offset = (page - 1).saturating_mul(per_page);
-        let items = accounts
-            .iter()
-            .enumerate()
-            .skip(offset as usize)
-            .take(per_page as usize)
-            .map(|(i, a)| LeaderboardEntry {
-                rank: i as u64 + 1,
-                user: a.user,
-                balance: a.balance,
-                total_earned: a.total_earned,
-            })
-            .collect();
+        // From the in-memory index: no scan of the accounts.
+        let (ranked, total) = self.store.leaderboard(guild, offset, per_page)?;
         Ok(Page {
-            items,
-            total: accounts.len() as u64,
+            items: ranked.into_iter().map(entry).collect(),
+            total,
             offset,
             limit: per_page,
         })
+    }
+
+    /// A member's place on the leaderboard (`None` without an active account).
+    pub fn rank(&self, guild: GuildId, user: UserId) -> Result<Option<LeaderboardEntry>, Error> {
+        Ok(self.store.rank(guild, user)?.map(entry))
     }
 
     /// A member's own entries, newest first. `page` starts at 1.

@@ -182,9 +182,11 @@ impl WriteCtx<'_> {
         Ok(account)
     }
 
-    fn put_account(&self, a: &Account) -> Result<(), StoreError> {
+    fn put_account(&mut self, a: &Account) -> Result<(), StoreError> {
         let mut t = self.tx.open_table(tables::ACCOUNTS)?;
         t.insert((self.g(), a.user.0), encode(a)?.as_slice())?;
+        // For the leaderboard index, applied once this commits.
+        self.accounts.push(a.into());
         Ok(())
     }
 

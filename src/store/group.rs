@@ -14,17 +14,22 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use redb::{Database, Key, TableDefinition, TableError, Value, WriteTransaction};
 
 use chrono::{DateTime, Utc};
 
+use super::leaderboard::{AccountFact, Boards};
 use super::{StoreError, Tables};
 use crate::domain::GuildId;
 use crate::events::{EventBus, PendingEvent};
 
 /// The most operations one commit holds; past it the batch commits even with callers waiting.
 pub const MAX_BATCH: usize = 256;
+
+/// The longest a batch waits for the callers the last commit answered to come back.
+pub const MAX_LINGER: Duration = Duration::from_millis(1);
 
 /// The shared write transaction as operations see it: it remembers whether the running
 /// operation opened a table for writing, so a refusal that wrote nothing can stay in the batch.
@@ -70,8 +75,14 @@ enum BatchEnd {
     Retry,
 }
 
-/// Events one operation emitted, published once its batch is durable.
-pub type Publish = (GuildId, Vec<PendingEvent>, DateTime<Utc>);
+/// What one operation leaves for after its batch is durable: its events to publish and the
+/// accounts it wrote (for the leaderboard index).
+pub struct Publish {
+    pub guild: GuildId,
+    pub events: Vec<PendingEvent>,
+    pub at: DateTime<Utc>,
+    pub accounts: Vec<AccountFact>,
+}
 
 #[derive(Default)]
 struct State {
@@ -86,6 +97,15 @@ struct State {
     publish: Vec<Publish>,
     /// Ends of finished batches not yet read by all their waiters: (end, waiters left).
     ended: HashMap<u64, (BatchEnd, usize)>,
+    /// How many callers the last commit answered (its waiters and its committer), when it had
+    /// waiters: they are likely to come straight back, so the next batch waits for them (at
+    /// most `linger`) before committing. 0 after a lone caller's commit: no wait at all.
+    expect: usize,
+    /// How long the last commit took: the longest a batch waits for returning callers, since
+    /// committing a smaller batch early would cost a whole commit anyway.
+    linger: Duration,
+    /// When the open batch's first operation was applied.
+    opened: Option<Instant>,
 }
 
 /// Counters for the benchmark and `/metrics`.
@@ -94,6 +114,8 @@ pub struct WriterStats {
     pub commits: u64,
     pub operations: u64,
     pub retried: u64,
+    /// Time spent in redb's commit (writing pages and the fsync), in microseconds.
+    pub commit_micros: u64,
 }
 
 #[derive(Default)]
@@ -105,6 +127,16 @@ pub struct Writer {
     commits: std::sync::atomic::AtomicU64,
     operations: std::sync::atomic::AtomicU64,
     retried: std::sync::atomic::AtomicU64,
+    commit_micros: std::sync::atomic::AtomicU64,
+}
+
+/// What a caller does after applying its operation.
+enum Next {
+    Commit,
+    /// A caller is queued behind: it (or the last of them) commits.
+    Wait,
+    /// Wait for returning callers until then, and commit if none of them did.
+    Linger(Instant),
 }
 
 /// What one operation hands back: its answer, and what to publish after the commit.
@@ -119,6 +151,7 @@ impl Writer {
             commits: self.commits.load(Ordering::Relaxed),
             operations: self.operations.load(Ordering::Relaxed),
             retried: self.retried.load(Ordering::Relaxed),
+            commit_micros: self.commit_micros.load(Ordering::Relaxed),
         }
     }
 
@@ -133,7 +166,7 @@ impl Writer {
     pub fn run<T, E: From<StoreError>>(
         &self,
         db: &Database,
-        bus: &EventBus,
+        after: (&EventBus, &Boards),
         mut op: impl FnMut(&TrackedTx) -> Result<Applied<T>, E>,
     ) -> Result<T, E> {
         loop {
@@ -146,6 +179,7 @@ impl Writer {
                 });
                 st.batch += 1;
                 st.ops = 0;
+                st.opened = Some(Instant::now());
             }
             let batch = st.batch;
             let res = {
@@ -163,10 +197,10 @@ impl Writer {
                     if let Some(p) = applied.publish {
                         st.publish.push(p);
                     }
-                    let end = if self.should_commit(&st) {
-                        self.commit(&mut st, bus)
-                    } else {
-                        self.wait(st, batch)
+                    let end = match self.decide(&st) {
+                        Next::Commit => self.commit(&mut st, after),
+                        Next::Wait => self.wait(st, batch, None, after),
+                        Next::Linger(until) => self.wait(st, batch, Some(until), after),
                     };
                     match end {
                         BatchEnd::Committed => return Ok(applied.out),
@@ -179,7 +213,7 @@ impl Writer {
                 }
                 (Ok(Err(e)), false) => {
                     // Refused before writing: the batch is as it was.
-                    self.settle_after_refusal(st, bus);
+                    self.settle_after_refusal(st, after);
                     return Err(e);
                 }
                 (Ok(Err(e)), true) => {
@@ -205,14 +239,36 @@ impl Writer {
         st.ops >= MAX_BATCH || self.queued.load(Ordering::SeqCst) == 0
     }
 
+    /// After an operation applied: commit now (batch full, or nobody queued and nobody
+    /// expected back), leave it to a queued caller, or linger for the callers the last commit
+    /// answered (they usually come straight back; a batch without them costs a whole commit).
+    fn decide(&self, st: &State) -> Next {
+        if st.ops >= MAX_BATCH {
+            return Next::Commit;
+        }
+        if self.queued.load(Ordering::SeqCst) > 0 {
+            return Next::Wait;
+        }
+        if st.ops >= st.expect {
+            return Next::Commit;
+        }
+        let opened = st.opened.unwrap_or_else(Instant::now);
+        let until = opened + st.linger.min(MAX_LINGER);
+        if Instant::now() >= until {
+            Next::Commit
+        } else {
+            Next::Linger(until)
+        }
+    }
+
     /// After a refusal that wrote nothing: commit what the batch holds if nobody else will,
     /// or drop an empty transaction nobody is coming for.
-    fn settle_after_refusal(&self, mut st: MutexGuard<'_, State>, bus: &EventBus) {
+    fn settle_after_refusal(&self, mut st: MutexGuard<'_, State>, after: (&EventBus, &Boards)) {
         if !self.should_commit(&st) {
             return;
         }
         if st.ops > 0 {
-            self.commit(&mut st, bus);
+            self.commit(&mut st, after);
         } else {
             st.tx = None;
         }
@@ -220,16 +276,26 @@ impl Writer {
 
     /// Commits the open batch (holding the lock: no new transaction can begin before it ends
     /// anyway), publishes its events in order and wakes its waiters.
-    fn commit(&self, st: &mut State, bus: &EventBus) -> BatchEnd {
+    fn commit(&self, st: &mut State, (bus, boards): (&EventBus, &Boards)) -> BatchEnd {
         let Some(tx) = st.tx.take() else {
             return BatchEnd::Failed("no open transaction".into());
         };
-        let end = match tx.tx.commit() {
+        let started = Instant::now();
+        let result = tx.tx.commit();
+        st.linger = started.elapsed();
+        self.commit_micros.fetch_add(
+            u64::try_from(st.linger.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        // The committer and every waiter of this batch (each came back last time round).
+        st.expect = if st.waiters > 0 { st.waiters + 1 } else { 0 };
+        let end = match result {
             Ok(()) => {
                 self.commits.fetch_add(1, Ordering::Relaxed);
-                for (guild, events, at) in st.publish.drain(..) {
-                    for e in events {
-                        bus.publish(guild, e, at);
+                for p in st.publish.drain(..) {
+                    boards.apply(p.guild, &p.accounts);
+                    for e in p.events {
+                        bus.publish(p.guild, e, p.at);
                     }
                 }
                 BatchEnd::Committed
@@ -261,8 +327,15 @@ impl Writer {
         st.ops = 0;
     }
 
-    /// Leaves the batch open for the callers queued behind and waits for its end.
-    fn wait(&self, mut st: MutexGuard<'_, State>, batch: u64) -> BatchEnd {
+    /// Leaves the batch open for the callers queued behind and waits for its end; with a
+    /// deadline (lingering), commits the batch itself if it is still open by then.
+    fn wait(
+        &self,
+        mut st: MutexGuard<'_, State>,
+        batch: u64,
+        mut until: Option<Instant>,
+        after: (&EventBus, &Boards),
+    ) -> BatchEnd {
         st.waiters += 1;
         loop {
             if let Some((end, left)) = st.ended.get_mut(&batch) {
@@ -273,7 +346,25 @@ impl Writer {
                 }
                 return end;
             }
-            st = self.ended.wait(st).unwrap_or_else(|p| p.into_inner());
+            match until {
+                Some(t) if Instant::now() >= t => {
+                    if st.batch == batch && st.tx.is_some() {
+                        // Nobody came back in time: commit what the batch holds.
+                        st.waiters -= 1;
+                        return self.commit(&mut st, after);
+                    }
+                    until = None;
+                }
+                Some(t) => {
+                    let left = t.saturating_duration_since(Instant::now());
+                    st = self
+                        .ended
+                        .wait_timeout(st, left)
+                        .map(|(g, _)| g)
+                        .unwrap_or_else(|p| p.into_inner().0);
+                }
+                None => st = self.ended.wait(st).unwrap_or_else(|p| p.into_inner()),
+            }
         }
     }
 }

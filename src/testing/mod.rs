@@ -32,7 +32,7 @@ pub fn store_with(defaults: GuildConfig) -> TestStore {
         StoreOptions {
             defaults,
             event_buffer: 4096,
-            backup_dir: None,
+            ..StoreOptions::default()
         },
     )
     .expect("open store");

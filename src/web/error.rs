@@ -36,7 +36,7 @@ pub struct ErrorDetail {
     /// A sentence a person can act on.
     pub message: String,
     /// Extra structured facts (the invalid field, amounts...); `null` when none.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub details: Value,
 }
 
@@ -229,10 +229,21 @@ impl From<PathRejection> for ApiError {
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> ApiError {
-        ApiError::bad_request(
-            "invalid_query",
-            format!("Invalid query parameter: {}", r.body_text()),
-        )
+        let text = r.body_text();
+        // "Failed to deserialize query string: limit: must be 1 to 500": name the field.
+        let detail = text
+            .split_once("query string: ")
+            .map_or(text.as_str(), |(_, d)| d);
+        if let Some((field, message)) = detail.split_once(": ") {
+            if !field.is_empty()
+                && field
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            {
+                return ApiError::invalid_param(field, format!("{field} {message}"));
+            }
+        }
+        ApiError::bad_request("invalid_query", format!("Invalid query parameter: {text}"))
     }
 }
 

@@ -85,11 +85,13 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
         let s = v.to_str().map_err(|_| {
             ApiError::invalid_param("Idempotency-Key", "Idempotency-Key must be ASCII.")
         })?;
-        let s = s.trim();
-        if s.is_empty() || s.len() > MAX_KEY_LEN {
+        if !super::contract::is_idempotency_key(s) {
             return Err(ApiError::invalid_param(
                 "Idempotency-Key",
-                format!("Idempotency-Key must be 1 to {MAX_KEY_LEN} characters."),
+                format!(
+                    "Idempotency-Key must be 1 to {MAX_KEY_LEN} printable ASCII characters, \
+                     without a space at either end."
+                ),
             ));
         }
         let fp = parts

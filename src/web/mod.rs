@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod client_ip;
+pub mod contract;
 pub mod error;
 pub mod export;
 mod headers;
@@ -25,7 +26,7 @@ use std::time::Instant;
 
 use crate::services::Services;
 
-pub use router::{openapi, router};
+pub use router::{openapi, openapi_json, router};
 
 /// What the web door needs besides the services: token lifetimes, the signing key, cookie flags.
 #[derive(Clone)]

@@ -75,9 +75,24 @@ fn documented() -> (Router<WebState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
-/// The OpenAPI 3.1 document of every API route.
+/// The OpenAPI 3.1 document of every API route, as the handlers annotate it.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     documented().1
+}
+
+/// The document as served: the annotations completed by `contract` (id patterns, the shared
+/// error statuses, links).
+pub fn openapi_json() -> serde_json::Value {
+    served(&documented().1)
+}
+
+fn served(doc: &utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut v = serde_json::to_value(doc).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "could not serialize the OpenAPI document");
+        serde_json::json!({})
+    });
+    super::contract::complete(&mut v);
+    v
 }
 
 /// The whole HTTP app. Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so
@@ -104,15 +119,12 @@ pub fn state(services: Services, settings: WebSettings) -> WebState {
 /// The whole HTTP app over a given state.
 pub fn router_with_state(state: WebState) -> Router {
     let (api, doc) = documented();
-    let doc_json: Arc<str> = doc
-        .to_json()
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "could not serialize the OpenAPI document");
-            "{}".into()
-        })
-        .into();
+    let doc_json: Arc<str> = served(&doc).to_string().into();
     let hsts = headers::Hsts(state.settings.secure_cookies);
-    api.merge(super::pages::routes())
+    // The id check covers the API's routes only (a route layer applies to what is routed so
+    // far); the pages parse their own ids.
+    api.route_layer(middleware::from_fn(super::contract::check_path_ids))
+        .merge(super::pages::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/api/openapi.json",

@@ -241,6 +241,13 @@ async fn give_without_enough_money_is_refused_privately_and_a_valid_give_moves_t
         "{}",
         board.text()
     );
+    assert!(
+        board
+            .text()
+            .contains("Your rank: **#1** of 2 — 🪙 60 coins"),
+        "{}",
+        board.text()
+    );
     app.stop().await.expect("clean stop");
     assert_no_dropped_payloads();
 }

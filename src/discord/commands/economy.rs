@@ -84,9 +84,15 @@ pub async fn leaderboard(
 ) -> Result<(), BotError> {
     let guild = guild(ctx)?;
     let page = u64::from(page.unwrap_or(1).max(1));
+    let me = author(ctx);
     respond_blocking(ctx, false, move |s| {
         let list = s.economy.leaderboard(guild, page, PER_PAGE)?;
-        Ok(render::leaderboard(&s.guilds.config(guild)?, &list))
+        let mine = s.economy.rank(guild, me)?;
+        Ok(render::leaderboard(
+            &s.guilds.config(guild)?,
+            &list,
+            mine.as_ref(),
+        ))
     })
     .await
 }

@@ -158,3 +158,65 @@ fn a_panicking_operation_is_undone_and_the_writer_keeps_working() {
     assert_eq!(counter(&store, "p"), 0);
     assert_eq!(store.write(G, |w| w.next_id("p")).unwrap(), 1);
 }
+
+/// The batching rule on its own: commit at once when nobody is queued and nobody is expected
+/// back; otherwise wait for the callers the last commit answered, but never past the linger.
+#[test]
+fn a_batch_waits_for_returning_callers_only_within_the_linger() {
+    use super::{Next, State, Writer, MAX_BATCH};
+    let w = Writer::default();
+    let now = Instant::now();
+    let st = |ops: usize, expect: usize, opened: Instant| State {
+        ops,
+        expect,
+        linger: Duration::from_millis(5),
+        opened: Some(opened),
+        ..State::default()
+    };
+    // A lone caller (the last commit answered nobody else): commits at once.
+    assert!(matches!(w.decide(&st(1, 0, now)), Next::Commit));
+    // Eight came back last time; two are in: linger, at most the (capped) linger.
+    match w.decide(&st(2, 8, now)) {
+        Next::Linger(until) => assert!(until <= now + super::MAX_LINGER),
+        _ => panic!("expected to linger"),
+    }
+    // All of them are in: commit.
+    assert!(matches!(w.decide(&st(8, 8, now)), Next::Commit));
+    // The window has passed: commit what there is.
+    let long_ago = now - Duration::from_millis(50);
+    assert!(matches!(w.decide(&st(2, 8, long_ago)), Next::Commit));
+    // A full batch commits whatever else is true.
+    assert!(matches!(
+        w.decide(&st(MAX_BATCH, MAX_BATCH + 10, now)),
+        Next::Commit
+    ));
+}
+
+/// Callers in a loop come back after each commit: once one batch answered several, the next
+/// ones hold several too (each answered only after its commit, every write once).
+#[test]
+fn callers_in_a_loop_are_batched_together() {
+    let ts = testing::store();
+    let store = ts.store.clone();
+    let before = store.writer_stats();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for _ in 0..200 {
+                    store.write(G, |w| w.next_id("loop")).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let s = store.writer_stats();
+    assert_eq!(counter(&store, "loop"), 800);
+    assert_eq!(s.operations - before.operations, 800);
+    assert!(
+        s.commits - before.commits < 800,
+        "no batching at all: {s:?}"
+    );
+}

@@ -15,15 +15,17 @@ use crate::domain::embed::EmbedTemplate;
 use crate::domain::{ChannelId, GuildId};
 use crate::economy::Page;
 use crate::web::auth::{Auth, IdempotencyKey};
-use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Path, Query};
+use crate::web::error::{ApiResult, ErrorBody, Json, Path, Query};
 use crate::web::WebState;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    pub offset: Option<u64>,
+    #[param(inline)]
+    pub offset: Option<crate::web::contract::Offset>,
     /// 1 to 500 (default: all).
-    pub limit: Option<u64>,
+    #[param(inline)]
+    pub limit: Option<crate::web::contract::Ranged<1, 500>>,
 }
 
 /// A server's announcements, newest first. An announcement is `id`, `title`, `content`,
@@ -40,11 +42,9 @@ pub async fn list_announcements(
     Path(guild): Path<GuildId>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Page<Announcement>>> {
-    let limit = q.limit.unwrap_or(0);
-    if limit > 500 {
-        return Err(ApiError::invalid_param("limit", "limit must be 1 to 500"));
-    }
-    let offset = q.offset.unwrap_or(0);
+    // No limit: all of them.
+    let limit = q.limit.map_or(0, |l| l.get());
+    let offset = q.offset.map_or(0, |o| o.get());
     let page = blocking(&s, move |svc| svc.announce.list(guild, offset, limit)).await?;
     Ok(Json(page))
 }

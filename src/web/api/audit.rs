@@ -10,7 +10,7 @@ use crate::domain::GuildId;
 use crate::guild::AuditEntry;
 use crate::guild::AuditFilter;
 use crate::web::auth::Auth;
-use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Path, Query};
+use crate::web::error::{ApiResult, ErrorBody, Json, Path, Query};
 use crate::web::WebState;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -18,9 +18,11 @@ use crate::web::WebState;
 pub struct AuditQuery {
     /// Only actions starting with this, e.g. `balance.` or `shop.item`.
     pub action: Option<String>,
-    pub page: Option<u64>,
+    #[param(inline)]
+    pub page: Option<crate::web::contract::PageNo>,
     /// 1 to 200 (default 50).
-    pub per_page: Option<u64>,
+    #[param(inline)]
+    pub per_page: Option<crate::web::contract::Ranged<1, 200>>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -31,9 +33,9 @@ pub struct AuditView {
     pub actor: String,
     pub action: String,
     pub target: String,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub before: Option<serde_json::Value>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub after: Option<serde_json::Value>,
 }
 
@@ -70,14 +72,8 @@ pub async fn audit_log(
     Path(guild): Path<GuildId>,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
-    let per_page = q.per_page.unwrap_or(50);
-    if !(1..=200).contains(&per_page) {
-        return Err(ApiError::invalid_param(
-            "per_page",
-            "per_page must be 1 to 200",
-        ));
-    }
-    let page = q.page.unwrap_or(1).max(1);
+    let per_page = q.per_page.map_or(50, |p| p.get());
+    let page = q.page.map_or(1, |p| p.get());
     let filter = AuditFilter {
         action: q.action,
         offset: (page - 1).saturating_mul(per_page),

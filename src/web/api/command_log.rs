@@ -29,8 +29,10 @@ pub struct CommandLogQuery {
     /// Until this moment; a plain date includes that whole day.
     pub end_date: Option<String>,
     /// Page size: 1 to 500 (default 50).
-    pub limit: Option<u64>,
-    pub offset: Option<u64>,
+    #[param(inline)]
+    pub limit: Option<crate::web::contract::Ranged<1, 500>>,
+    #[param(inline)]
+    pub offset: Option<crate::web::contract::Offset>,
 }
 
 fn non_empty(v: &Option<String>) -> Option<&str> {
@@ -57,17 +59,14 @@ impl CommandLogQuery {
                 ));
             }
         }
-        let limit = self.limit.unwrap_or(50);
-        if !(1..=500).contains(&limit) {
-            return Err(ApiError::invalid_param("limit", "limit must be 1 to 500"));
-        }
+        let limit = self.limit.map_or(50, |l| l.get());
         Ok(CommandLogFilter {
             user,
             command: non_empty(&self.command).map(str::to_owned),
             outcome: non_empty(&self.outcome).map(str::to_lowercase),
             from,
             to,
-            offset: self.offset.unwrap_or(0),
+            offset: self.offset.map_or(0, |o| o.get()),
             limit,
         })
     }

@@ -98,9 +98,11 @@ pub async fn roles(
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct MemberQuery {
-    pub offset: Option<u64>,
+    #[param(inline)]
+    pub offset: Option<crate::web::contract::Offset>,
     /// 1 to 1000 (default 100).
-    pub limit: Option<u64>,
+    #[param(inline)]
+    pub limit: Option<crate::web::contract::Ranged<1, 1000>>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -123,11 +125,8 @@ pub async fn members(
     Path(guild): Path<GuildId>,
     Query(q): Query<MemberQuery>,
 ) -> ApiResult<Json<MemberPage>> {
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::invalid_param("limit", "limit must be 1 to 1000"));
-    }
-    let offset = q.offset.unwrap_or(0);
+    let limit = q.limit.map_or(100, |l| l.get());
+    let offset = q.offset.map_or(0, |o| o.get());
     let page = blocking(&s, move |svc| svc.guilds.members(guild, offset, limit)).await?;
     Ok(Json(MemberPage {
         items: page.items,

@@ -108,7 +108,8 @@ pub struct LogQuery {
     /// Only lines whose message or target contains this (case-insensitive).
     pub q: Option<String>,
     /// The newest this many lines (1 to 2000, default 200).
-    pub limit: Option<usize>,
+    #[param(inline)]
+    pub limit: Option<crate::web::contract::Ranged<1, 2000>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -134,10 +135,7 @@ pub async fn get_logs(
             ApiError::invalid_param("level", "level must be trace, debug, info, warn or error")
         })?),
     };
-    let limit = q.limit.unwrap_or(200);
-    if !(1..=2000).contains(&limit) {
-        return Err(ApiError::invalid_param("limit", "limit must be 1 to 2000"));
-    }
+    let limit = q.limit.map_or(200, |l| l.get() as usize);
     Ok(Json(LogsView {
         lines: s.settings.logs.query(level, q.q.as_deref(), limit),
     }))

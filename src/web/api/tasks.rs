@@ -23,9 +23,11 @@ pub struct TaskQuery {
     /// active, closed or expired.
     pub status: Option<String>,
     pub category: Option<String>,
-    pub offset: Option<u64>,
+    #[param(inline)]
+    pub offset: Option<crate::web::contract::Offset>,
     /// 1 to 500 (default: all).
-    pub limit: Option<u64>,
+    #[param(inline)]
+    pub limit: Option<crate::web::contract::Ranged<1, 500>>,
 }
 
 /// A server's tasks in id order. A task is `id`, `name`, `description`, `reward`,
@@ -48,14 +50,12 @@ pub async fn list_tasks(
             ApiError::invalid_param("status", "status must be active, closed or expired")
         })?),
     };
-    let limit = q.limit.unwrap_or(0);
-    if limit > 500 {
-        return Err(ApiError::invalid_param("limit", "limit must be 1 to 500"));
-    }
+    // No limit: all of them.
+    let limit = q.limit.map_or(0, |l| l.get());
     let filter = TaskFilter {
         status,
         category: q.category,
-        offset: q.offset.unwrap_or(0),
+        offset: q.offset.map_or(0, |o| o.get()),
         limit,
     };
     let page = blocking(&s, move |svc| svc.tasks.list(guild, &filter)).await?;

@@ -29,8 +29,10 @@ pub struct TxQuery {
     /// Until this moment; a plain date includes that whole day.
     pub end_date: Option<String>,
     /// Page size: 1 to 1000 (default 50; the export defaults to everything).
-    pub limit: Option<u64>,
-    pub offset: Option<u64>,
+    #[param(inline)]
+    pub limit: Option<crate::web::contract::Ranged<1, 1000>>,
+    #[param(inline)]
+    pub offset: Option<crate::web::contract::Offset>,
     /// newest (default), oldest, amount_desc or amount_asc.
     pub sort: Option<String>,
     /// Also include entries moved to the archive (default false).
@@ -77,10 +79,7 @@ impl TxQuery {
                 ));
             }
         }
-        let limit = self.limit.unwrap_or(default_limit);
-        if default_limit != 0 && !(1..=1000).contains(&limit) {
-            return Err(ApiError::invalid_param("limit", "limit must be 1 to 1000"));
-        }
+        let limit = self.limit.map_or(default_limit, |l| l.get());
         let sort = match self.sort.as_deref().unwrap_or("newest") {
             "newest" | "desc" | "newest_first" => TxSort::NewestFirst,
             "oldest" | "asc" | "oldest_first" => TxSort::OldestFirst,
@@ -98,7 +97,7 @@ impl TxQuery {
             kinds,
             from,
             to,
-            offset: self.offset.unwrap_or(0),
+            offset: self.offset.map_or(0, |o| o.get()),
             limit,
             sort,
             include_archived: self.include_archived.unwrap_or(false),

@@ -18,9 +18,11 @@ use crate::web::WebState;
 #[into_params(parameter_in = Query)]
 pub struct UserListQuery {
     /// Page number, from 1 (default 1).
-    pub page: Option<u64>,
+    #[param(inline)]
+    pub page: Option<crate::web::contract::PageNo>,
     /// 1 to 100 (default 50).
-    pub per_page: Option<u64>,
+    #[param(inline)]
+    pub per_page: Option<crate::web::contract::Ranged<1, 100>>,
     /// balance (default), total_earned, user_id or last_active.
     pub sort_by: Option<String>,
     /// desc (default) or asc.
@@ -51,14 +53,8 @@ pub async fn list_users(
     Path(guild): Path<GuildId>,
     Query(q): Query<UserListQuery>,
 ) -> ApiResult<Json<UserPage>> {
-    let per_page = q.per_page.unwrap_or(50);
-    if !(1..=100).contains(&per_page) {
-        return Err(ApiError::invalid_param(
-            "per_page",
-            "per_page must be 1 to 100",
-        ));
-    }
-    let page = q.page.unwrap_or(1).max(1);
+    let per_page = q.per_page.map_or(50, |p| p.get());
+    let page = q.page.map_or(1, |p| p.get());
     let sort = q.sort_by.as_deref().unwrap_or("balance");
     if !["balance", "total_earned", "user_id", "last_active"].contains(&sort) {
         return Err(ApiError::invalid_param(
@@ -84,6 +80,22 @@ pub async fn list_users(
         ));
     }
     let include_inactive = q.include_inactive.unwrap_or(false);
+    let offset = (page - 1).saturating_mul(per_page);
+    if sort == "balance" && search.is_empty() && !include_inactive {
+        // The default view: a page from the leaderboard index, no scan of the server.
+        let (accounts, total) = blocking(&s, move |svc| {
+            svc.economy
+                .accounts_by_balance(guild, offset, per_page, !asc)
+        })
+        .await?;
+        return Ok(Json(UserPage {
+            items: accounts.into_iter().map(AccountView::from).collect(),
+            total,
+            page,
+            per_page,
+            pages: total.div_ceil(per_page),
+        }));
+    }
     let sort = sort.to_owned();
     let mut accounts = blocking(&s, move |svc| svc.economy.accounts(guild)).await?;
     accounts.retain(|a| (include_inactive || a.active) && a.user.to_string().starts_with(&search));
@@ -104,7 +116,7 @@ pub async fn list_users(
     let total = accounts.len() as u64;
     let items = accounts
         .into_iter()
-        .skip(((page - 1).saturating_mul(per_page)).min(usize::MAX as u64) as usize)
+        .skip(offset.min(usize::MAX as u64) as usize)
         .take(per_page as usize)
         .map(AccountView::from)
         .collect();

@@ -120,7 +120,7 @@ async fn logs(
     let lq = LogQuery {
         level: Some(level.clone()),
         q: Some(search.clone()),
-        limit: Some(500),
+        limit: Some(super::ranged(500)),
     };
     let (lines, errors) = match get_logs(State(s.clone()), page.auth.clone(), ApiQuery(lq)).await {
         Ok(v) => (v.0.lines, FieldErrors::default()),

@@ -126,8 +126,8 @@ async fn render_announcements(
 ) -> PageResult<Response> {
     let n = p.page.unwrap_or(1).max(1);
     let q = ListQuery {
-        offset: Some((n - 1) * PER_PAGE),
-        limit: Some(PER_PAGE),
+        offset: Some(super::ranged((n - 1) * PER_PAGE)),
+        limit: Some(super::ranged(PER_PAGE)),
     };
     let list = list_announcements(
         State(s.clone()),

@@ -219,6 +219,11 @@ pub fn server(g: GuildId) -> Result<GuildId, PageError> {
     Ok(g)
 }
 
+/// A page's own number as one of the API's bounded query values (clamped into its bounds).
+pub fn ranged<const MIN: u64, const MAX: u64>(v: u64) -> crate::web::contract::Ranged<MIN, MAX> {
+    crate::web::contract::Ranged(v.clamp(MIN, MAX))
+}
+
 /// The hidden fields every form carries: the session's CSRF token, and a one-time key for
 /// this rendering of the form (`Page::idem`), so a double-clicked or re-sent form applies once.
 pub fn csrf_field(page: &Page) -> Markup {

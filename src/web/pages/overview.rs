@@ -247,7 +247,7 @@ async fn command_stats(s: &WebState, page: &Page) -> PageResult<(u64, Option<u64
     for g in guilds {
         let q = CommandLogQuery {
             start_date: Some(since.clone()),
-            limit: Some(500),
+            limit: Some(super::ranged(500)),
             ..Default::default()
         };
         let got = command_log(State(s.clone()), page.auth.clone(), Path(g), ApiQuery(q))

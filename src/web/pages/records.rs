@@ -133,8 +133,8 @@ async fn audit(
     let action = p.action.clone().unwrap_or_default();
     let aq = AuditQuery {
         action: Some(action.clone()).filter(|a| !a.is_empty()),
-        page: Some(n),
-        per_page: Some(50),
+        page: Some(super::ranged(n)),
+        per_page: Some(super::ranged(50)),
     };
     let found = audit_log(
         State(s.clone()),
@@ -183,8 +183,8 @@ async fn commands_used(
         user: p.user.clone(),
         command: p.command.clone(),
         outcome: p.outcome.clone(),
-        limit: Some(50),
-        offset: Some((n - 1) * 50),
+        limit: Some(super::ranged(50)),
+        offset: Some(super::ranged((n - 1) * 50)),
         ..Default::default()
     };
     let (list, errors) = match command_log(

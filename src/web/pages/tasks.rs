@@ -147,8 +147,8 @@ async fn render_tasks(
     let q = TaskQuery {
         status: status.clone(),
         category: None,
-        offset: Some((n - 1) * PER_PAGE),
-        limit: Some(PER_PAGE),
+        offset: Some(super::ranged((n - 1) * PER_PAGE)),
+        limit: Some(super::ranged(PER_PAGE)),
     };
     let list = list_tasks(
         State(s.clone()),

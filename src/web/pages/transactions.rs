@@ -68,8 +68,8 @@ impl Filters {
             kind: self.kind.clone(),
             start_date: self.start_date.clone(),
             end_date: self.end_date.clone(),
-            limit: Some(limit),
-            offset: Some(offset),
+            limit: Some(super::ranged(limit)),
+            offset: Some(super::ranged(offset)),
             sort: self.sort.clone().filter(|s| !s.is_empty()),
             include_archived: None,
         }
@@ -81,7 +81,7 @@ async fn daily_volume(s: &WebState, page: &Page, head: &GuildHead) -> PageResult
     let since = (s.services.now() - chrono::Duration::days(30)).date_naive();
     let q = TxQuery {
         start_date: Some(since.format("%Y-%m-%d").to_string()),
-        limit: Some(1000),
+        limit: Some(super::ranged(1000)),
         sort: Some("oldest".into()),
         ..Default::default()
     };

@@ -94,8 +94,8 @@ async fn render_users(
     let order = p.order.clone().unwrap_or_else(|| "desc".into());
     let search = p.search.clone().unwrap_or_default();
     let query = UserListQuery {
-        page: p.page,
-        per_page: Some(PER_PAGE),
+        page: p.page.map(super::ranged),
+        per_page: Some(super::ranged(PER_PAGE)),
         sort_by: Some(sort.clone()),
         order: Some(order.clone()),
         include_inactive: Some(true),
@@ -313,7 +313,7 @@ async fn render_user(
         Path(g),
         ApiQuery(TxQuery {
             user_id: Some(u.to_string()),
-            limit: Some(200),
+            limit: Some(super::ranged(200)),
             sort: Some("oldest".into()),
             ..Default::default()
         }),

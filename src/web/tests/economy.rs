@@ -60,6 +60,30 @@ async fn users_are_paged_sorted_searched_and_inactive_ones_hidden() {
         .collect();
     assert_eq!(users, ["102", "101", "203"]);
     assert_eq!(a.body["total"], 3);
+    // The default view comes from the leaderboard index: poorest first, paged, and current
+    // after a later change.
+    app.fund(G, 203, 1_000);
+    let ids = |a: &crate::web::tests::Answer| -> Vec<String> {
+        a.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["user_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let a = app
+        .get(&format!("/api/{}/users?order=asc&per_page=2", G.0), &tok)
+        .await;
+    assert_eq!(ids(&a), ["101", "102"]);
+    let a = app
+        .get(&format!("/api/{}/users?per_page=2&page=2", G.0), &tok)
+        .await;
+    assert_eq!(ids(&a), ["101"]);
+    assert_eq!(
+        (a.body["total"].as_u64(), a.body["pages"].as_u64()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(a.body["items"][0]["balance"], 50);
 
     let a = app
         .get(

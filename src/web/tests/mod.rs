@@ -318,10 +318,16 @@ async fn malformed_json_and_bad_paths_are_400_in_the_error_shape() {
     }
     let a = app.get("/api/abc/users", &tok).await;
     let message = a.body["error"]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("`abc` is not a valid id"), "{message}");
+    assert!(message.contains("server_id must be an id"), "{message}");
     let a = app.get(&format!("/api/{}/users?page=x", G.0), &tok).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
-    assert_eq!(a.code(), "invalid_query");
+    assert_eq!(a.code(), "invalid_parameter");
+    assert_eq!(a.body["error"]["details"]["field"], "page");
+    let a = app
+        .get(&format!("/api/{}/users?include_inactive=maybe", G.0), &tok)
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert_eq!(a.body["error"]["details"]["field"], "include_inactive");
     let req = Request::builder()
         .method(Method::POST)
         .uri("/api/auth/login")

@@ -171,7 +171,7 @@ fn type_of(doc: &serde_json::Value, prop: &serde_json::Value) -> String {
 
 #[test]
 fn domain_types_have_real_schemas_with_string_ids_and_integer_money() {
-    let doc = serde_json::to_value(crate::web::openapi()).unwrap();
+    let doc = crate::web::openapi_json();
     let schemas = &doc["components"]["schemas"];
     for (schema, props) in [
         ("Item", &["price", "stock", "role_id", "created_at"][..]),
@@ -225,7 +225,7 @@ fn domain_types_have_real_schemas_with_string_ids_and_integer_money() {
 
 #[test]
 fn writes_reference_request_and_response_schemas() {
-    let doc = serde_json::to_value(crate::web::openapi()).unwrap();
+    let doc = crate::web::openapi_json();
     let body_schema = |path: &str, method: &str| {
         doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
             .as_str()
@@ -267,4 +267,62 @@ async fn the_root_page_is_the_dashboard_behind_the_login_form() {
         .to_str()
         .unwrap()
         .contains("frame-ancestors 'none'"));
+}
+
+/// The document's bounds are the server's: for every query parameter with a declared minimum or
+/// maximum, one past the bound is refused with 400 naming the parameter, and the bound itself is
+/// not refused as invalid. A validator and the document that drift apart fail here.
+#[tokio::test]
+async fn every_documented_query_bound_is_the_servers_bound() {
+    let app = TestApp::new();
+    let tok = app.login("admin").await;
+    let doc = crate::web::openapi_json();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if method != "get" || path.contains("stream") {
+                continue;
+            }
+            let url = path
+                .replace("{server_id}", "111")
+                .replace("{name}", "x")
+                .split('/')
+                .map(|seg| if seg.starts_with('{') { "1" } else { seg })
+                .collect::<Vec<_>>()
+                .join("/");
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["in"] != "query" {
+                    continue;
+                }
+                let name = p["name"].as_str().unwrap();
+                let schema = &p["schema"];
+                for (bound, outside) in [("maximum", 1i64), ("minimum", -1)] {
+                    let Some(b) = schema[bound].as_i64() else {
+                        continue;
+                    };
+                    let refused = app
+                        .get(&format!("{url}?{name}={}", b + outside), &tok)
+                        .await;
+                    assert_eq!(
+                        (
+                            refused.status,
+                            refused.body["error"]["details"]["field"].as_str()
+                        ),
+                        (StatusCode::BAD_REQUEST, Some(name)),
+                        "{path} {name}={} should be refused: {}",
+                        b + outside,
+                        refused.body
+                    );
+                    let taken = app.get(&format!("{url}?{name}={b}"), &tok).await;
+                    assert!(
+                        taken.body["error"]["details"]["field"].as_str() != Some(name),
+                        "{path} {name}={b} is in the document's range but refused: {}",
+                        taken.body
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= 20, "only {checked} bounds checked");
 }

@@ -1,0 +1,164 @@
+//! The leaderboard index: per guild, in memory, the active accounts ordered by balance. Built
+//! from one scan the first time a guild's board is asked for, then kept current by the writer:
+//! every account a commit wrote is applied (as absolute values) right after the commit, under
+//! the writer's lock, so the index never runs ahead of the store and never misses a commit.
+//! Top-N reads N entries; a rank counts the entries above (no decode, no disk).
+//!
+//! Why in memory and not an index table: an on-disk index adds a second B-tree write to every
+//! balance change (measured in the issue at 30-60% of write throughput), while rebuilding this
+//! one costs one scan per guild per process.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, MutexGuard};
+
+use crate::domain::{Account, GuildId, Money, UserId};
+
+/// What the index keeps of an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountFact {
+    pub user: UserId,
+    pub balance: Money,
+    pub total_earned: Money,
+    pub active: bool,
+}
+
+impl From<&Account> for AccountFact {
+    fn from(a: &Account) -> Self {
+        AccountFact {
+            user: a.user,
+            balance: a.balance,
+            total_earned: a.total_earned,
+            active: a.active,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Board {
+    facts: HashMap<UserId, AccountFact>,
+    /// Active accounts: highest balance first, then lowest user id.
+    ranked: BTreeSet<(Reverse<Money>, UserId)>,
+}
+
+impl Board {
+    fn apply(&mut self, f: AccountFact) {
+        if let Some(old) = self.facts.insert(f.user, f) {
+            if old.active {
+                self.ranked.remove(&(Reverse(old.balance), old.user));
+            }
+        }
+        if f.active {
+            self.ranked.insert((Reverse(f.balance), f.user));
+        }
+    }
+}
+
+/// One ranked line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ranked {
+    pub rank: u64,
+    pub fact: AccountFact,
+}
+
+#[derive(Default)]
+pub struct Boards {
+    guilds: Mutex<HashMap<GuildId, Board>>,
+}
+
+impl Boards {
+    fn lock(&self) -> MutexGuard<'_, HashMap<GuildId, Board>> {
+        self.guilds.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Applies what a commit wrote (only to boards already built).
+    pub(super) fn apply(&self, guild: GuildId, facts: &[AccountFact]) {
+        if facts.is_empty() {
+            return;
+        }
+        let mut g = self.lock();
+        if let Some(board) = g.get_mut(&guild) {
+            for f in facts {
+                board.apply(*f);
+            }
+        }
+    }
+
+    /// Forgets every board (after the store's accounts were replaced wholesale).
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    /// Runs `f` on the guild's board, building it with `load` first if needed. The lock is
+    /// held while loading, so a commit that lands meanwhile is applied after (idempotently).
+    fn with<T, E>(
+        &self,
+        guild: GuildId,
+        load: impl FnOnce() -> Result<Vec<AccountFact>, E>,
+        f: impl FnOnce(&Board) -> T,
+    ) -> Result<T, E> {
+        let mut g = self.lock();
+        let board = match g.entry(guild) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let mut board = Board::default();
+                for fact in load()? {
+                    board.apply(fact);
+                }
+                v.insert(board)
+            }
+        };
+        Ok(f(board))
+    }
+
+    /// `limit` entries after `offset` (richest first, or poorest first when not `descending`),
+    /// and how many active accounts there are. Ranks count from the richest either way.
+    pub fn page<E>(
+        &self,
+        guild: GuildId,
+        (offset, limit, descending): (u64, u64, bool),
+        load: impl FnOnce() -> Result<Vec<AccountFact>, E>,
+    ) -> Result<(Vec<Ranked>, u64), E> {
+        self.with(guild, load, |b| {
+            let total = b.ranked.len();
+            let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+            let take = usize::try_from(limit).unwrap_or(usize::MAX);
+            let line = |(i, (_, user)): (usize, &(Reverse<Money>, UserId))| {
+                b.facts.get(user).map(|fact| Ranked {
+                    rank: i as u64 + 1,
+                    fact: *fact,
+                })
+            };
+            let items = if descending {
+                b.ranked
+                    .iter()
+                    .enumerate()
+                    .skip(skip)
+                    .take(take)
+                    .filter_map(line)
+                    .collect()
+            } else {
+                let ranked = b.ranked.iter().enumerate().rev().skip(skip).take(take);
+                ranked.filter_map(line).collect()
+            };
+            (items, total as u64)
+        })
+    }
+
+    /// The user's place (1 = richest) among active accounts, or `None` without an active one.
+    pub fn rank<E>(
+        &self,
+        guild: GuildId,
+        user: UserId,
+        load: impl FnOnce() -> Result<Vec<AccountFact>, E>,
+    ) -> Result<Option<Ranked>, E> {
+        self.with(guild, load, |b| {
+            let fact = b.facts.get(&user).filter(|f| f.active)?;
+            let above = b.ranked.range(..(Reverse(fact.balance), user)).count();
+            Some(Ranked {
+                rank: above as u64 + 1,
+                fact: *fact,
+            })
+        })
+    }
+}

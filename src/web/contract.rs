@@ -1,0 +1,302 @@
+//! The API contract: what `/api/openapi.json` promises on top of the handlers' own annotations,
+//! filled in from the same constants the server enforces, so the document and the server cannot
+//! drift:
+//! - every `{..._id}` path parameter is a Discord-style id (`ID_PATTERN`), and the server refuses
+//!   any other segment with 400 before a handler runs (`check_path_ids`);
+//! - every operation lists the error statuses the shared layers can answer (bad input, login,
+//!   role, unknown id, body limits, idempotency, rate limits, timeouts), with the error schema;
+//! - create operations link to the operations on what they created, so a stateful client can walk
+//!   create -> read -> update -> delete.
+
+use axum::extract::{MatchedPath, Request};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+use super::error::ApiError;
+
+/// An id in a path: 1 to 19 digits, no leading zero (every Discord snowflake, every Coffer id).
+pub const ID_PATTERN: &str = "^[1-9][0-9]{0,18}$";
+
+/// Whether `s` matches `ID_PATTERN`.
+pub fn is_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    (1..=19).contains(&b.len()) && b[0] != b'0' && b.iter().all(u8::is_ascii_digit)
+}
+
+/// The instance's own audit log is server `0`: the one path where 0 is an id.
+pub const ID_OR_ZERO_PATTERN: &str = "^(0|[1-9][0-9]{0,18})$";
+const ZERO_ALLOWED: &str = "/api/audit/{server_id}";
+
+/// An `Idempotency-Key`: printable ASCII, no space at either end, at most `MAX_KEY_LEN` long.
+pub fn idempotency_key_pattern() -> String {
+    format!(
+        "^[!-~]([ -~]{{0,{}}}[!-~])?$",
+        crate::domain::op::MAX_KEY_LEN - 2
+    )
+}
+
+/// Whether `s` matches `idempotency_key_pattern()`.
+pub fn is_idempotency_key(s: &str) -> bool {
+    let b = s.as_bytes();
+    (1..=crate::domain::op::MAX_KEY_LEN).contains(&b.len())
+        && b.iter().all(|c| (b' '..=b'~').contains(c))
+        && b[0] != b' '
+        && b[b.len() - 1] != b' '
+}
+
+/// Whether a path template's parameter is an id.
+fn is_id_param(name: &str) -> bool {
+    name.ends_with("_id")
+}
+
+/// The id rule of one path parameter: (pattern, check).
+fn id_rule(template: &str) -> (&'static str, fn(&str) -> bool) {
+    if template == ZERO_ALLOWED {
+        (ID_OR_ZERO_PATTERN, |s| s == "0" || is_id(s))
+    } else {
+        (ID_PATTERN, is_id)
+    }
+}
+
+/// Refuses a request whose `{..._id}` path segment is not an id, as the document says.
+pub async fn check_path_ids(path: Option<MatchedPath>, req: Request, next: Next) -> Response {
+    if let Some(template) = path {
+        let actual = req.uri().path();
+        let (_, valid) = id_rule(template.as_str());
+        for (t, a) in template.as_str().split('/').zip(actual.split('/')) {
+            let Some(name) = t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) else {
+                continue;
+            };
+            if is_id_param(name) && !valid(a) {
+                return ApiError::bad_request(
+                    "invalid_path",
+                    format!("{name} must be an id: 1 to 19 digits, no leading zero"),
+                )
+                .with_details(json!({ "field": name }))
+                .into_response();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+const WRITES: [&str; 4] = ["post", "put", "patch", "delete"];
+
+/// Fills in the document (see the module comment).
+pub fn complete(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            if let Some(op) = op.as_object_mut() {
+                id_parameters(path, op);
+                error_responses(path, method, op);
+            }
+        }
+    }
+}
+
+fn id_parameters(path: &str, op: &mut Map<String, Value>) {
+    let (pattern, _) = id_rule(path);
+    let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for p in params {
+        let is_path = p["in"] == "path";
+        let name = p["name"].as_str().unwrap_or_default().to_owned();
+        if is_path && is_id_param(&name) {
+            p["schema"] = json!({ "type": "string", "pattern": pattern });
+        }
+        if p["in"] == "header" && name.eq_ignore_ascii_case("idempotency-key") {
+            p["schema"] = json!({
+                "type": "string",
+                "minLength": 1,
+                "maxLength": crate::domain::op::MAX_KEY_LEN,
+                "pattern": idempotency_key_pattern(),
+            });
+        }
+    }
+}
+
+fn error(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ErrorBody" } } }
+    })
+}
+
+/// The statuses the shared layers answer, added where the operation can meet them.
+fn error_responses(path: &str, method: &str, op: &mut Map<String, Value>) {
+    let secured = op
+        .get("security")
+        .and_then(Value::as_array)
+        .is_some_and(|s| !s.is_empty());
+    let write = WRITES.contains(&method);
+    let has_input = op.get("requestBody").is_some()
+        || op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .is_some_and(|p| !p.is_empty());
+    let has_body = op.get("requestBody").is_some();
+    let names_object = path.contains('{');
+    let mut add: Vec<(&str, &str)> = vec![
+        (
+            "500",
+            "Internal error (the error shape; nothing was changed)",
+        ),
+        (
+            "503",
+            "The request took too long and was stopped (`timeout`)",
+        ),
+    ];
+    if has_input || names_object {
+        add.push((
+            "400",
+            "Invalid input: a path, query or body value out of its range",
+        ));
+    }
+    if secured {
+        add.push(("401", "Not logged in, or the token expired"));
+    }
+    if secured && write {
+        add.push((
+            "403",
+            "The account's role may not do this, or the CSRF token is missing",
+        ));
+    }
+    if names_object {
+        add.push(("404", "No such server object"));
+    }
+    if write {
+        add.push((
+            "409",
+            "Refused by the current state (an Idempotency-Key still in flight, a conflict)",
+        ));
+        add.push(("429", "Rate limited; see Retry-After"));
+    }
+    if has_body {
+        add.push(("413", "The body is larger than the limit"));
+        add.push(("415", "The body is not `application/json`"));
+        add.push((
+            "422",
+            "Well-formed but refused (a rule of the economy, a reused Idempotency-Key)",
+        ));
+    }
+    let responses = op
+        .entry("responses")
+        .or_insert_with(|| json!({}))
+        .as_object_mut();
+    if let Some(responses) = responses {
+        for (status, description) in add {
+            responses
+                .entry(status.to_owned())
+                .or_insert_with(|| error(description));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_what_the_pattern_says() {
+        for ok in ["1", "123456789012345678", "9999999999999999999"] {
+            assert!(is_id(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "0",
+            "012",
+            "+1",
+            " 1",
+            "1 ",
+            "abc",
+            "12a",
+            "10000000000000000000",
+            "-1",
+        ] {
+            assert!(!is_id(bad), "{bad:?}");
+        }
+        assert_eq!(ID_PATTERN, "^[1-9][0-9]{0,18}$");
+    }
+
+    #[test]
+    fn idempotency_keys_are_what_the_pattern_says() {
+        let max = crate::domain::op::MAX_KEY_LEN;
+        assert_eq!(
+            idempotency_key_pattern(),
+            format!("^[!-~]([ -~]{{0,{}}}[!-~])?$", max - 2)
+        );
+        for ok in ["a", "order 42", "k-1_2.3", &"x".repeat(max)] {
+            assert!(is_idempotency_key(ok), "{ok}");
+        }
+        for bad in ["", " a", "a ", "a\tb", "é", &"x".repeat(max + 1)] {
+            assert!(!is_idempotency_key(bad), "{bad:?}");
+        }
+    }
+}
+
+/// A whole number the server takes only within `MIN..=MAX` (a page size, an offset): the query
+/// parser refuses anything else with 400, and the document declares the same bounds, from the
+/// same two constants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ranged<const MIN: u64, const MAX: u64>(pub u64);
+
+impl<const MIN: u64, const MAX: u64> Ranged<MIN, MAX> {
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl<'de, const MIN: u64, const MAX: u64> serde::Deserialize<'de> for Ranged<MIN, MAX> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Query strings arrive as text; JSON bodies may send a number.
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            N(u64),
+            S(String),
+        }
+        let out_of_range = || serde::de::Error::custom(format!("must be {MIN} to {MAX}"));
+        let n = match Raw::deserialize(d)? {
+            Raw::N(n) => n,
+            Raw::S(s) => {
+                let digits = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+                if !digits {
+                    return Err(out_of_range());
+                }
+                s.parse::<u64>().map_err(|_| out_of_range())?
+            }
+        };
+        if (MIN..=MAX).contains(&n) {
+            Ok(Ranged(n))
+        } else {
+            Err(out_of_range())
+        }
+    }
+}
+
+impl<const MIN: u64, const MAX: u64> utoipa::PartialSchema for Ranged<MIN, MAX> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::Integer)
+            .minimum(Some(MIN))
+            .maximum(Some(MAX))
+            .into()
+    }
+}
+
+impl<const MIN: u64, const MAX: u64> utoipa::ToSchema for Ranged<MIN, MAX> {}
+
+/// The largest offset or page number a list takes (far past any real list).
+pub const MAX_OFFSET: u64 = 1_000_000_000;
+/// An offset into a list.
+pub type Offset = Ranged<0, MAX_OFFSET>;
+/// A page number, from 1.
+pub type PageNo = Ranged<1, MAX_OFFSET>;
