@@ -281,7 +281,7 @@ impl FromRequestParts<WebState> for ReadAuth {
 }
 
 /// Checks the token and its session; with `write`, also the admin role and (cookie) CSRF.
-async fn authenticate(parts: &Parts, state: &WebState, write: bool) -> Result<Auth, ApiError> {
+pub async fn authenticate(parts: &Parts, state: &WebState, write: bool) -> Result<Auth, ApiError> {
     {
         let jar = CookieJar::from_headers(&parts.headers);
         let names = cookie_names(state.settings.secure_cookies);

@@ -13,6 +13,7 @@ mod headers;
 pub mod idempotency;
 pub mod limits;
 pub mod metrics;
+pub mod pages;
 pub mod router;
 pub mod serve;
 pub mod sse;

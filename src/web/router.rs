@@ -1,11 +1,11 @@
 //! Builds the router: every API route comes from `api::routes()` (so it is in the OpenAPI
-//! document), plus `/healthz` (an alias of `/api/health`) and the document itself; unknown routes and methods answer in the
-//! API error shape, and every response carries the security headers.
+//! document), plus `/healthz` (an alias of `/api/health`), `/metrics` and the document itself;
+//! unknown routes and methods answer in the API error shape, and every response carries the
+//! security headers. The dashboard pages (`pages::routes()`) hang off `/`.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::routing::get;
 use axum::{middleware, Router};
@@ -95,29 +95,6 @@ fn served(doc: &utoipa::openapi::OpenApi) -> serde_json::Value {
     v
 }
 
-/// `/`: what is running and where the API is (the dashboard pages hang off this later).
-async fn landing(State(s): State<WebState>) -> maud::Markup {
-    let bot = s.services.bot.get();
-    maud::html! {
-        (maud::DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                title { "Coffer" }
-            }
-            body {
-                h1 { "Coffer " (env!("CARGO_PKG_VERSION")) }
-                p { "The economy bot is running. Discord: " strong { (format!("{:?}", bot.connection).to_lowercase()) } "." }
-                ul {
-                    li { a href="/api/status" { "/api/status" } " — status as JSON" }
-                    li { a href="/api/openapi.json" { "/api/openapi.json" } " — the API description (OpenAPI 3.1)" }
-                    li { "Log in with " code { "POST /api/auth/login" } " to use the API." }
-                }
-            }
-        }
-    }
-}
-
 /// The whole HTTP app. Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so
 /// login throttling can see client addresses.
 pub fn router(services: Services, settings: WebSettings) -> Router {
@@ -145,8 +122,10 @@ pub fn router_with_state(state: WebState) -> Router {
     let (api, doc) = documented();
     let doc_json: Arc<str> = served(&doc).to_string().into();
     let hsts = headers::Hsts(state.settings.secure_cookies);
+    // The id check covers the API's routes only (a route layer applies to what is routed so
+    // far); the pages parse their own ids.
     api.route_layer(middleware::from_fn(super::contract::check_path_ids))
-        .route("/", get(landing))
+        .merge(super::pages::routes())
         .route("/healthz", get(api::health::health))
         .route("/metrics", get(super::metrics::metrics))
         .route(

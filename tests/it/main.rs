@@ -6,6 +6,7 @@
 #![recursion_limit = "256"]
 
 mod bot_status;
+mod browser;
 mod cli;
 mod crash;
 mod discord;

@@ -368,10 +368,18 @@ pub async fn logout(
             "No session to log out of.",
         ));
     };
-    blocking(&state, move |svc| {
+    let jar = end_session(&state, jar, family).await?;
+    Ok((jar, Json(LogoutResponse { logged_out: true })))
+}
+
+/// Ends session `family` and returns the jar with every session cookie expired (the API's
+/// logout and the dashboard's logout form).
+pub async fn end_session(state: &WebState, jar: CookieJar, family: String) -> ApiResult<CookieJar> {
+    blocking(state, move |svc| {
         svc.accounts.end_session(&family, "logout")
     })
     .await?;
+    let names = cookie_names(state.settings.secure_cookies);
     // Explicit expired cookies, so the browser drops them whatever the request carried.
     let secure = state.settings.secure_cookies;
     let jar = jar
@@ -385,7 +393,7 @@ pub async fn logout(
             true,
         ))
         .add(cookie(names.csrf, String::new(), "/", 0, secure, false));
-    Ok((jar, Json(LogoutResponse { logged_out: true })))
+    Ok(jar)
 }
 
 /// The logged-in dashboard user.

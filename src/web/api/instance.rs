@@ -44,8 +44,9 @@ pub async fn get_settings(State(s): State<WebState>, _auth: Auth) -> ApiResult<J
 }
 
 /// Changes runtime settings (admin) with a merge patch: `dashboard_notice` (text or null),
-/// `log_buffer_level` (trace, debug, info, warn, error). Unknown keys or bad values: 422
-/// naming the key. The config-file defaults can't be changed here.
+/// `log_buffer_level` (trace, debug, info, warn, error: also the level of the console output
+/// from now until the next start). Unknown keys or bad values: 422 naming the key. The
+/// config-file defaults can't be changed here.
 #[utoipa::path(put, path = "/api/settings", tag = "instance",
     request_body(content = RuntimeSettings, description = "A merge patch: any subset of these keys"),
     security(("bearer" = []), ("cookie" = [])),
@@ -58,8 +59,19 @@ pub async fn put_settings(
     Json(patch): Json<serde_json::Value>,
 ) -> ApiResult<Json<RuntimeSettings>> {
     let meta = dashboard_meta(&auth, key);
+    let level_changed = patch.get("log_buffer_level").is_some();
     let next = blocking(&s, move |svc| svc.instance.update_settings(&patch, &meta)).await?;
     s.settings.logs.set_min_level(&next.log_buffer_level);
+    if level_changed {
+        // The outputs' filter follows, so the buffer can hold what the new level lets through.
+        match crate::telemetry::set_level(&next.log_buffer_level) {
+            Ok(true) => {
+                tracing::info!(level = %next.log_buffer_level, "log level changed on the dashboard")
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "log level not changed"),
+        }
+    }
     Ok(Json(next))
 }
 

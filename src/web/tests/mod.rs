@@ -17,6 +17,8 @@ mod instance;
 mod limits;
 mod metrics;
 mod openapi;
+mod pages;
+mod pages_forms;
 mod plain_text;
 mod serving;
 mod shop;
