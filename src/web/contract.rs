@@ -227,6 +227,33 @@ mod tests {
     }
 
     #[test]
+    fn ranged_and_one_of_parse_exactly_what_their_schemas_declare() {
+        use utoipa::PartialSchema;
+        type Limit = Ranged<1, 500>;
+        let parse = |s: &str| serde_json::from_value::<Limit>(json!(s)).map(Limit::get);
+        assert_eq!(parse("1").ok(), Some(1));
+        assert_eq!(parse("500").ok(), Some(500));
+        for bad in ["0", "501", "", "+5", " 5", "-1", "18446744073709551616"] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        let schema = serde_json::to_value(Limit::schema()).unwrap();
+        assert_eq!(
+            (schema["minimum"].as_u64(), schema["maximum"].as_u64()),
+            (Some(1), Some(500))
+        );
+
+        type Status = OneOf<TaskStatusWords>;
+        let word = |s: &str| serde_json::from_value::<Status>(json!(s)).map(|w| w.as_str());
+        assert_eq!(word("closed").ok(), Some("closed"));
+        for bad in ["", "Closed", " closed", "open"] {
+            let e = word(bad).unwrap_err().to_string();
+            assert!(e.contains("must be active, closed or expired"), "{e}");
+        }
+        let schema = serde_json::to_value(Status::schema()).unwrap();
+        assert_eq!(schema["enum"], json!(["active", "closed", "expired"]));
+    }
+
+    #[test]
     fn idempotency_keys_are_what_the_pattern_says() {
         let max = crate::domain::op::MAX_KEY_LEN;
         assert_eq!(
