@@ -227,7 +227,7 @@ mod tests {
     }
 
     #[test]
-    fn ranged_and_one_of_parse_exactly_what_their_schemas_declare() {
+    fn ranged_and_words_parse_exactly_what_their_schemas_declare() {
         use utoipa::PartialSchema;
         type Limit = Ranged<1, 500>;
         let parse = |s: &str| serde_json::from_value::<Limit>(json!(s)).map(Limit::get);
@@ -242,7 +242,7 @@ mod tests {
             (Some(1), Some(500))
         );
 
-        type Status = OneOf<TaskStatusWords>;
+        type Status = TaskStatusWord;
         let word = |s: &str| serde_json::from_value::<Status>(json!(s)).map(|w| w.as_str());
         assert_eq!(word("closed").ok(), Some("closed"));
         for bad in ["", "Closed", " closed", "open"] {
@@ -328,22 +328,6 @@ pub type Offset = Ranged<0, MAX_OFFSET>;
 /// A page number, from 1.
 pub type PageNo = Ranged<1, MAX_OFFSET>;
 
-/// The words a query parameter takes.
-pub trait Words {
-    const WORDS: &'static [&'static str];
-}
-
-/// A query parameter that is exactly one of `W::WORDS` (as written there): the parser refuses
-/// anything else with 400 naming the parameter, and the document lists the same words.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OneOf<W: Words>(&'static str, std::marker::PhantomData<W>);
-
-impl<W: Words> OneOf<W> {
-    pub fn as_str(&self) -> &'static str {
-        self.0
-    }
-}
-
 /// "a, b or c".
 fn listed(words: &[&str]) -> String {
     match words {
@@ -353,56 +337,69 @@ fn listed(words: &[&str]) -> String {
     }
 }
 
-impl<'de, W: Words> serde::Deserialize<'de> for OneOf<W> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        W::WORDS
-            .iter()
-            .find(|w| **w == s)
-            .map(|w| OneOf(w, std::marker::PhantomData))
-            .ok_or_else(|| serde::de::Error::custom(format!("must be {}", listed(W::WORDS))))
-    }
-}
-
-impl<W: Words> utoipa::PartialSchema for OneOf<W> {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .enum_values(Some(W::WORDS.iter().copied()))
-            .into()
-    }
-}
-
-impl<W: Words> utoipa::ToSchema for OneOf<W> {}
-
+/// Query parameters that take one word of a list: each type's parser takes exactly one of its
+/// words (as written) and refuses anything else with 400 naming the parameter ("must be a, b or
+/// c"); its schema is a string `enum` of the same words.
 macro_rules! words {
     ($($(#[$doc:meta])* $name:ident = [$($w:literal),+ $(,)?];)+) => {$(
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq)]
-        pub struct $name;
-        impl Words for $name {
-            const WORDS: &'static [&'static str] = &[$($w),+];
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $name(&'static str);
+
+        impl $name {
+            pub const WORDS: &'static [&'static str] = &[$($w),+];
+            pub fn as_str(self) -> &'static str {
+                self.0
+            }
         }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                Self::WORDS
+                    .iter()
+                    .find(|w| **w == s)
+                    .map(|w| $name(w))
+                    .ok_or_else(|| format!("must be {}", listed(Self::WORDS)))
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+            }
+        }
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some(Self::WORDS.iter().copied()))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
     )+};
 }
 
 words! {
     /// A task's status.
-    TaskStatusWords = ["active", "closed", "expired"];
+    TaskStatusWord = ["active", "closed", "expired"];
     /// A role grant's state.
-    GrantStateWords = ["pending", "granted", "failed"];
+    GrantStateWord = ["pending", "granted", "failed"];
     /// What a sync record is for.
-    SyncKindWords = ["task", "shop_item", "announcement", "embed", "review"];
+    SyncKindWord = ["task", "shop_item", "announcement", "embed", "review"];
     /// A sync record's state.
-    SyncStateWords = ["pending", "synced", "orphaned", "failed"];
+    SyncStateWord = ["pending", "synced", "orphaned", "failed"];
     /// The ledger's orders.
-    TxSortWords = ["newest", "oldest", "amount_desc", "amount_asc"];
+    TxSortWord = ["newest", "oldest", "amount_desc", "amount_asc"];
     /// The member list's sort keys.
-    UserSortWords = ["balance", "total_earned", "user_id", "last_active"];
+    UserSortWord = ["balance", "total_earned", "user_id", "last_active"];
     /// Ascending or descending.
-    OrderWords = ["asc", "desc"];
+    OrderWord = ["asc", "desc"];
     /// Log levels, least severe first.
-    LevelWords = ["trace", "debug", "info", "warn", "error"];
+    LevelWord = ["trace", "debug", "info", "warn", "error"];
     /// Download formats.
-    FormatWords = ["csv", "json"];
+    FormatWord = ["csv", "json"];
 }

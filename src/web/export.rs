@@ -38,7 +38,8 @@ pub enum Format {
 #[into_params(parameter_in = Query)]
 pub struct FormatQuery {
     /// csv (default) or json.
-    pub format: Option<String>,
+    #[param(inline)]
+    pub format: Option<crate::web::contract::FormatWord>,
 }
 
 pub use crate::instance::export::neutralise;
@@ -228,7 +229,7 @@ pub async fn export_transactions(
     Query(q): Query<TxQuery>,
     Query(f): Query<FormatQuery>,
 ) -> ApiResult<Response> {
-    let format = match f.format.as_deref().unwrap_or("csv") {
+    let format = match f.format.map_or("csv", |w| w.as_str()) {
         "csv" => Format::Csv,
         "json" => Format::Json,
         _ => {

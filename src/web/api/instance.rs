@@ -161,7 +161,8 @@ pub async fn export_instance(
 #[into_params(parameter_in = Query)]
 pub struct LogQuery {
     /// Least severe level shown: trace, debug, info, warn, error.
-    pub level: Option<String>,
+    #[param(inline)]
+    pub level: Option<crate::web::contract::LevelWord>,
     /// Only lines whose message or target contains this (case-insensitive).
     pub q: Option<String>,
     /// The newest this many lines (1 to 2000, default 200).
@@ -186,9 +187,9 @@ pub async fn get_logs(
     _auth: Auth,
     Query(q): Query<LogQuery>,
 ) -> ApiResult<Json<LogsView>> {
-    let level = match q.level.as_deref().filter(|l| !l.trim().is_empty()) {
+    let level = match q.level {
         None => None,
-        Some(l) => Some(rank(l).ok_or_else(|| {
+        Some(l) => Some(rank(l.as_str()).ok_or_else(|| {
             ApiError::invalid_param("level", "level must be trace, debug, info, warn or error")
         })?),
     };

@@ -117,12 +117,26 @@ async fn logs(
 ) -> PageResult<Response> {
     let level = p.level.clone().unwrap_or_default();
     let search = p.q.clone().unwrap_or_default();
-    let lq = LogQuery {
-        level: Some(level.clone()),
-        q: Some(search.clone()),
-        limit: Some(super::ranged(500)),
+    // Empty: every level.
+    let wanted = match level.as_str() {
+        "" => Ok(None),
+        l => l
+            .parse::<crate::web::contract::LevelWord>()
+            .map(Some)
+            .map_err(|m| crate::web::error::ApiError::invalid_param("level", format!("level {m}"))),
     };
-    let (lines, errors) = match get_logs(State(s.clone()), page.auth.clone(), ApiQuery(lq)).await {
+    let answer = match wanted {
+        Ok(level) => {
+            let lq = LogQuery {
+                level,
+                q: Some(search.clone()),
+                limit: Some(super::ranged(500)),
+            };
+            get_logs(State(s.clone()), page.auth.clone(), ApiQuery(lq)).await
+        }
+        Err(e) => Err(e),
+    };
+    let (lines, errors) = match answer {
         Ok(v) => (v.0.lines, FieldErrors::default()),
         Err(e) => (Vec::new(), FieldErrors::from_api(&e, &[], Some("level"))),
     };

@@ -271,7 +271,7 @@ async fn the_root_page_is_the_dashboard_behind_the_login_form() {
 
 /// The document's bounds are the server's: for every query parameter with a declared minimum or
 /// maximum, one past the bound is refused with 400 naming the parameter, and the bound itself is
-/// not refused as invalid. A validator and the document that drift apart fail here.
+/// not refused as invalid; a word-valued one takes each listed word and refuses another. A validator and the document that drift apart fail here.
 #[tokio::test]
 async fn every_documented_query_bound_is_the_servers_bound() {
     let app = TestApp::new();
@@ -296,6 +296,28 @@ async fn every_documented_query_bound_is_the_servers_bound() {
                 }
                 let name = p["name"].as_str().unwrap();
                 let schema = &p["schema"];
+                if let Some(words) = schema["enum"].as_array() {
+                    let refused = app.get(&format!("{url}?{name}=zzz"), &tok).await;
+                    assert_eq!(
+                        (
+                            refused.status,
+                            refused.body["error"]["details"]["field"].as_str()
+                        ),
+                        (StatusCode::BAD_REQUEST, Some(name)),
+                        "{path} {name}=zzz should be refused: {}",
+                        refused.body
+                    );
+                    for w in words {
+                        let w = w.as_str().unwrap();
+                        let taken = app.get(&format!("{url}?{name}={w}"), &tok).await;
+                        assert!(
+                            taken.body["error"]["details"]["field"].as_str() != Some(name),
+                            "{path} {name}={w} is one of the document's words but refused: {}",
+                            taken.body
+                        );
+                    }
+                    checked += 1;
+                }
                 for (bound, outside) in [("maximum", 1i64), ("minimum", -1)] {
                     let Some(b) = schema[bound].as_i64() else {
                         continue;
