@@ -140,7 +140,8 @@ pub async fn members(
 #[into_params(parameter_in = Query)]
 pub struct GrantQuery {
     /// pending, granted or failed.
-    pub state: Option<String>,
+    #[param(inline)]
+    pub state: Option<crate::web::contract::GrantStateWord>,
 }
 
 /// Role rewards recorded by tasks and purchases, oldest first: `id`, `user`, `role`, `reason`,
@@ -155,7 +156,7 @@ pub async fn role_grants(
     Path(guild): Path<GuildId>,
     Query(q): Query<GrantQuery>,
 ) -> ApiResult<Json<Vec<RoleGrant>>> {
-    let state = match q.state.as_deref().filter(|v| !v.trim().is_empty()) {
+    let state = match q.state.map(|w| w.as_str()) {
         None => None,
         Some("pending") => Some(GrantState::Pending),
         Some("granted") => Some(GrantState::Granted),
@@ -176,9 +177,11 @@ pub async fn role_grants(
 #[into_params(parameter_in = Query)]
 pub struct SyncQuery {
     /// task, shop_item, announcement, embed or review.
-    pub kind: Option<String>,
+    #[param(inline)]
+    pub kind: Option<crate::web::contract::SyncKindWord>,
     /// pending, synced, orphaned or failed.
-    pub state: Option<String>,
+    #[param(inline)]
+    pub state: Option<crate::web::contract::SyncStateWord>,
 }
 
 fn parse_kind(s: &str) -> ApiResult<SyncKind> {
@@ -203,13 +206,8 @@ pub async fn sync_records(
     Path(guild): Path<GuildId>,
     Query(q): Query<SyncQuery>,
 ) -> ApiResult<Json<Vec<SyncRecord>>> {
-    let kind = q
-        .kind
-        .as_deref()
-        .filter(|k| !k.trim().is_empty())
-        .map(parse_kind)
-        .transpose()?;
-    let state = match q.state.as_deref().filter(|v| !v.trim().is_empty()) {
+    let kind = q.kind.map(|k| parse_kind(k.as_str())).transpose()?;
+    let state = match q.state.map(|w| w.as_str()) {
         None => None,
         Some(v) => Some(
             serde_json::from_value::<crate::guild::SyncState>(serde_json::json!(v)).map_err(

@@ -21,7 +21,8 @@ use crate::web::WebState;
 #[into_params(parameter_in = Query)]
 pub struct TaskQuery {
     /// active, closed or expired.
-    pub status: Option<String>,
+    #[param(inline)]
+    pub status: Option<crate::web::contract::TaskStatusWord>,
     pub category: Option<String>,
     #[param(inline)]
     pub offset: Option<crate::web::contract::Offset>,
@@ -44,9 +45,9 @@ pub async fn list_tasks(
     Path(guild): Path<GuildId>,
     Query(q): Query<TaskQuery>,
 ) -> ApiResult<Json<Page<Task>>> {
-    let status = match q.status.as_deref().filter(|s| !s.trim().is_empty()) {
+    let status = match q.status {
         None => None,
-        Some(v) => Some(TaskStatus::parse(v).ok_or_else(|| {
+        Some(v) => Some(TaskStatus::parse(v.as_str()).ok_or_else(|| {
             ApiError::invalid_param("status", "status must be active, closed or expired")
         })?),
     };

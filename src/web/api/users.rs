@@ -24,9 +24,11 @@ pub struct UserListQuery {
     #[param(inline)]
     pub per_page: Option<crate::web::contract::Ranged<1, 100>>,
     /// balance (default), total_earned, user_id or last_active.
-    pub sort_by: Option<String>,
+    #[param(inline)]
+    pub sort_by: Option<crate::web::contract::UserSortWord>,
     /// desc (default) or asc.
-    pub order: Option<String>,
+    #[param(inline)]
+    pub order: Option<crate::web::contract::OrderWord>,
     /// Include members marked inactive (default false).
     pub include_inactive: Option<bool>,
     /// Only user ids starting with these digits.
@@ -55,23 +57,8 @@ pub async fn list_users(
 ) -> ApiResult<Json<UserPage>> {
     let per_page = q.per_page.map_or(50, |p| p.get());
     let page = q.page.map_or(1, |p| p.get());
-    let sort = q.sort_by.as_deref().unwrap_or("balance");
-    if !["balance", "total_earned", "user_id", "last_active"].contains(&sort) {
-        return Err(ApiError::invalid_param(
-            "sort_by",
-            "sort_by must be balance, total_earned, user_id or last_active",
-        ));
-    }
-    let asc = match q.order.as_deref().unwrap_or("desc") {
-        "asc" => true,
-        "desc" => false,
-        _ => {
-            return Err(ApiError::invalid_param(
-                "order",
-                "order must be asc or desc",
-            ))
-        }
-    };
+    let sort = q.sort_by.map_or("balance", |w| w.as_str());
+    let asc = q.order.is_some_and(|w| w.as_str() == "asc");
     let search = q.search.unwrap_or_default().trim().to_owned();
     if !search.chars().all(|c| c.is_ascii_digit()) {
         return Err(ApiError::invalid_param(

@@ -40,8 +40,8 @@ async fn sync(
     let head = GuildHead::load(&s, g).await?;
     let state = p.state.clone().filter(|v| !v.is_empty());
     let sq = SyncQuery {
-        kind: p.kind.clone().filter(|v| !v.is_empty()),
-        state: state.clone(),
+        kind: p.kind.as_deref().and_then(|v| v.parse().ok()),
+        state: state.as_deref().and_then(|v| v.parse().ok()),
     };
     let list = sync_records(
         State(s.clone()),

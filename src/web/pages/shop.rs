@@ -62,7 +62,7 @@ pub(super) async fn records(
     kind: &str,
 ) -> PageResult<Vec<SyncRecord>> {
     let q = SyncQuery {
-        kind: Some(kind.into()),
+        kind: kind.parse().ok(),
         state: None,
     };
     Ok(

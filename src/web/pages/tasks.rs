@@ -145,7 +145,7 @@ async fn render_tasks(
     let n = p.page.unwrap_or(1).max(1);
     let status = p.status.clone().filter(|s| !s.is_empty());
     let q = TaskQuery {
-        status: status.clone(),
+        status: status.as_deref().and_then(|v| v.parse().ok()),
         category: None,
         offset: Some(super::ranged((n - 1) * PER_PAGE)),
         limit: Some(super::ranged(PER_PAGE)),

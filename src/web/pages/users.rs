@@ -96,8 +96,8 @@ async fn render_users(
     let query = UserListQuery {
         page: p.page.map(super::ranged),
         per_page: Some(super::ranged(PER_PAGE)),
-        sort_by: Some(sort.clone()),
-        order: Some(order.clone()),
+        sort_by: sort.parse().ok(),
+        order: order.parse().ok(),
         include_inactive: Some(true),
         search: Some(search.clone()),
     };
