@@ -84,7 +84,7 @@ impl Boards {
         }
     }
 
-    /// Forgets every board (after the store's accounts were replaced wholesale).
+    /// Forgets every board (`Store::write_guilds` replaced accounts without `put_account`).
     pub fn clear(&self) {
         self.lock().clear();
     }

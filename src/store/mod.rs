@@ -324,9 +324,7 @@ impl Store {
         offset: u64,
         limit: u64,
     ) -> Result<(Vec<leaderboard::Ranked>, u64), StoreError> {
-        self.inner
-            .boards
-            .page(guild, (offset, limit, true), || self.account_facts(guild))
+        self.by_balance(guild, offset, limit, true)
     }
 
     /// Like `leaderboard`, poorest first when not `descending`.
@@ -353,11 +351,6 @@ impl Store {
         self.inner
             .boards
             .rank(guild, user, || self.account_facts(guild))
-    }
-
-    /// Drops the leaderboard index: for code that replaced accounts without `put_account`.
-    pub fn forget_leaderboards(&self) {
-        self.inner.boards.clear();
     }
 
     fn account_facts(&self, guild: GuildId) -> Result<Vec<leaderboard::AccountFact>, StoreError> {
