@@ -518,22 +518,7 @@ fn import(config: &Config, file: &std::path::Path) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(cli_error(e)),
     };
-    println!(
-        "Imported {} server(s) ({} already identical, left alone): {} accounts, {} ledger entries, \
-         {} shop items, {} inventory rows, {} tasks, {} claims, {} custom commands, {} announcements, \
-         {} embed templates.",
-        r.servers_imported,
-        r.servers_unchanged,
-        r.accounts,
-        r.ledger_entries,
-        r.items,
-        r.inventory_rows,
-        r.tasks,
-        r.claims,
-        r.custom_commands,
-        r.announcements,
-        r.embeds
-    );
+    println!("{r}");
     Ok(ExitCode::SUCCESS)
 }
 

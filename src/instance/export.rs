@@ -12,11 +12,15 @@ use crate::domain::announce::Announcement;
 use crate::domain::custom_command::CustomCommand;
 use crate::domain::embed::EmbedTemplate;
 use crate::domain::shop::Item;
-use crate::domain::tasks::{Claim, Task};
+use crate::domain::tasks::{Claim, Review, Task};
 use crate::domain::{Account, GuildConfig, GuildId, Transaction, UserId};
 use crate::error::Error;
+use crate::store::audit::AuditEntry;
 use crate::store::guilds::GuildInfo;
 use crate::store::import::GuildRows;
+use crate::store::notices::Notice;
+use crate::store::outbox::SyncRecord;
+use crate::store::roles::RoleGrant;
 
 /// What the document says it is, so `import` can refuse another JSON file early.
 pub const FORMAT: &str = "coffer-export";
@@ -29,6 +33,14 @@ pub struct InventoryRow {
     pub quantity: u64,
 }
 
+/// How many units of an item one member ever bought (per-member purchase limits).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchaseRow {
+    pub user: UserId,
+    pub item: u64,
+    pub units: u64,
+}
+
 /// One server's part of the export.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GuildExport {
@@ -39,9 +51,13 @@ pub struct GuildExport {
     pub config: GuildConfig,
     #[serde(default)]
     pub accounts: Vec<Account>,
-    /// The live ledger in id order (entries archived with `/archive` are not included).
+    /// The live ledger in id order.
     #[serde(default)]
     pub ledger: Vec<Transaction>,
+    /// Entries an archive run moved out of the live ledger, in id order (all below the live
+    /// ledger's ids). Each member's chain runs from 0 through these into `ledger`.
+    #[serde(default)]
+    pub archived_ledger: Vec<Transaction>,
     #[serde(default)]
     pub items: Vec<Item>,
     #[serde(default)]
@@ -57,6 +73,22 @@ pub struct GuildExport {
     /// Embed templates.
     #[serde(default)]
     pub embeds: Vec<EmbedTemplate>,
+    /// Task submissions and their outcomes.
+    #[serde(default)]
+    pub reviews: Vec<Review>,
+    #[serde(default)]
+    pub purchases: Vec<PurchaseRow>,
+    #[serde(default)]
+    pub role_grants: Vec<RoleGrant>,
+    /// Direct messages owed to (or sent to) members.
+    #[serde(default)]
+    pub notices: Vec<Notice>,
+    /// Which Discord message shows which object.
+    #[serde(default)]
+    pub sync: Vec<SyncRecord>,
+    /// The admin audit log, oldest first.
+    #[serde(default)]
+    pub audit: Vec<AuditEntry>,
 }
 
 impl GuildExport {
@@ -82,6 +114,17 @@ impl GuildExport {
             custom_commands: rows.custom_commands,
             announcements: rows.announcements,
             embeds: rows.embeds,
+            archived_ledger: rows.archived,
+            reviews: rows.reviews,
+            purchases: rows
+                .purchases
+                .into_iter()
+                .map(|(user, item, units)| PurchaseRow { user, item, units })
+                .collect(),
+            role_grants: rows.role_grants,
+            notices: rows.notices,
+            sync: rows.sync,
+            audit: rows.audit,
         }
     }
 
@@ -102,6 +145,17 @@ impl GuildExport {
             custom_commands: self.custom_commands,
             announcements: self.announcements,
             embeds: self.embeds,
+            archived: self.archived_ledger,
+            reviews: self.reviews,
+            purchases: self
+                .purchases
+                .into_iter()
+                .map(|r| (r.user, r.item, r.units))
+                .collect(),
+            role_grants: self.role_grants,
+            notices: self.notices,
+            sync: self.sync,
+            audit: self.audit,
         }
     }
 }

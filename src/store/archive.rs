@@ -118,15 +118,39 @@ impl WriteCtx<'_> {
                 moved.push(tx);
             }
         }
-        let mut checkpoints: BTreeMap<UserId, ArchiveCheckpoint> = BTreeMap::new();
         {
             let mut ledger = self.tx.open_table(tables::LEDGER)?;
             let mut index = self.tx.open_table(tables::LEDGER_BY_USER)?;
-            let mut archive = self.tx.open_table(tables::LEDGER_ARCHIVE)?;
             for tx in &moved {
-                archive.insert((self.g(), tx.id), encode(tx)?.as_slice())?;
                 ledger.remove((self.g(), tx.id))?;
                 index.remove((self.g(), tx.user.0, tx.id))?;
+            }
+        }
+        let users = self.put_archived(&moved)?;
+        let report = ArchiveReport {
+            cutoff,
+            archived: moved.len() as u64,
+            users,
+            last_id: moved.last().map(|t| t.id),
+        };
+        if report.archived > 0 {
+            self.emit(
+                EventKind::TransactionsArchived,
+                vec![report.archived.to_string()],
+            );
+        }
+        Ok(report)
+    }
+
+    /// Adds `entries` (id order, each after every entry already archived) to the archive and
+    /// folds them into each user's checkpoint; returns how many users' checkpoints changed.
+    /// An archive run moves them here from the ledger; an import writes them as exported.
+    pub(crate) fn put_archived(&self, entries: &[Transaction]) -> Result<u64, StoreError> {
+        let mut checkpoints: BTreeMap<UserId, ArchiveCheckpoint> = BTreeMap::new();
+        {
+            let mut archive = self.tx.open_table(tables::LEDGER_ARCHIVE)?;
+            for tx in entries {
+                archive.insert((self.g(), tx.id), encode(tx)?.as_slice())?;
                 let cp = match checkpoints.entry(tx.user) {
                     std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::btree_map::Entry::Vacant(e) => {
@@ -151,24 +175,10 @@ impl WriteCtx<'_> {
                 cp.updated_at = self.now;
             }
         }
-        {
-            let mut t = self.tx.open_table(tables::ARCHIVE_CHECKPOINTS)?;
-            for cp in checkpoints.values() {
-                t.insert((self.g(), cp.user.0), encode(cp)?.as_slice())?;
-            }
+        let mut t = self.tx.open_table(tables::ARCHIVE_CHECKPOINTS)?;
+        for cp in checkpoints.values() {
+            t.insert((self.g(), cp.user.0), encode(cp)?.as_slice())?;
         }
-        let report = ArchiveReport {
-            cutoff,
-            archived: moved.len() as u64,
-            users: checkpoints.len() as u64,
-            last_id: moved.last().map(|t| t.id),
-        };
-        if report.archived > 0 {
-            self.emit(
-                EventKind::TransactionsArchived,
-                vec![report.archived.to_string()],
-            );
-        }
-        Ok(report)
+        Ok(checkpoints.len() as u64)
     }
 }

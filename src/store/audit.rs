@@ -62,9 +62,15 @@ impl WriteCtx<'_> {
             before,
             after,
         };
-        let mut t = self.tx.open_table(tables::AUDIT)?;
-        t.insert((self.g(), id), encode(&e)?.as_slice())?;
+        self.put_audit_entry(&e)?;
         Ok(e)
+    }
+
+    /// Stores an entry as it is (an import; `audit` is how a change records one).
+    pub fn put_audit_entry(&self, e: &AuditEntry) -> Result<(), StoreError> {
+        let mut t = self.tx.open_table(tables::AUDIT)?;
+        t.insert((self.g(), e.id), encode(e)?.as_slice())?;
+        Ok(())
     }
 }
 

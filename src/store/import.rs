@@ -9,9 +9,13 @@ use crate::domain::announce::Announcement;
 use crate::domain::custom_command::CustomCommand;
 use crate::domain::embed::EmbedTemplate;
 use crate::domain::shop::Item;
-use crate::domain::tasks::{Claim, Task};
+use crate::domain::tasks::{Claim, Review, Task};
 use crate::domain::{Account, GuildConfig, GuildId, Transaction, UserId};
+use crate::store::audit::AuditEntry;
 use crate::store::guilds::GuildInfo;
+use crate::store::notices::Notice;
+use crate::store::outbox::SyncRecord;
+use crate::store::roles::RoleGrant;
 
 /// One guild's rows.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -28,6 +32,18 @@ pub struct GuildRows {
     pub custom_commands: Vec<CustomCommand>,
     pub announcements: Vec<Announcement>,
     pub embeds: Vec<EmbedTemplate>,
+    /// Entries moved out of the live ledger by an archive run, in id order. The per-user
+    /// checkpoints are not rows of their own here: `put_rows` folds them from these.
+    pub archived: Vec<Transaction>,
+    pub reviews: Vec<Review>,
+    /// (user, item, units ever bought): the per-member purchase limits.
+    pub purchases: Vec<(UserId, u64, u64)>,
+    pub role_grants: Vec<RoleGrant>,
+    pub notices: Vec<Notice>,
+    /// Which Discord message shows which object, so an imported server edits its messages
+    /// instead of posting them again.
+    pub sync: Vec<SyncRecord>,
+    pub audit: Vec<AuditEntry>,
 }
 
 impl<T: Tables> View<'_, T> {
@@ -44,11 +60,43 @@ impl<T: Tables> View<'_, T> {
         Ok(out)
     }
 
-    /// The whole guild (the live ledger, not the archive).
+    /// Every purchase counter of the guild as (user, item, units ever bought).
+    pub fn purchase_rows(&self) -> Result<Vec<(UserId, u64, u64)>, StoreError> {
+        let t = self.tx.open(tables::SHOP_PURCHASES)?;
+        let g = self.g();
+        let mut out = Vec::new();
+        for row in t.range((g, 0, 0)..=(g, u64::MAX, u64::MAX))? {
+            let (k, v) = row?;
+            let (_, user, item) = k.value();
+            out.push((UserId(user), item, v.value()));
+        }
+        Ok(out)
+    }
+
+    /// Every row of a `(guild, id) -> JSON` table, in id order.
+    fn rows_of<V: serde::de::DeserializeOwned>(
+        &self,
+        name: &'static str,
+        def: redb::TableDefinition<(u64, u64), tables::Bytes>,
+    ) -> Result<Vec<V>, StoreError> {
+        let t = self.tx.open(def)?;
+        let mut out = Vec::new();
+        for row in t.range((self.g(), 0)..=(self.g(), u64::MAX))? {
+            out.push(super::decode(name, row?.1.value())?);
+        }
+        Ok(out)
+    }
+
+    /// The whole guild, archive and history included.
     pub fn dump(&self) -> Result<GuildRows, StoreError> {
         let mut ledger = Vec::new();
         self.scan_ledger(false, |tx| -> Result<bool, StoreError> {
             ledger.push(tx);
+            Ok(true)
+        })?;
+        let mut archived = Vec::new();
+        self.scan_archive(false, |tx| -> Result<bool, StoreError> {
+            archived.push(tx);
             Ok(true)
         })?;
         let stored_config = {
@@ -72,6 +120,13 @@ impl<T: Tables> View<'_, T> {
             custom_commands: self.custom_commands()?,
             announcements: self.announcements()?,
             embeds: self.embed_templates()?,
+            archived,
+            reviews: self.rows_of("reviews", tables::REVIEWS)?,
+            purchases: self.purchase_rows()?,
+            role_grants: self.rows_of("role_grants", tables::ROLE_GRANTS)?,
+            notices: self.rows_of("notices", tables::NOTICES)?,
+            sync: self.sync_records()?,
+            audit: self.rows_of("audit", tables::AUDIT)?,
         })
     }
 
@@ -100,7 +155,8 @@ impl<T: Tables> View<'_, T> {
 
 impl WriteCtx<'_> {
     /// Writes `rows` as they are (the guild holds nothing yet: the caller checked), and moves
-    /// the id counters past the highest imported ids.
+    /// the id counters past the highest imported ids. What is derived from the rows (archive
+    /// checkpoints, which entry a refund reversed, the work lists) is rebuilt from them.
     pub fn put_rows(&self, rows: &GuildRows) -> Result<(), StoreError> {
         if let Some(info) = &rows.info {
             self.put_guild_info(info)?;
@@ -142,7 +198,36 @@ impl WriteCtx<'_> {
         for e in &rows.embeds {
             self.put_embed_template(e)?;
         }
-        self.raise_seq("ledger", rows.ledger.iter().map(|t| t.id).max())?;
+        self.put_archived(&rows.archived)?;
+        for t in rows.archived.iter().chain(&rows.ledger) {
+            if let Some(original) = t.reverses {
+                self.record_reversal(original, t.id)?;
+            }
+        }
+        for r in &rows.reviews {
+            self.put_review(r)?;
+        }
+        for (user, item, n) in &rows.purchases {
+            self.set_purchase_count(*user, *item, *n)?;
+        }
+        for g in &rows.role_grants {
+            self.put_role_grant(g)?;
+        }
+        for n in &rows.notices {
+            self.put_notice(n)?;
+        }
+        for r in &rows.sync {
+            self.put_sync_record(r)?;
+        }
+        for a in &rows.audit {
+            self.put_audit_entry(a)?;
+        }
+        let entries = rows.archived.iter().chain(&rows.ledger);
+        self.raise_seq("ledger", entries.map(|t| t.id).max())?;
+        self.raise_seq("review", rows.reviews.iter().map(|r| r.id).max())?;
+        self.raise_seq("role_grant", rows.role_grants.iter().map(|g| g.id).max())?;
+        self.raise_seq("notice", rows.notices.iter().map(|n| n.id).max())?;
+        self.raise_seq("audit", rows.audit.iter().map(|a| a.id).max())?;
         self.raise_seq("shop_item", rows.items.iter().map(|i| i.id).max())?;
         self.raise_seq("task", rows.tasks.iter().map(|t| t.id).max())?;
         self.raise_seq(

@@ -126,7 +126,7 @@ impl WriteCtx<'_> {
         Ok(Some(n))
     }
 
-    fn put_notice(&self, n: &Notice) -> Result<(), StoreError> {
+    pub(crate) fn put_notice(&self, n: &Notice) -> Result<(), StoreError> {
         let key = (self.g(), n.id);
         let mut t = self.tx.open_table(tables::NOTICES)?;
         t.insert(key, encode(n)?.as_slice())?;

@@ -136,7 +136,7 @@ impl WriteCtx<'_> {
         Ok(Some(g))
     }
 
-    fn put_role_grant(&self, g: &RoleGrant) -> Result<(), StoreError> {
+    pub(crate) fn put_role_grant(&self, g: &RoleGrant) -> Result<(), StoreError> {
         let key = (self.g(), g.id);
         let mut t = self.tx.open_table(tables::ROLE_GRANTS)?;
         t.insert(key, encode(g)?.as_slice())?;

@@ -255,6 +255,13 @@ pub fn read_folder(
         custom_commands: Vec::new(),
         announcements: Vec::new(),
         embeds: Vec::new(),
+        archived_ledger: Vec::new(),
+        reviews: Vec::new(),
+        purchases: Vec::new(),
+        role_grants: Vec::new(),
+        notices: Vec::new(),
+        sync: Vec::new(),
+        audit: Vec::new(),
     };
     let doc = ExportDoc {
         format: Some(FORMAT.into()),
