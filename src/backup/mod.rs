@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::clock::SharedClock;
 use crate::domain::DomainError;
@@ -64,6 +64,47 @@ pub struct VerifyReport {
     pub problems: Vec<String>,
 }
 
+/// Why a snapshot was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// Someone asked (dashboard, API, `coffer backup create`).
+    Manual,
+    /// The schedule (`storage.backup_every_hours`).
+    Scheduled,
+    /// `coffer restore` keeps the database it replaces.
+    BeforeRestore,
+}
+
+impl Trigger {
+    /// In words, for pages and notices.
+    pub fn as_words(self) -> &'static str {
+        match self {
+            Trigger::Manual => "asked for",
+            Trigger::Scheduled => "scheduled",
+            Trigger::BeforeRestore => "before a restore",
+        }
+    }
+}
+
+/// One attempt to take a snapshot, kept in the database (the newest `KEPT_ATTEMPTS`), so a
+/// failure is still on record after a restart and the dashboard can point at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BackupAttempt {
+    pub at: DateTime<Utc>,
+    pub trigger: Trigger,
+    pub ok: bool,
+    /// The file written (when it worked).
+    pub name: Option<String>,
+    pub bytes: Option<u64>,
+    /// What went wrong (when it did not).
+    pub error: Option<String>,
+}
+
+/// Attempts kept on record.
+pub const KEPT_ATTEMPTS: usize = 50;
+const ATTEMPTS_KEY: &str = "backup.attempts";
+
 /// The backup service. Cheap to clone.
 #[derive(Clone)]
 pub struct Backups {
@@ -89,8 +130,59 @@ impl Backups {
         &self.store
     }
 
-    /// Takes a snapshot now (`coffer-<UTC time>[-<label>].redb`) and writes its checksum.
+    /// Takes a snapshot now (`coffer-<UTC time>[-<label>].redb`) and writes its checksum, on
+    /// someone's request.
     pub fn create(&self, label: Option<&str>) -> Result<BackupFile, Error> {
+        self.create_for(Trigger::Manual, label)
+    }
+
+    /// Takes a snapshot and records the attempt, whether it worked or not.
+    pub fn create_for(&self, trigger: Trigger, label: Option<&str>) -> Result<BackupFile, Error> {
+        let at = self.store.now();
+        let made = self.write_snapshot(label);
+        self.note(trigger, at, made.as_ref());
+        made
+    }
+
+    /// Records an attempt (a failure is logged at error too).
+    fn note(&self, trigger: Trigger, at: DateTime<Utc>, made: Result<&BackupFile, &Error>) {
+        if let Err(e) = made {
+            tracing::error!(trigger = ?trigger, error = %e, "backup failed");
+        }
+        let attempt = BackupAttempt {
+            at,
+            trigger,
+            ok: made.is_ok(),
+            name: made.ok().map(|f| f.name.clone()),
+            bytes: made.ok().map(|f| f.bytes),
+            error: made.err().map(|e| e.to_string()),
+        };
+        if let Err(e) = self.record(attempt) {
+            tracing::warn!(error = %e, "could not record the backup attempt");
+        }
+    }
+
+    fn record(&self, attempt: BackupAttempt) -> Result<(), Error> {
+        self.store.write(crate::instance::INSTANCE, |w| {
+            let mut all: Vec<BackupAttempt> = w.instance_value(ATTEMPTS_KEY)?.unwrap_or_default();
+            all.insert(0, attempt.clone());
+            all.truncate(KEPT_ATTEMPTS);
+            w.put_instance_value(ATTEMPTS_KEY, &all)
+        })?;
+        Ok(())
+    }
+
+    /// The recorded attempts, newest first.
+    pub fn attempts(&self) -> Result<Vec<BackupAttempt>, Error> {
+        Ok(self.store.instance_value(ATTEMPTS_KEY)?.unwrap_or_default())
+    }
+
+    /// The newest attempt when it failed (no snapshot has worked since).
+    pub fn failing(&self) -> Result<Option<BackupAttempt>, Error> {
+        Ok(self.attempts()?.into_iter().next().filter(|a| !a.ok))
+    }
+
+    fn write_snapshot(&self, label: Option<&str>) -> Result<BackupFile, Error> {
         let now = self.store.now();
         let mut name = file_name(now, label);
         let mut n = 2;
@@ -161,9 +253,19 @@ impl Backups {
 
     /// The scheduled job: a snapshot when the newest is older than `every`, then pruning.
     pub fn scheduled(&self, every: chrono::Duration) -> Result<Option<BackupFile>, Error> {
-        let newest = self.list()?.into_iter().next();
+        let newest = match self.list() {
+            Ok(all) => all.into_iter().next(),
+            Err(e) => {
+                self.note(Trigger::Scheduled, self.store.now(), Err(&e));
+                return Err(e);
+            }
+        };
         let due = newest.is_none_or(|f| self.store.now() - f.created_at >= every);
-        let made = if due { Some(self.create(None)?) } else { None };
+        let made = if due {
+            Some(self.create_for(Trigger::Scheduled, None)?)
+        } else {
+            None
+        };
         self.prune()?;
         Ok(made)
     }
@@ -374,7 +476,7 @@ pub fn restore(
             other => other?,
         };
         let backups = Backups::new(store.clone(), backup_dir.to_owned(), Retention::default());
-        let made = backups.create(Some("before-restore"))?;
+        let made = backups.create_for(Trigger::BeforeRestore, Some("before-restore"))?;
         drop(backups);
         drop(store);
         Some(made)

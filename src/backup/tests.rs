@@ -269,3 +269,45 @@ fn a_schema_migration_is_preceded_by_a_backup() {
         made[0].name
     );
 }
+
+#[test]
+fn every_attempt_is_recorded_and_a_failure_stays_on_record_until_one_works() {
+    let ts = testing::store();
+    pay(&ts, 1, 10);
+    let dir = ts.dir.path().join("backups");
+    // A file where the folder should be: the snapshot cannot be written.
+    std::fs::write(&dir, b"not a folder").unwrap();
+    let b = backups(&ts);
+    assert!(b.scheduled(chrono::Duration::hours(6)).is_err());
+    let failed = b.failing().unwrap().expect("the failure is on record");
+    assert_eq!(failed.trigger, Trigger::Scheduled);
+    assert!(!failed.ok && failed.name.is_none());
+    assert!(failed.error.as_deref().is_some_and(|e| !e.is_empty()));
+    assert_eq!(failed.at, ts.store.now());
+
+    // Still on record for a new process over the same database.
+    let again = Backups::new(ts.store.clone(), dir.clone(), Retention::default());
+    assert_eq!(again.failing().unwrap(), Some(failed.clone()));
+
+    std::fs::remove_file(&dir).unwrap();
+    let made = b.create(None).unwrap();
+    assert_eq!(b.failing().unwrap(), None);
+    let attempts = b.attempts().unwrap();
+    assert_eq!(attempts.len(), 2);
+    assert!(attempts[0].ok && attempts[0].trigger == Trigger::Manual);
+    assert_eq!(attempts[0].name.as_deref(), Some(made.name.as_str()));
+    assert_eq!(attempts[1], failed);
+
+    // Bounded: only the newest are kept.
+    for _ in 0..KEPT_ATTEMPTS + 5 {
+        let _ = b.record(BackupAttempt {
+            at: ts.store.now(),
+            trigger: Trigger::Manual,
+            ok: true,
+            name: None,
+            bytes: None,
+            error: None,
+        });
+    }
+    assert_eq!(b.attempts().unwrap().len(), KEPT_ATTEMPTS);
+}

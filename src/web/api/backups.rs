@@ -9,10 +9,26 @@ use axum::response::{IntoResponse, Response};
 
 use super::blocking;
 use crate::accounts::AdminRole;
-use crate::backup::{BackupFile, VerifyReport};
+use crate::backup::{BackupAttempt, BackupFile, VerifyReport};
 use crate::web::auth::Auth;
 use crate::web::error::{ApiError, ApiResult, ErrorBody, Json};
 use crate::web::WebState;
+
+/// A backup that could not be read or written is the admin's to fix (folder missing, not
+/// writable, disk full): say what happened instead of the generic internal error.
+fn backup_error(doing: &'static str) -> impl Fn(crate::Error) -> ApiError {
+    move |e| match e {
+        crate::Error::Domain(d) => d.into(),
+        crate::Error::Store(s) => {
+            tracing::error!(error = %s, "{doing} failed");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "backup_failed",
+                format!("{doing} failed: {s}. Nothing was changed."),
+            )
+        }
+    }
+}
 
 fn admin_only(auth: &Auth) -> Result<(), ApiError> {
     if auth.role != AdminRole::Admin {
@@ -35,7 +51,24 @@ pub async fn list_backups(
     auth: Auth,
 ) -> ApiResult<Json<Vec<BackupFile>>> {
     admin_only(&auth)?;
-    Ok(Json(blocking(&s, |svc| svc.backups.list()).await?))
+    let list = blocking(&s, |svc| Ok(svc.backups.list())).await?;
+    Ok(Json(
+        list.map_err(backup_error("Reading the backup folder"))?,
+    ))
+}
+
+/// The newest attempts to take a snapshot (manual, scheduled, before a restore), newest
+/// first, failures with what went wrong. Kept in the database, so they survive a restart.
+#[utoipa::path(get, path = "/api/backups/attempts", tag = "instance",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, body = Vec<BackupAttempt>), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+pub async fn backup_attempts(
+    State(s): State<WebState>,
+    auth: Auth,
+) -> ApiResult<Json<Vec<BackupAttempt>>> {
+    admin_only(&auth)?;
+    Ok(Json(blocking(&s, |svc| svc.backups.attempts()).await?))
 }
 
 /// Takes a consistent snapshot now (writers are not blocked) and prunes old ones by the
@@ -50,11 +83,13 @@ pub async fn create_backup(
 ) -> ApiResult<(StatusCode, Json<BackupFile>)> {
     admin_only(&auth)?;
     let made = blocking(&s, |svc| {
-        let made = svc.backups.create(None)?;
-        svc.backups.prune()?;
-        Ok(made)
+        Ok(svc.backups.create(None).and_then(|made| {
+            svc.backups.prune()?;
+            Ok(made)
+        }))
     })
-    .await?;
+    .await?
+    .map_err(backup_error("The backup"))?;
     tracing::info!(user = %auth.username, backup = %made.name, "backup taken from the dashboard");
     Ok((StatusCode::CREATED, Json(made)))
 }

@@ -116,6 +116,7 @@ pub fn routes() -> OpenApiRouter<WebState> {
         .routes(routes!(instance::get_bot_status, instance::put_bot_status))
         .routes(routes!(instance::restart))
         .routes(routes!(backups::list_backups, backups::create_backup))
+        .routes(routes!(backups::backup_attempts))
         .routes(routes!(backups::download_backup))
         .routes(routes!(backups::verify_backup))
         .routes(routes!(crate::web::sse::stream))

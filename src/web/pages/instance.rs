@@ -15,7 +15,7 @@ use super::forms::{form_error, input, select, textarea, FieldErrors, Fields, Fil
 use super::layout::{layout, q, time, Frame};
 use super::{csrf_field, done, Page, PageResult};
 use crate::domain::money::group_thousands;
-use crate::web::api::backups::{create_backup, list_backups};
+use crate::web::api::backups::{backup_attempts, create_backup, list_backups};
 use crate::web::api::instance::{clear_logs, get_logs, get_settings, put_settings, LogQuery};
 use crate::web::error::{Json, Query as ApiQuery};
 use crate::web::WebState;
@@ -66,7 +66,13 @@ async fn backups(
     let body: Markup = if !page.can_write() {
         html! { p { "Backups hold every account's password hash: only admin accounts may see them." } }
     } else {
-        let list = list_backups(State(s.clone()), page.auth.clone()).await?.0;
+        let (list, unreadable) = match list_backups(State(s.clone()), page.auth.clone()).await {
+            Ok(list) => (list.0, None),
+            Err(e) => (Vec::new(), Some(e.message)),
+        };
+        let attempts = backup_attempts(State(s.clone()), page.auth.clone())
+            .await?
+            .0;
         let every = s.services.backup_every_hours;
         html! {
             p.muted { @match every { Some(h) => { "A backup is taken every " (h) " h; old ones are pruned." }, None => "No scheduled backups (storage.backup_every_hours)." } }
@@ -74,6 +80,7 @@ async fn backups(
                 (csrf_field(&page))
                 button type="submit" { "Take a backup now" }
             }
+            @if let Some(why) = &unreadable { p.error role="alert" { (why) } }
             div.table-wrap #backups {
                 table {
                     thead { tr { th { "Backup" } th { "Taken" } th.num { "Size" } th { "Checksum" } th { "" } } }
@@ -92,6 +99,33 @@ async fn backups(
                 }
             }
             p.muted { "To restore one, stop Coffer and run " code { "coffer restore <name>" } "." }
+            h2 #attempts { "Recent attempts" }
+            @if attempts.first().is_some_and(|a| !a.ok) {
+                p.error { "The last backup failed. Check that the backup folder ("
+                    code { (s.services.backups.dir().display()) }
+                    ") exists, is writable and has free space, then take one now." }
+            }
+            div.table-wrap {
+                table {
+                    thead { tr { th { "When" } th { "Why" } th { "Result" } } }
+                    tbody {
+                        @for a in attempts.iter().take(20) {
+                            tr {
+                                td { (time(a.at)) }
+                                td { (a.trigger.as_words()) }
+                                td {
+                                    @if a.ok {
+                                        span.badge.ok { "ok" } " " code { (a.name.as_deref().unwrap_or("")) }
+                                    } @else {
+                                        span.badge.bad { "failed" } " " (a.error.as_deref().unwrap_or(""))
+                                    }
+                                }
+                            }
+                        }
+                        @if attempts.is_empty() { tr { td colspan="3" { "None recorded yet." } } }
+                    }
+                }
+            }
         }
     };
     Ok(layout(frame(&page, "Backups", "/backups", p.done.as_deref()), body).into_response())

@@ -113,7 +113,7 @@ struct Notice {
 /// What needs attention across every server.
 async fn collect(s: &WebState) -> PageResult<Vec<Notice>> {
     let every = s.services.backup_every_hours;
-    let (per_guild, backups) = blocking(s, move |svc| {
+    let (per_guild, backups, backup_failed) = blocking(s, move |svc| {
         let mut out = Vec::new();
         for g in svc.instance.guild_ids()? {
             let sync = svc.guilds.sync_records(g)?;
@@ -121,7 +121,7 @@ async fn collect(s: &WebState) -> PageResult<Vec<Notice>> {
             let report = svc.economy.validate_guild(g)?;
             out.push((g, sync, grants, report.ok));
         }
-        Ok((out, svc.backups.list()?))
+        Ok((out, svc.backups.list(), svc.backups.failing()?))
     })
     .await?;
     let mut notes = Vec::new();
@@ -169,7 +169,31 @@ async fn collect(s: &WebState) -> PageResult<Vec<Notice>> {
             });
         }
     }
-    if let Some(hours) = every {
+    let backups = match backups {
+        Ok(list) => list,
+        Err(e) => {
+            notes.push(Notice {
+                severity: "bad",
+                text: format!("The backup folder cannot be read: {e}"),
+                link: "/backups".into(),
+                link_text: "Backups",
+            });
+            Vec::new()
+        }
+    };
+    if let Some(failed) = backup_failed {
+        notes.push(Notice {
+            severity: "bad",
+            text: format!(
+                "The last backup ({}) failed at {}: {}",
+                failed.trigger.as_words(),
+                failed.at.format("%Y-%m-%d %H:%M UTC"),
+                failed.error.as_deref().unwrap_or("no reason recorded")
+            ),
+            link: "/backups#attempts".into(),
+            link_text: "See the attempts and take one now",
+        });
+    } else if let Some(hours) = every {
         let newest = backups.iter().map(|b| b.created_at).max();
         let late = chrono::Duration::hours(i64::from(hours) * 2);
         let now = s.services.now();

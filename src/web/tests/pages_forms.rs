@@ -372,3 +372,54 @@ async fn the_notification_centre_links_each_problem_to_where_it_is_fixed() {
         "the role grant and its reason"
     );
 }
+
+#[tokio::test]
+async fn a_failed_backup_is_on_record_and_the_notification_links_to_it() {
+    let app = TestApp::new();
+    app.fund(G, 1, 10);
+    let (b, tok) = admin(&app).await;
+    let dir = app.services.backups.dir().to_owned();
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    // A file where the backup folder should be.
+    std::fs::write(&dir, b"in the way").unwrap();
+    let a = app.post("/api/backups", &tok, serde_json::json!({})).await;
+    assert!(a.status.is_server_error(), "{} {}", a.status, a.body);
+    assert_eq!(a.body["error"]["code"], "backup_failed", "{}", a.body);
+    let said = a.body["error"]["message"].as_str().unwrap();
+    assert!(
+        said.starts_with("The backup failed: ") && said.contains("backups"),
+        "{said}"
+    );
+    let attempts = app.get("/api/backups/attempts", &tok).await;
+    assert_eq!(attempts.status, StatusCode::OK);
+    assert_eq!(attempts.body[0]["ok"], false, "{}", attempts.body);
+    assert_eq!(attempts.body[0]["trigger"], "manual");
+    let error = attempts.body[0]["error"].as_str().unwrap().to_owned();
+    assert!(!error.is_empty());
+
+    let page = html(&app.page("/notifications", Some(&b)).await);
+    assert!(
+        page.contains("The last backup (asked for) failed"),
+        "{page}"
+    );
+    assert!(page.contains("href=\"/backups#attempts\""), "{page}");
+    let backups = html(&app.page("/backups", Some(&b)).await);
+    assert!(backups.contains("id=\"attempts\""), "{backups}");
+    assert!(backups.contains("The last backup failed"), "{backups}");
+
+    // Once one works, the notification is gone and both attempts are listed.
+    std::fs::remove_file(&dir).unwrap();
+    let a = app.post("/api/backups", &tok, serde_json::json!({})).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    let page = html(&app.page("/notifications", Some(&b)).await);
+    assert!(!page.contains("The last backup"), "{page}");
+    let attempts = app.get("/api/backups/attempts", &tok).await;
+    assert_eq!(attempts.body.as_array().map(Vec::len), Some(2));
+    assert_eq!(attempts.body[0]["ok"], true);
+    // Viewers see none of it.
+    let viewer = app.login("viewer").await;
+    let a = app.get("/api/backups/attempts", &viewer).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+}
