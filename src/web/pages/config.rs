@@ -2,7 +2,6 @@
 //! takes; below it, the role rewards and their state. Through `api::guild`.
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
@@ -11,7 +10,10 @@ use serde_json::{json, Map, Value};
 
 use super::forms::{checkbox, form_error, input, select, FieldErrors, Fields, Filled};
 use super::guild::{frame, Params};
-use super::layout::{layout, time, GuildHead};
+use super::layout::{layout, pager, slice, time, GuildHead};
+
+/// Role rewards shown per page, newest first.
+const GRANTS_PER_PAGE: u64 = 25;
 use super::{csrf_field, done, Page, PageResult};
 use crate::domain::{GuildConfig, GuildId};
 use crate::web::api::guild::{
@@ -177,24 +179,14 @@ async fn config(
     Query(p): Query<Params>,
 ) -> PageResult<Response> {
     let head = GuildHead::load(&s, g).await?;
-    render_config(
-        &s,
-        &page,
-        &head,
-        p.done.as_deref(),
-        Filled::default(),
-        StatusCode::OK,
-    )
-    .await
+    render_config(&s, &page, &head, Filled::visit(p.done, p.page)).await
 }
 
 async fn render_config(
     s: &WebState,
     page: &Page,
     head: &GuildHead,
-    note: Option<&str>,
     form: Filled,
-    code: StatusCode,
 ) -> PageResult<Response> {
     let (_, cur) = current_config(s, page, head.id).await?;
     let chans = channel_options(s, page, head.id).await?;
@@ -206,6 +198,8 @@ async fn render_config(
     )
     .await?
     .0;
+    let newest_first: Vec<_> = grants.iter().rev().collect();
+    let (shown, n, pages) = slice(&newest_first, form.n, GRANTS_PER_PAGE);
     let body = html! {
         @if page.can_write() {
             (config_form(page, head, &cur, &chans, &form))
@@ -221,7 +215,7 @@ async fn render_config(
             table {
                 thead { tr { th { "Member" } th { "Role" } th { "Why" } th { "State" } th { "Updated" } } }
                 tbody {
-                    @for g in grants.iter().rev().take(100) {
+                    @for g in shown {
                         @let st = serde_json::to_value(g.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
                         tr {
                             td { (g.user) } td { (g.role) } td { (g.reason) }
@@ -233,11 +227,12 @@ async fn render_config(
                 }
             }
         }
+        (pager(&head.url("/config"), n, pages))
         p.muted { "A failed role reward needs Coffer's role above the reward role, and the Manage Roles permission." }
     };
     Ok((
-        code,
-        layout(frame(page, head, "Config", "config", note), body),
+        form.status(),
+        layout(frame(page, head, "Config", "config", form.note()), body),
     )
         .into_response())
 }
@@ -268,16 +263,6 @@ async fn save_config(
     };
     match result {
         Ok(()) => Ok(done(&head.url("/config"), "Settings saved.")),
-        Err(errors) => {
-            render_config(
-                &s,
-                &page,
-                &head,
-                None,
-                Filled::new(f, errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(errors) => render_config(&s, &page, &head, Filled::new(f, errors)).await,
     }
 }

@@ -4,14 +4,16 @@
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::{html, Markup};
 
 use super::forms::{form_error, input, select, textarea, FieldErrors, Fields, Filled};
-use super::layout::{layout, Frame, GuildHead};
+use super::layout::{layout, pager, slice, Frame, GuildHead};
+
+/// Templates shown per page, by name.
+const PER_PAGE: u64 = 25;
 use super::messages::{channel_of, channel_options, records, refused, Params, EVENTS};
 use super::shop::sync_badge;
 use super::{csrf_field, done, Page, PageResult};
@@ -74,37 +76,28 @@ async fn embeds(
     Query(p): Query<Params>,
 ) -> PageResult<Response> {
     let head = GuildHead::load(&s, g).await?;
-    render_embeds(
-        &s,
-        &page,
-        &head,
-        p.done.as_deref(),
-        Filled::default(),
-        StatusCode::OK,
-    )
-    .await
+    render_embeds(&s, &page, &head, Filled::visit(p.done, p.page)).await
 }
 
 async fn render_embeds(
     s: &WebState,
     page: &Page,
     head: &GuildHead,
-    note: Option<&str>,
     form: Filled,
-    code: StatusCode,
 ) -> PageResult<Response> {
     let list = list_embeds(State(s.clone()), page.auth.clone(), Path(head.id))
         .await?
         .0;
     let sync = records(s, page, head.id).await?;
     let chans = channel_options(s, page, head.id).await?;
+    let (shown, n, pages) = slice(&list, form.n, PER_PAGE);
     let e = &form.errors;
     let body = html! {
         div.table-wrap #embeds data-live=(EVENTS) {
             table {
                 thead { tr { th { "Name" } th { "Title" } th { "Posted in" } th { "Discord" } th { "" } } }
                 tbody {
-                    @for t in &list {
+                    @for t in shown {
                         tr {
                             td { (t.name) }
                             td { (t.embed.title.clone().unwrap_or_default()) }
@@ -128,6 +121,7 @@ async fn render_embeds(
                 }
             }
         }
+        (pager(&head.url("/embeds"), n, pages))
         @if page.can_write() {
             h2 { "Embed builder" }
             div.grid {
@@ -156,11 +150,11 @@ async fn render_embeds(
             title: "Embeds",
             guild: Some(head),
             active: "embeds",
-            note,
+            note: form.note(),
         },
         body,
     );
-    Ok((code, html).into_response())
+    Ok((form.status(), html).into_response())
 }
 
 /// `POST /servers/{g}/embeds`: saves a template from the builder.
@@ -197,17 +191,7 @@ async fn create_template(
     };
     match result {
         Ok(()) => Ok(done(&head.url("/embeds"), "Template saved.")),
-        Err(errors) => {
-            render_embeds(
-                &s,
-                &page,
-                &head,
-                None,
-                Filled::new(f, errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(errors) => render_embeds(&s, &page, &head, Filled::new(f, errors)).await,
     }
 }
 

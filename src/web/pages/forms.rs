@@ -100,11 +100,42 @@ impl FieldErrors {
 pub struct Filled {
     pub fields: Fields,
     pub errors: FieldErrors,
+    /// What the last action left to say (`?done=`), on a plain visit.
+    pub note: Option<String>,
+    /// The list page asked for (from 1; 0 reads as 1).
+    pub n: u64,
 }
 
 impl Filled {
+    /// A refused form: what was typed and the errors beside the fields (answered with 422).
     pub fn new(fields: Fields, errors: FieldErrors) -> Filled {
-        Filled { fields, errors }
+        Filled {
+            fields,
+            errors,
+            ..Filled::default()
+        }
+    }
+
+    /// A plain visit: empty forms, the note the last action left, list page `n`.
+    pub fn visit(note: Option<String>, n: Option<u64>) -> Filled {
+        Filled {
+            note,
+            n: n.unwrap_or(1),
+            ..Filled::default()
+        }
+    }
+
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+
+    /// 422 when the form was refused, else 200.
+    pub fn status(&self) -> axum::http::StatusCode {
+        if self.errors.is_empty() {
+            axum::http::StatusCode::OK
+        } else {
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        }
     }
 
     /// The typed value, else `default`.

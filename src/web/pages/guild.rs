@@ -3,7 +3,6 @@
 //! audit and command log are `records.rs`. Through `api::commands`.
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -11,7 +10,10 @@ use maud::html;
 use serde::Deserialize;
 
 use super::forms::{checkbox, form_error, input, textarea, FieldErrors, Fields, Filled};
-use super::layout::{layout, q, time, Frame, GuildHead};
+use super::layout::{layout, pager, q, slice, time, Frame, GuildHead};
+
+/// Custom commands shown per page, by name.
+const PER_PAGE: u64 = 25;
 use super::{csrf_field, done, Page, PageResult};
 use crate::domain::GuildId;
 use crate::web::api::commands::{create_command, delete_command, list_commands, CommandRequest};
@@ -62,35 +64,26 @@ async fn commands(
     Query(p): Query<Params>,
 ) -> PageResult<Response> {
     let head = GuildHead::load(&s, g).await?;
-    render_commands(
-        &s,
-        &page,
-        &head,
-        p.done.as_deref(),
-        Filled::default(),
-        StatusCode::OK,
-    )
-    .await
+    render_commands(&s, &page, &head, Filled::visit(p.done, p.page)).await
 }
 
 async fn render_commands(
     s: &WebState,
     page: &Page,
     head: &GuildHead,
-    note: Option<&str>,
     form: Filled,
-    code: StatusCode,
 ) -> PageResult<Response> {
     let list = list_commands(State(s.clone()), page.auth.clone(), Path(head.id))
         .await?
         .0;
+    let (shown, n, pages) = slice(&list, form.n, PER_PAGE);
     let e = &form.errors;
     let body = html! {
         div.table-wrap #commands data-live="custom_command_changed" {
             table {
                 thead { tr { th { "Command" } th { "Reply" } th { "Changed" } th { "" } } }
                 tbody {
-                    @for c in &list {
+                    @for c in shown {
                         tr {
                             td { code { "/" (c.name) } }
                             td { (c.response) }
@@ -111,6 +104,7 @@ async fn render_commands(
                 }
             }
         }
+        (pager(&head.url("/commands"), n, pages))
         @if page.can_write() {
             form.panel method="post" action=(head.url("/commands")) #create-command {
                 h2 { "New command" }
@@ -124,8 +118,11 @@ async fn render_commands(
         }
     };
     Ok((
-        code,
-        layout(frame(page, head, "Custom commands", "commands", note), body),
+        form.status(),
+        layout(
+            frame(page, head, "Custom commands", "commands", form.note()),
+            body,
+        ),
     )
         .into_response())
 }
@@ -160,15 +157,7 @@ async fn create(
         )),
         Err(e) => {
             let errors = FieldErrors::from_api(&e, &[], Some("name"));
-            render_commands(
-                &s,
-                &page,
-                &head,
-                None,
-                Filled::new(f, errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            render_commands(&s, &page, &head, Filled::new(f, errors)).await
         }
     }
 }

@@ -3,7 +3,6 @@
 //! settings. Through `api::backups` and `api::instance`.
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -253,23 +252,10 @@ async fn settings(
     page: Page,
     Query(p): Query<Params>,
 ) -> PageResult<Response> {
-    render_settings(
-        &s,
-        &page,
-        p.done.as_deref(),
-        Filled::default(),
-        StatusCode::OK,
-    )
-    .await
+    render_settings(&s, &page, Filled::visit(p.done, None)).await
 }
 
-async fn render_settings(
-    s: &WebState,
-    page: &Page,
-    note: Option<&str>,
-    form: Filled,
-    code: StatusCode,
-) -> PageResult<Response> {
+async fn render_settings(s: &WebState, page: &Page, form: Filled) -> PageResult<Response> {
     let v = get_settings(State(s.clone()), page.auth.clone()).await?.0;
     let defaults = serde_json::to_value(&v.guild_defaults).unwrap_or_default();
     let e = &form.errors;
@@ -295,8 +281,8 @@ async fn render_settings(
         } } }
     };
     Ok((
-        code,
-        layout(frame(page, "Settings", "/settings", note), body),
+        form.status(),
+        layout(frame(page, "Settings", "/settings", form.note()), body),
     )
         .into_response())
 }
@@ -323,14 +309,7 @@ async fn save_settings(
         Ok(_) => Ok(done("/settings", "Settings saved.")),
         Err(e) => {
             let errors = FieldErrors::from_api(&e, &[], Some("_form"));
-            render_settings(
-                &s,
-                &page,
-                None,
-                Filled::new(f, errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            render_settings(&s, &page, Filled::new(f, errors)).await
         }
     }
 }

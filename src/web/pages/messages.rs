@@ -4,7 +4,6 @@
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -113,7 +112,7 @@ async fn announcements(
     Query(p): Query<Params>,
 ) -> PageResult<Response> {
     let head = GuildHead::load(&s, g).await?;
-    render_announcements(&s, &page, &head, p, Filled::default(), StatusCode::OK).await
+    render_announcements(&s, &page, &head, p, Filled::default()).await
 }
 
 async fn render_announcements(
@@ -122,7 +121,6 @@ async fn render_announcements(
     head: &GuildHead,
     p: Params,
     form: Filled,
-    code: StatusCode,
 ) -> PageResult<Response> {
     let n = p.page.unwrap_or(1).max(1);
     let q = ListQuery {
@@ -203,7 +201,7 @@ async fn render_announcements(
         },
         body,
     );
-    Ok((code, html).into_response())
+    Ok((form.status(), html).into_response())
 }
 
 /// `POST /servers/{g}/announcements`.
@@ -260,15 +258,7 @@ async fn create(
             "Announcement saved; Coffer posts it at its time.",
         )),
         Err(errors) => {
-            render_announcements(
-                &s,
-                &page,
-                &head,
-                Params::default(),
-                Filled::new(f, errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            render_announcements(&s, &page, &head, Params::default(), Filled::new(f, errors)).await
         }
     }
 }

@@ -3,7 +3,6 @@
 //! page and the endpoint share one service call.
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
@@ -153,25 +152,16 @@ async fn shop(
     Query(n): Query<Note>,
 ) -> PageResult<Response> {
     let head = GuildHead::load(&s, g).await?;
-    render_shop(
-        &s,
-        &page,
-        &head,
-        (n.done.as_deref(), n.page.unwrap_or(1)),
-        Filled::default(),
-        StatusCode::OK,
-    )
-    .await
+    render_shop(&s, &page, &head, Filled::visit(n.done, n.page)).await
 }
 
 async fn render_shop(
     s: &WebState,
     page: &Page,
     head: &GuildHead,
-    (note, n): (Option<&str>, u64),
     form: Filled,
-    status: StatusCode,
 ) -> PageResult<Response> {
+    let n = form.n;
     let items = list_items(
         State(s.clone()),
         page.auth.clone(),
@@ -222,11 +212,11 @@ async fn render_shop(
             title: "Shop",
             guild: Some(head),
             active: "shop",
-            note,
+            note: form.note(),
         },
         body,
     );
-    Ok((status, html).into_response())
+    Ok((form.status(), html).into_response())
 }
 
 /// `POST /servers/{g}/shop`: creates an item.
@@ -256,16 +246,6 @@ async fn create(
             &head.url("/shop"),
             &format!("Created {}.", item.0.name),
         )),
-        Err(errors) => {
-            render_shop(
-                &s,
-                &page,
-                &head,
-                (None, 1),
-                Filled::new(f, errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(errors) => render_shop(&s, &page, &head, Filled::new(f, errors)).await,
     }
 }

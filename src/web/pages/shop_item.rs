@@ -2,7 +2,6 @@
 //! the stock form, show / hide, and delete after a confirmation step. Through `api::shop`.
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -39,16 +38,7 @@ async fn item(
     Query(n): Query<Note>,
 ) -> PageResult<Response> {
     let head = GuildHead::load(&s, g).await?;
-    render_item(
-        &s,
-        &page,
-        &head,
-        id,
-        n.done.as_deref(),
-        Filled::default(),
-        StatusCode::OK,
-    )
-    .await
+    render_item(&s, &page, &head, id, Filled::visit(n.done, None)).await
 }
 
 async fn render_item(
@@ -56,9 +46,7 @@ async fn render_item(
     page: &Page,
     head: &GuildHead,
     id: u64,
-    note: Option<&str>,
     form: Filled,
-    status: StatusCode,
 ) -> PageResult<Response> {
     let it = get_item(State(s.clone()), page.auth.clone(), Path((head.id, id)))
         .await?
@@ -124,11 +112,11 @@ async fn render_item(
             title: title.trim(),
             guild: Some(head),
             active: "shop",
-            note,
+            note: form.note(),
         },
         body,
     );
-    Ok((status, html).into_response())
+    Ok((form.status(), html).into_response())
 }
 
 /// `POST /servers/{g}/shop/{id}`: saves the edit form (every field, as one patch).
@@ -170,18 +158,7 @@ async fn edit(
     };
     match result {
         Ok(_) => Ok(done(&head.url(&format!("/shop/{id}")), "Saved.")),
-        Err(errors) => {
-            render_item(
-                &s,
-                &page,
-                &head,
-                id,
-                None,
-                Filled::new(f, errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(errors) => render_item(&s, &page, &head, id, Filled::new(f, errors)).await,
     }
 }
 
@@ -221,16 +198,7 @@ async fn stock(
     match result {
         Ok(()) => Ok(done(&head.url(&format!("/shop/{id}")), "Stock changed.")),
         Err(errors) => {
-            render_item(
-                &s,
-                &page,
-                &head,
-                id,
-                None,
-                Filled::new(Fields::default(), errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            render_item(&s, &page, &head, id, Filled::new(Fields::default(), errors)).await
         }
     }
 }

@@ -2,7 +2,6 @@
 //! reopen, and delete after a confirmation step. Through `api::tasks`.
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -36,16 +35,7 @@ async fn task(
     Query(n): Query<Note>,
 ) -> PageResult<Response> {
     let head = GuildHead::load(&s, g).await?;
-    render_task(
-        &s,
-        &page,
-        &head,
-        id,
-        n.done.as_deref(),
-        Filled::default(),
-        StatusCode::OK,
-    )
-    .await
+    render_task(&s, &page, &head, id, Filled::visit(n.done, None)).await
 }
 
 async fn render_task(
@@ -53,9 +43,7 @@ async fn render_task(
     page: &Page,
     head: &GuildHead,
     id: u64,
-    note: Option<&str>,
     form: Filled,
-    code: StatusCode,
 ) -> PageResult<Response> {
     let t = get_task(State(s.clone()), page.auth.clone(), Path((head.id, id)))
         .await?
@@ -129,11 +117,11 @@ async fn render_task(
             title: &t.name,
             guild: Some(head),
             active: "tasks",
-            note,
+            note: form.note(),
         },
         body,
     );
-    Ok((code, html).into_response())
+    Ok((form.status(), html).into_response())
 }
 
 /// `POST /servers/{g}/tasks/{id}`: saves the edit form.
@@ -174,18 +162,7 @@ async fn edit(
     };
     match result {
         Ok(()) => Ok(done(&head.url(&format!("/tasks/{id}")), "Saved.")),
-        Err(errors) => {
-            render_task(
-                &s,
-                &page,
-                &head,
-                id,
-                None,
-                Filled::new(f, errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(errors) => render_task(&s, &page, &head, id, Filled::new(f, errors)).await,
     }
 }
 

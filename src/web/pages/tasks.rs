@@ -4,7 +4,6 @@
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -131,7 +130,7 @@ async fn tasks(
     Query(p): Query<ListParams>,
 ) -> PageResult<Response> {
     let head = GuildHead::load(&s, g).await?;
-    render_tasks(&s, &page, &head, p, Filled::default(), StatusCode::OK).await
+    render_tasks(&s, &page, &head, p, Filled::default()).await
 }
 
 async fn render_tasks(
@@ -140,7 +139,6 @@ async fn render_tasks(
     head: &GuildHead,
     p: ListParams,
     form: Filled,
-    code: StatusCode,
 ) -> PageResult<Response> {
     let n = p.page.unwrap_or(1).max(1);
     let status = p.status.clone().filter(|s| !s.is_empty());
@@ -251,7 +249,7 @@ async fn render_tasks(
         },
         body,
     );
-    Ok((code, html).into_response())
+    Ok((form.status(), html).into_response())
 }
 
 /// `POST /servers/{g}/tasks`.
@@ -286,7 +284,6 @@ async fn create(
                 &head,
                 ListParams::default(),
                 Filled::new(f, errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
         }

@@ -79,7 +79,7 @@ async fn users(
     Query(p): Query<ListParams>,
 ) -> PageResult<Response> {
     let head = GuildHead::load(&s, g).await?;
-    render_users(&s, &page, &head, p, Filled::default(), StatusCode::OK).await
+    render_users(&s, &page, &head, p, Filled::default()).await
 }
 
 async fn render_users(
@@ -88,7 +88,6 @@ async fn render_users(
     head: &GuildHead,
     p: ListParams,
     form: Filled,
-    status: StatusCode,
 ) -> PageResult<Response> {
     let sort = p.sort_by.clone().unwrap_or_else(|| "balance".into());
     let order = p.order.clone().unwrap_or_else(|| "desc".into());
@@ -178,7 +177,7 @@ async fn render_users(
         },
         body,
     );
-    Ok((status, html).into_response())
+    Ok((form.status(), html).into_response())
 }
 
 /// The balance change a form asks for, or the fields that are wrong.
@@ -258,7 +257,6 @@ async fn quick_balance(
                 &head,
                 ListParams::default(),
                 Filled::new(f, errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
         }
@@ -279,16 +277,7 @@ async fn user(
     Query(n): Query<Note>,
 ) -> PageResult<Response> {
     let head = GuildHead::load(&s, g).await?;
-    render_user(
-        &s,
-        &page,
-        &head,
-        u,
-        n.done.as_deref(),
-        Filled::default(),
-        StatusCode::OK,
-    )
-    .await
+    render_user(&s, &page, &head, u, Filled::visit(n.done, None)).await
 }
 
 async fn render_user(
@@ -296,9 +285,7 @@ async fn render_user(
     page: &Page,
     head: &GuildHead,
     u: UserId,
-    note: Option<&str>,
     form: Filled,
-    status: StatusCode,
 ) -> PageResult<Response> {
     let g = head.id;
     let detail = get_user(State(s.clone()), page.auth.clone(), Path((g, u)))
@@ -381,11 +368,11 @@ async fn render_user(
             title: &title,
             guild: Some(head),
             active: "users",
-            note,
+            note: form.note(),
         },
         body,
     );
-    Ok((status, html).into_response())
+    Ok((form.status(), html).into_response())
 }
 
 /// `POST /servers/{g}/users/{u}/balance`.
@@ -400,18 +387,7 @@ async fn user_balance(
     let head = GuildHead::load(&s, g).await?;
     match apply_balance(&s, &page, head.id, u, &f).await {
         Ok(note) => Ok(done(&head.url(&format!("/users/{u}")), &note)),
-        Err(errors) => {
-            render_user(
-                &s,
-                &page,
-                &head,
-                u,
-                None,
-                Filled::new(f, errors),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(errors) => render_user(&s, &page, &head, u, Filled::new(f, errors)).await,
     }
 }
 

@@ -423,3 +423,59 @@ async fn a_failed_backup_is_on_record_and_the_notification_links_to_it() {
     let a = app.get("/api/backups/attempts", &viewer).await;
     assert_eq!(a.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn role_rewards_custom_commands_and_embed_templates_are_paged() {
+    let app = TestApp::new();
+    let (b, tok) = admin(&app).await;
+    for i in 0..27 {
+        let a = app
+            .post(
+                &format!("/api/{}/commands", G.0),
+                &tok,
+                serde_json::json!({"name": format!("cmd{i:02}"), "response": "hi"}),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+        let a = app
+            .post(
+                &format!("/api/{}/embeds", G.0),
+                &tok,
+                serde_json::json!({"name": format!("emb{i:02}"), "embed": {"title": format!("T{i}")}}),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
+    }
+    app.ts
+        .store
+        .write(G, |w| -> Result<(), crate::Error> {
+            for i in 0..27 {
+                w.record_role_grant(
+                    UserId(100 + i),
+                    crate::domain::RoleId(9),
+                    format!("item:{i}"),
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let rows = |page: &str, marker: &str| page.matches(marker).count();
+    for (path, marker, first, last) in [
+        ("/commands", "<code>/cmd", "/cmd00<", "/cmd26<"),
+        ("/embeds", "<td>emb", ">emb00<", ">emb26<"),
+        ("/config", "<td>item:", ">item:26<", ">item:0<"),
+    ] {
+        let url = format!("/servers/{}{path}", G.0);
+        let one = html(&app.page(&url, Some(&b)).await);
+        assert_eq!(rows(&one, marker), 25, "{path}: {one}");
+        assert!(one.contains(first), "{path} starts with {first}");
+        assert!(one.contains("Page 1 of 2"), "{path}");
+        assert!(
+            one.contains(&format!("href=\"{url}?page=2\"")),
+            "{path}: {one}"
+        );
+        let two = html(&app.page(&format!("{url}?page=2"), Some(&b)).await);
+        assert_eq!(rows(&two, marker), 2, "{path}: {two}");
+        assert!(two.contains(last), "{path} ends with {last}: {two}");
+    }
+}
