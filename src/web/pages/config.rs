@@ -2,18 +2,16 @@
 //! takes; below it, the role rewards and their state. Through `api::guild`.
 
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Form, Router};
 use maud::{html, Markup};
 use serde_json::{json, Map, Value};
 
 use super::forms::{checkbox, form_error, input, select, FieldErrors, Fields, Filled};
-use super::guild::{frame, Params};
-use super::layout::{layout, pager, slice, time, GuildHead};
-
-/// Role rewards shown per page, newest first.
-const GRANTS_PER_PAGE: u64 = 25;
+use super::guild::respond;
+use super::guild::Params;
+use super::layout::{pager, slice, time, GuildHead};
 use super::{csrf_field, done, Page, PageResult};
 use crate::domain::{GuildConfig, GuildId};
 use crate::web::api::guild::{
@@ -21,6 +19,9 @@ use crate::web::api::guild::{
 };
 use crate::web::error::{Json, Path, Query as ApiQuery};
 use crate::web::WebState;
+
+/// Role rewards shown per page, newest first.
+const GRANTS_PER_PAGE: u64 = 25;
 
 pub fn routes() -> Router<WebState> {
     Router::new().route("/servers/{g}/config", get(config).post(save_config))
@@ -230,11 +231,7 @@ async fn render_config(
         (pager(&head.url("/config"), n, pages))
         p.muted { "A failed role reward needs Coffer's role above the reward role, and the Manage Roles permission." }
     };
-    Ok((
-        form.status(),
-        layout(frame(page, head, "Config", "config", form.note()), body),
-    )
-        .into_response())
+    Ok(respond(page, head, ("Config", "config"), &form, body))
 }
 
 /// `POST /servers/{g}/config`: sends what changed as one merge patch.

@@ -4,16 +4,14 @@
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::{html, Markup};
 
 use super::forms::{form_error, input, select, textarea, FieldErrors, Fields, Filled};
-use super::layout::{layout, pager, slice, Frame, GuildHead};
-
-/// Templates shown per page, by name.
-const PER_PAGE: u64 = 25;
+use super::guild::respond;
+use super::layout::{pager, slice, GuildHead};
 use super::messages::{channel_of, channel_options, records, refused, Params, EVENTS};
 use super::shop::sync_badge;
 use super::{csrf_field, done, Page, PageResult};
@@ -23,6 +21,9 @@ use crate::guild::SyncKind;
 use crate::web::api::announcements::{create_embed, delete_embed, list_embeds, DeleteMessageFlag};
 use crate::web::error::{Json, Path, Query as ApiQuery};
 use crate::web::WebState;
+
+/// Templates shown per page, by name.
+const PER_PAGE: u64 = 25;
 
 pub fn routes() -> Router<WebState> {
     Router::new()
@@ -144,17 +145,7 @@ async fn render_embeds(
             }
         }
     };
-    let html = layout(
-        Frame {
-            page,
-            title: "Embeds",
-            guild: Some(head),
-            active: "embeds",
-            note: form.note(),
-        },
-        body,
-    );
-    Ok((form.status(), html).into_response())
+    Ok(respond(page, head, ("Embeds", "embeds"), &form, body))
 }
 
 /// `POST /servers/{g}/embeds`: saves a template from the builder.

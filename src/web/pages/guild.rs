@@ -11,14 +11,14 @@ use serde::Deserialize;
 
 use super::forms::{checkbox, form_error, input, textarea, FieldErrors, Fields, Filled};
 use super::layout::{layout, pager, q, slice, time, Frame, GuildHead};
-
-/// Custom commands shown per page, by name.
-const PER_PAGE: u64 = 25;
 use super::{csrf_field, done, Page, PageResult};
 use crate::domain::GuildId;
 use crate::web::api::commands::{create_command, delete_command, list_commands, CommandRequest};
 use crate::web::error::{Json, Path};
 use crate::web::WebState;
+
+/// Custom commands shown per page, by name.
+const PER_PAGE: u64 = 25;
 
 pub fn routes() -> Router<WebState> {
     Router::new()
@@ -38,6 +38,18 @@ pub struct Params {
     pub user: Option<String>,
     pub command: Option<String>,
     pub outcome: Option<String>,
+}
+
+/// A server page: the layout around `body`, answered 200, or 422 when `form` was refused.
+pub fn respond(
+    page: &Page,
+    head: &GuildHead,
+    (title, active): (&str, &str),
+    form: &Filled,
+    body: maud::Markup,
+) -> Response {
+    let html = layout(frame(page, head, title, active, form.note()), body);
+    (form.status(), html).into_response()
 }
 
 pub fn frame<'a>(
@@ -117,14 +129,13 @@ async fn render_commands(
             }
         }
     };
-    Ok((
-        form.status(),
-        layout(
-            frame(page, head, "Custom commands", "commands", form.note()),
-            body,
-        ),
-    )
-        .into_response())
+    Ok(respond(
+        page,
+        head,
+        ("Custom commands", "commands"),
+        &form,
+        body,
+    ))
 }
 
 /// `POST /servers/{g}/commands`.

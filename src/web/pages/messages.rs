@@ -4,14 +4,15 @@
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::html;
 use serde::Deserialize;
 
 use super::forms::{checkbox, form_error, input, select, textarea, FieldErrors, Fields, Filled};
-use super::layout::{layout, pager, time, time_opt, Frame, GuildHead};
+use super::guild::respond;
+use super::layout::{pager, time, time_opt, GuildHead};
 use super::shop::sync_badge;
 use super::{csrf_field, done, Page, PageResult};
 use crate::domain::{ChannelId, GuildId};
@@ -112,7 +113,8 @@ async fn announcements(
     Query(p): Query<Params>,
 ) -> PageResult<Response> {
     let head = GuildHead::load(&s, g).await?;
-    render_announcements(&s, &page, &head, p, Filled::default()).await
+    let form = Filled::visit(p.done.clone(), p.page);
+    render_announcements(&s, &page, &head, p, form).await
 }
 
 async fn render_announcements(
@@ -191,17 +193,13 @@ async fn render_announcements(
             }
         }
     };
-    let html = layout(
-        Frame {
-            page,
-            title: "Announcements",
-            guild: Some(head),
-            active: "announcements",
-            note: p.done.as_deref(),
-        },
+    Ok(respond(
+        page,
+        head,
+        ("Announcements", "announcements"),
+        &form,
         body,
-    );
-    Ok((form.status(), html).into_response())
+    ))
 }
 
 /// `POST /servers/{g}/announcements`.

@@ -3,13 +3,14 @@
 //! page and the endpoint share one service call.
 
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Form, Router};
 use maud::{html, Markup};
 
 use super::forms::{checkbox, form_error, input, textarea, FieldErrors, Fields, Filled};
-use super::layout::{layout, money, pager, slice, Frame, GuildHead};
+use super::guild::respond;
+use super::layout::{money, pager, slice, GuildHead};
 use super::users::Note;
 use super::{csrf_field, done, Page, PageResult};
 use crate::domain::shop::{Item, ItemInput, Stock};
@@ -206,17 +207,7 @@ async fn render_shop(
             }
         }
     };
-    let html = layout(
-        Frame {
-            page,
-            title: "Shop",
-            guild: Some(head),
-            active: "shop",
-            note: form.note(),
-        },
-        body,
-    );
-    Ok((form.status(), html).into_response())
+    Ok(respond(page, head, ("Shop", "shop"), &form, body))
 }
 
 /// `POST /servers/{g}/shop`: creates an item.

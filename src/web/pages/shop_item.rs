@@ -2,13 +2,14 @@
 //! the stock form, show / hide, and delete after a confirmation step. Through `api::shop`.
 
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::html;
 
 use super::forms::{form_error, input, select, FieldErrors, Fields, Filled};
-use super::layout::{layout, money, Frame, GuildHead};
+use super::guild::respond;
+use super::layout::{money, GuildHead};
 use super::shop::{item_fields, parse_item, records, refused, stock_text, sync_badge, SHOP_EVENTS};
 use super::users::Note;
 use super::{csrf_field, done, Page, PageResult};
@@ -106,17 +107,7 @@ async fn render_item(
         p { a href=(head.url("/shop")) { "← All items" } }
     };
     let title = format!("{} {}", it.emoji.clone().unwrap_or_default(), it.name);
-    let html = layout(
-        Frame {
-            page,
-            title: title.trim(),
-            guild: Some(head),
-            active: "shop",
-            note: form.note(),
-        },
-        body,
-    );
-    Ok((form.status(), html).into_response())
+    Ok(respond(page, head, (title.trim(), "shop"), &form, body))
 }
 
 /// `POST /servers/{g}/shop/{id}`: saves the edit form (every field, as one patch).

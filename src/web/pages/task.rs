@@ -2,13 +2,14 @@
 //! reopen, and delete after a confirmation step. Through `api::tasks`.
 
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::html;
 
 use super::forms::{form_error, Fields, Filled};
-use super::layout::{layout, money, time, Frame, GuildHead};
+use super::guild::respond;
+use super::layout::{money, time, GuildHead};
 use super::tasks::{claims_text, parse_task, refused, task_fields, TASK_EVENTS};
 use super::users::Note;
 use super::{csrf_field, done, Page, PageResult};
@@ -111,17 +112,7 @@ async fn render_task(
         }
         p { a href=(head.url("/tasks")) { "← All tasks" } }
     };
-    let html = layout(
-        Frame {
-            page,
-            title: &t.name,
-            guild: Some(head),
-            active: "tasks",
-            note: form.note(),
-        },
-        body,
-    );
-    Ok((form.status(), html).into_response())
+    Ok(respond(page, head, (&t.name, "tasks"), &form, body))
 }
 
 /// `POST /servers/{g}/tasks/{id}`: saves the edit form.

@@ -4,14 +4,15 @@
 
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::forms::{form_error, input, textarea, FieldErrors, Fields, Filled};
-use super::layout::{layout, money, pager, time_opt, Frame, GuildHead};
+use super::guild::respond;
+use super::layout::{money, pager, time_opt, GuildHead};
 use super::{csrf_field, done, Page, PageResult};
 use crate::domain::tasks::{NewTask, Task};
 use crate::domain::{GuildId, RoleId, UserId};
@@ -130,7 +131,8 @@ async fn tasks(
     Query(p): Query<ListParams>,
 ) -> PageResult<Response> {
     let head = GuildHead::load(&s, g).await?;
-    render_tasks(&s, &page, &head, p, Filled::default()).await
+    let form = Filled::visit(p.done.clone(), p.page);
+    render_tasks(&s, &page, &head, p, form).await
 }
 
 async fn render_tasks(
@@ -239,17 +241,7 @@ async fn render_tasks(
             }
         }
     };
-    let html = layout(
-        Frame {
-            page,
-            title: "Tasks",
-            guild: Some(head),
-            active: "tasks",
-            note: p.done.as_deref(),
-        },
-        body,
-    );
-    Ok((form.status(), html).into_response())
+    Ok(respond(page, head, ("Tasks", "tasks"), &form, body))
 }
 
 /// `POST /servers/{g}/tasks`.

@@ -13,7 +13,8 @@ use serde::Deserialize;
 
 use super::charts::balance_line;
 use super::forms::{form_error, input, select, textarea, FieldErrors, Fields, Filled};
-use super::layout::{layout, money, pager, q, time, Frame, GuildHead};
+use super::guild::respond;
+use super::layout::{money, pager, q, time, GuildHead};
 use super::{csrf_field, done, Page, PageError, PageResult};
 use crate::domain::{GuildId, UserId};
 use crate::web::api::shop::inventory;
@@ -79,7 +80,8 @@ async fn users(
     Query(p): Query<ListParams>,
 ) -> PageResult<Response> {
     let head = GuildHead::load(&s, g).await?;
-    render_users(&s, &page, &head, p, Filled::default()).await
+    let form = Filled::visit(p.done.clone(), p.page);
+    render_users(&s, &page, &head, p, form).await
 }
 
 async fn render_users(
@@ -167,17 +169,7 @@ async fn render_users(
         }
         @if page.can_write() { (balance_form(page, &head.url("/users/balance"), true, &form)) }
     };
-    let html = layout(
-        Frame {
-            page,
-            title: "Users",
-            guild: Some(head),
-            active: "users",
-            note: p.done.as_deref(),
-        },
-        body,
-    );
-    Ok((form.status(), html).into_response())
+    Ok(respond(page, head, ("Users", "users"), &form, body))
 }
 
 /// The balance change a form asks for, or the fields that are wrong.
@@ -362,17 +354,7 @@ async fn render_user(
         @if page.can_write() { (balance_form(page, &head.url(&format!("/users/{u}/balance")), false, &form)) }
     };
     let title = format!("User {u}");
-    let html = layout(
-        Frame {
-            page,
-            title: &title,
-            guild: Some(head),
-            active: "users",
-            note: form.note(),
-        },
-        body,
-    );
-    Ok((form.status(), html).into_response())
+    Ok(respond(page, head, (&title, "users"), &form, body))
 }
 
 /// `POST /servers/{g}/users/{u}/balance`.
