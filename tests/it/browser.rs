@@ -45,8 +45,8 @@ fn wait_listening(port: u16, what: &str) {
     }
 }
 
-/// The real binary on `port`, with an admin account and a temp data dir.
-fn start_coffer(dir: &Path, port: u16) -> Killed {
+/// The real binary on `port`, with an admin account, a temp data dir and `env` on top.
+fn start_coffer(dir: &Path, port: u16, env: &[(&str, &str)]) -> Killed {
     let config = dir.join("config.toml");
     std::fs::write(&config, "").expect("config file");
     let mut cmd = Command::new(BIN);
@@ -64,6 +64,7 @@ fn start_coffer(dir: &Path, port: u16) -> Killed {
         .env("COFFER_WEB__BIND", format!("127.0.0.1:{port}"))
         .env("ADMIN_USERNAME", USER)
         .env("ADMIN_PASSWORD", PASSWORD)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -192,6 +193,58 @@ impl Api {
     }
 }
 
+/// Logged out, the users page sends the browser to the login form, and back after it; returns
+/// once the page's live stream is open.
+async fn users_page_after_login(c: &Client, base: &str) {
+    c.goto(&format!("{base}/servers/{GUILD}/users"))
+        .await
+        .expect("open");
+    let form = c
+        .form(Locator::Css("form[action='/login']"))
+        .await
+        .expect("login form");
+    form.set_by_name("username", USER).await.expect("username");
+    form.set_by_name("password", PASSWORD)
+        .await
+        .expect("password");
+    form.submit().await.expect("log in");
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("td[data-balance-user='42']"))
+        .await
+        .expect("the users page after login");
+    assert!(c
+        .current_url()
+        .await
+        .expect("url")
+        .path()
+        .ends_with("/users"));
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("body[data-live='on']"))
+        .await
+        .expect("the live stream connects");
+}
+
+/// Marks the page, so a reload (which forgets the mark) can be told from a live update.
+async fn mark_page(c: &Client) {
+    c.execute("window.__noReload = 'still here'; return true;", vec![])
+        .await
+        .expect("mark the page");
+}
+
+async fn assert_not_reloaded(c: &Client) {
+    let marker = c
+        .execute("return window.__noReload || null;", vec![])
+        .await
+        .expect("marker");
+    assert_eq!(
+        marker,
+        serde_json::json!("still here"),
+        "the page was reloaded"
+    );
+}
+
 fn screenshots() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&dir).expect("screenshot dir");
@@ -276,7 +329,7 @@ async fn the_dashboard_updates_live_and_creates_shop_items_in_a_real_browser() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let (web_port, driver_port) = free_ports();
-    let _coffer = start_coffer(dir.path(), web_port);
+    let _coffer = start_coffer(dir.path(), web_port, &[]);
     let _driver = start_chromedriver(driver_port);
     let base = format!("http://127.0.0.1:{web_port}");
     let api = Api::login(&base).await;
@@ -289,42 +342,11 @@ async fn the_dashboard_updates_live_and_creates_shop_items_in_a_real_browser() {
     .await;
 
     let c = browser(driver_port, false).await;
-    // Logged out: the users page sends us to the login form, and back after it.
-    c.goto(&format!("{base}/servers/{GUILD}/users"))
-        .await
-        .expect("open");
-    let form = c
-        .form(Locator::Css("form[action='/login']"))
-        .await
-        .expect("login form");
-    form.set_by_name("username", USER).await.expect("username");
-    form.set_by_name("password", PASSWORD)
-        .await
-        .expect("password");
-    form.submit().await.expect("log in");
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("td[data-balance-user='42']"))
-        .await
-        .expect("the users page after login");
-    assert!(c
-        .current_url()
-        .await
-        .expect("url")
-        .path()
-        .ends_with("/users"));
-    // The live stream is open before anything changes.
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("body[data-live='on']"))
-        .await
-        .expect("the live stream connects");
+    users_page_after_login(&c, &base).await;
     shoot(&c, "users.png", true).await;
 
     // A balance changes in the background; the page shows it without a reload.
-    c.execute("window.__noReload = 'still here'; return true;", vec![])
-        .await
-        .expect("mark the page");
+    mark_page(&c).await;
     api.add(42, 4321).await;
     let shown = wait_text(
         &c,
@@ -334,15 +356,7 @@ async fn the_dashboard_updates_live_and_creates_shop_items_in_a_real_browser() {
     )
     .await;
     assert!(shown.contains("5,321"), "{shown}");
-    let marker = c
-        .execute("return window.__noReload || null;", vec![])
-        .await
-        .expect("marker");
-    assert_eq!(
-        marker,
-        serde_json::json!("still here"),
-        "the page was reloaded"
-    );
+    assert_not_reloaded(&c).await;
 
     // A shop item created through the form is in the list.
     c.goto(&format!("{base}/servers/{GUILD}/shop"))
@@ -474,4 +488,78 @@ async fn the_dashboard_updates_live_and_creates_shop_items_in_a_real_browser() {
     );
     shoot(&dark, "login-dark.png", false).await;
     dark.close().await.expect("close the browser");
+}
+
+/// A page left open outlives its access token (1 minute here): the stream ends with
+/// `token_expired`, the script renews the session with the refresh cookie and listens again,
+/// so a later change still shows without a reload, and the next page opens without a login.
+#[tokio::test]
+async fn an_open_page_renews_its_session_and_stays_live_past_the_token_expiry() {
+    if std::env::var("COFFER_BROWSER_TESTS").as_deref() != Ok("1") {
+        eprintln!("skipped: the browser test runs with COFFER_BROWSER_TESTS=1 (needs chromium and chromium-driver)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (web_port, driver_port) = free_ports();
+    let _coffer = start_coffer(
+        dir.path(),
+        web_port,
+        &[("COFFER_AUTH__ACCESS_TOKEN_MINUTES", "1")],
+    );
+    let _driver = start_chromedriver(driver_port);
+    let base = format!("http://127.0.0.1:{web_port}");
+    Api::login(&base).await.add(42, 100).await;
+    let c = browser(driver_port, false).await;
+    users_page_after_login(&c, &base).await;
+    mark_page(&c).await;
+    let access = |c: &Client| {
+        let c = c.clone();
+        async move {
+            c.get_all_cookies()
+                .await
+                .expect("cookies")
+                .into_iter()
+                .find(|k| k.name().ends_with("access_token"))
+                .map(|k| k.value().to_owned())
+        }
+    };
+    let before = access(&c).await.expect("an access cookie");
+    // Past the token's minute: the stream has ended and been opened again with a new token.
+    tokio::time::sleep(Duration::from_secs(62)).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = access(&c).await;
+        if now.as_deref().is_some_and(|v| v != before) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the access cookie was never renewed"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("body[data-live='on']"))
+        .await
+        .expect("the live stream is open again");
+    Api::login(&base).await.add(42, 4321).await;
+    wait_text(
+        &c,
+        "td[data-balance-user='42']",
+        |t| t.contains("4,421"),
+        "live balance after the token expired",
+    )
+    .await;
+    assert_not_reloaded(&c).await;
+    // Still logged in: the next page opens without the login form.
+    c.goto(&format!("{base}/servers/{GUILD}/shop"))
+        .await
+        .expect("shop");
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("form#create-item"))
+        .await
+        .expect("the shop page, not the login form");
+    c.close().await.expect("close the browser");
 }
