@@ -15,7 +15,7 @@ use super::layout::{layout, q, time, Frame, GuildHead};
 use super::{csrf_field, done, Page, PageResult};
 use crate::domain::GuildId;
 use crate::web::api::commands::{create_command, delete_command, list_commands, CommandRequest};
-use crate::web::error::{Json, Path};
+use crate::web::error::Path;
 use crate::web::WebState;
 
 pub fn routes() -> Router<WebState> {
@@ -150,7 +150,7 @@ async fn create(
         page.auth.clone(),
         page.idem(&f),
         Path(head.id),
-        Json(req),
+        crate::web::body::Body(req),
     )
     .await
     {
