@@ -12,6 +12,67 @@ const CREATES: &[(&str, &str, &str)] = &[
     ("/api/{server_id}/announcements", "/id", "announcement_id"),
     ("/api/{server_id}/embeds", "/id", "embed_id"),
     ("/api/{server_id}/commands", "/name", "name"),
+    (
+        "/api/{server_id}/users/{user_id}/inventory",
+        "/item_id",
+        "item_id",
+    ),
+];
+
+/// Links that are not "create, then the object's own paths": (from path, from method, status,
+/// to path, to method, {parameter: expression}).
+type Extra = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+const EXTRA: &[Extra] = &[
+    // A balance change writes a ledger entry: read it, reverse it; read the member.
+    (
+        "/api/{server_id}/users/{user_id}/balance",
+        "put",
+        "200",
+        "/api/{server_id}/transactions/{transaction_id}",
+        "get",
+        &[
+            ("server_id", "$request.path.server_id"),
+            ("transaction_id", "$response.body#/transaction/id"),
+        ],
+    ),
+    (
+        "/api/{server_id}/users/{user_id}/balance",
+        "put",
+        "200",
+        "/api/{server_id}/transactions/{transaction_id}/reverse",
+        "post",
+        &[
+            ("server_id", "$request.path.server_id"),
+            ("transaction_id", "$response.body#/transaction/id"),
+        ],
+    ),
+    (
+        "/api/{server_id}/users/{user_id}/balance",
+        "put",
+        "200",
+        "/api/{server_id}/users/{user_id}",
+        "get",
+        &[
+            ("server_id", "$request.path.server_id"),
+            ("user_id", "$request.path.user_id"),
+        ],
+    ),
+    // A new item can be given to a member.
+    (
+        "/api/{server_id}/shop",
+        "post",
+        "201",
+        "/api/{server_id}/users/{user_id}/inventory",
+        "post",
+        &[("server_id", "$request.path.server_id")],
+    ),
 ];
 
 /// Adds the links of `CREATES` to every `201` (or `200`) response of those operations.
@@ -67,6 +128,37 @@ pub fn add(paths: &mut Map<String, Value>) {
                 r.insert("links".into(), Value::Object(links.clone()));
                 break;
             }
+        }
+    }
+    for (from, method, status, to, to_method, params) in EXTRA {
+        let Some(op_id) = paths
+            .get(*to)
+            .and_then(|i| i.get(*to_method))
+            .and_then(|op| op["operationId"].as_str())
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        let parameters: Map<String, Value> = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
+            .collect();
+        let link = json!({ "operationId": op_id, "parameters": parameters });
+        let Some(r) = paths
+            .get_mut(*from)
+            .and_then(|i| i.get_mut(*method))
+            .and_then(|op| op.get_mut("responses"))
+            .and_then(|r| r.get_mut(*status))
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        if let Some(links) = r
+            .entry("links")
+            .or_insert_with(|| json!({}))
+            .as_object_mut()
+        {
+            links.insert(format!("{to_method}_{op_id}"), link);
         }
     }
 }

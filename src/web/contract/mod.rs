@@ -167,6 +167,9 @@ fn id_parameters(path: &str, op: &mut Map<String, Value>) {
         if is_path && is_id_param(&name) {
             p["schema"] = json!({ "type": "string", "pattern": pattern });
         }
+        if is_path && name == "name" && path.starts_with("/api/backups/") {
+            p["schema"] = json!({ "type": "string", "pattern": crate::backup::NAME_PATTERN });
+        }
         if is_path && name == "kind" {
             p["schema"] = json!({ "type": "string", "enum": SyncKindWord::WORDS });
         }
