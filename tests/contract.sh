@@ -10,6 +10,17 @@ SCHEMATHESIS_VERSION=4.32.5
 SEED=${CONTRACT_SEED:-1}
 EXAMPLES=${CONTRACT_EXAMPLES:-10}
 
+if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""
+    if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+    $SUDO apt-get update
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends python3 python3-pip
+  else
+    echo "python3 with pip is needed to install schemathesis" >&2
+    exit 1
+  fi
+fi
 if ! schemathesis --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
   python3 -m pip install --quiet --user "schemathesis==$SCHEMATHESIS_VERSION" ||
     python3 -m pip install --quiet --user --break-system-packages "schemathesis==$SCHEMATHESIS_VERSION"
