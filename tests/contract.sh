@@ -25,6 +25,7 @@ if ! schemathesis --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
   python3 -m pip install --quiet --user "schemathesis==$SCHEMATHESIS_VERSION" ||
     python3 -m pip install --quiet --user --break-system-packages "schemathesis==$SCHEMATHESIS_VERSION"
   export PATH="$HOME/.local/bin:$PATH"
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
 fi
 
 cargo build --release --locked --quiet

@@ -26,9 +26,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
                 "Send the body as JSON with `Content-Type: application/json`.",
             ));
         }
+        let operation = req
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .map(|p| {
+                (
+                    p.as_str().to_owned(),
+                    req.method().as_str().to_ascii_lowercase(),
+                )
+            });
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|r| ApiError::from(axum::extract::rejection::JsonRejection::from(r)))?;
+        if let Some((path, method)) = operation {
+            check_types(&path, &method, &bytes)?;
+        }
         parse(&bytes).map(Body)
     }
 }
@@ -49,6 +61,23 @@ fn is_json(req: &Request) -> bool {
         .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Refuses a body whose JSON types are not the operation's schema's, naming the field.
+pub fn check_types(path: &str, method: &str, bytes: &[u8]) -> Result<(), ApiError> {
+    let Ok(mut value) = serde_json::from_slice::<Value>(bytes) else {
+        // Not JSON at all: `parse` says so.
+        return Ok(());
+    };
+    whole_numbers(&mut value);
+    match crate::web::contract::types::mismatch(path, method, &value) {
+        None => Ok(()),
+        Some(field) => Err(ApiError::bad_request(
+            "invalid_body",
+            format!("The JSON body is not valid: `{field}` has the wrong type for this operation (see /api/openapi.json)."),
+        )
+        .with_details(serde_json::json!({ "field": field }))),
+    }
 }
 
 /// Parses `bytes` as the document reads a body: ids strictly, whole floats as integers.

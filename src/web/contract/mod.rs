@@ -18,6 +18,7 @@ use super::error::ApiError;
 pub mod bodies;
 mod links;
 mod rules;
+pub mod types;
 
 /// An id in a path: 1 to 19 digits, no leading zero (every Discord snowflake, every Coffer id).
 pub const ID_PATTERN: &str = "^[1-9][0-9]{0,18}$";
