@@ -57,10 +57,11 @@ impl Announce {
                         crate::guild::check_known_channel(w, meta, "channel", c)?;
                         c
                     }
+                    // A request that is fine in itself but meets a server with no default
+                    // channel: a conflict with its configuration (409), not bad input.
                     None => w.guild_config()?.announcement_channel_id.ok_or_else(|| {
-                        DomainError::invalid(
-                            "channel",
-                            "choose a channel (no announcement channel is configured)",
+                        DomainError::Conflict(
+                            "Choose a channel: no announcement channel is configured.".into(),
                         )
                     })?,
                 };
@@ -168,6 +169,14 @@ impl Announce {
                 }
                 if let Some(m) = patch.allow_mentions {
                     a.allow_mentions = m;
+                }
+                // Each field may be fine while the edit, laid over what is there, leaves the
+                // announcement with nothing to show: a conflict with its state (409).
+                if a.content.trim().is_empty() && a.embed.is_none() {
+                    return Err(DomainError::Conflict(
+                        "This edit would leave the announcement with no text and no embed.".into(),
+                    )
+                    .into());
                 }
                 validate_announcement(&a.title, &a.content, a.embed.as_ref())?;
                 a.updated_at = w.now;

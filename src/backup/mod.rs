@@ -21,6 +21,8 @@ use crate::store::{Store, StoreError, StoreOptions};
 
 const PREFIX: &str = "coffer-";
 const SUFFIX: &str = ".redb";
+/// A name `path_of` takes: no path separator, no leading dot, ending in `SUFFIX`.
+pub const NAME_PATTERN: &str = "^[^./\\\\][^/\\\\]*\\.redb$";
 
 /// How many snapshots to keep: the newest `keep_last`, plus the newest of each UTC day for the
 /// last `keep_daily_days` days.
@@ -221,7 +223,8 @@ impl Backups {
         list_dir(&self.dir)
     }
 
-    /// The path of snapshot `name`; refused unless it is a snapshot in the folder (no paths).
+    /// The path of snapshot `name`; refused unless it is a snapshot in the folder (no paths):
+    /// what `NAME_PATTERN` says.
     pub fn path_of(&self, name: &str) -> Result<PathBuf, Error> {
         let plain = !name.contains(['/', '\\']) && !name.starts_with('.');
         if !plain || !name.ends_with(SUFFIX) {

@@ -253,11 +253,17 @@ pub struct EmbedTemplate {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The longest embed template name.
+pub const MAX_TEMPLATE_NAME_CHARS: usize = 64;
+
 /// Template names: 1 to 64 characters, unique per guild ignoring case.
 pub fn validate_template_name(name: &str) -> Result<String, DomainError> {
     let n = name.trim();
-    if n.is_empty() || chars(n) > 64 {
-        return Err(DomainError::invalid("name", "must be 1 to 64 characters"));
+    if n.is_empty() || chars(n) > MAX_TEMPLATE_NAME_CHARS {
+        return Err(DomainError::invalid(
+            "name",
+            format!("must be 1 to {MAX_TEMPLATE_NAME_CHARS} characters"),
+        ));
     }
     super::text::check_name("name", n)?;
     Ok(n.to_owned())

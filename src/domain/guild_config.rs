@@ -101,22 +101,39 @@ impl Default for GuildConfig {
     }
 }
 
+/// The longest currency name.
+pub const MAX_CURRENCY_NAME_CHARS: usize = 32;
+/// The longest currency symbol.
+pub const MAX_CURRENCY_SYMBOL_CHARS: usize = 8;
+/// The longest daily cooldown: 31 days.
+pub const MAX_COOLDOWN_HOURS: u32 = 24 * 31;
+/// The oldest a minimum account age may be: one year.
+pub const MAX_ACCOUNT_AGE_HOURS: u32 = 24 * 365;
+/// The highest per-member rate limit.
+pub const MAX_RATE_LIMIT_PER_MINUTE: u32 = 10_000;
+/// The most open tasks a member may hold.
+pub const MAX_TASKS_PER_USER: u32 = 1000;
+
 impl GuildConfig {
     /// Checks every value; the error names the field.
     pub fn validate(&self) -> Result<(), DomainError> {
         let name_len = self.currency_name.chars().count();
-        if !(1..=32).contains(&name_len) || self.currency_name.trim().is_empty() {
+        if !(1..=MAX_CURRENCY_NAME_CHARS).contains(&name_len)
+            || self.currency_name.trim().is_empty()
+        {
             return Err(DomainError::invalid(
                 "currency_name",
-                "must be 1 to 32 characters",
+                format!("must be 1 to {MAX_CURRENCY_NAME_CHARS} characters"),
             ));
         }
         super::text::check_name("currency_name", &self.currency_name)?;
         let sym_len = self.currency_symbol.chars().count();
-        if !(1..=8).contains(&sym_len) || self.currency_symbol.trim().is_empty() {
+        if !(1..=MAX_CURRENCY_SYMBOL_CHARS).contains(&sym_len)
+            || self.currency_symbol.trim().is_empty()
+        {
             return Err(DomainError::invalid(
                 "currency_symbol",
-                "must be 1 to 8 characters",
+                format!("must be 1 to {MAX_CURRENCY_SYMBOL_CHARS} characters"),
             ));
         }
         super::text::check_name("currency_symbol", &self.currency_symbol)?;
@@ -126,10 +143,10 @@ impl GuildConfig {
                 format!("must be between 0 and {MAX_AMOUNT}"),
             ));
         }
-        if !(1..=24 * 31).contains(&self.daily_cooldown_hours) {
+        if !(1..=MAX_COOLDOWN_HOURS).contains(&self.daily_cooldown_hours) {
             return Err(DomainError::invalid(
                 "daily_cooldown_hours",
-                "must be between 1 and 744 hours",
+                format!("must be between 1 and {MAX_COOLDOWN_HOURS} hours"),
             ));
         }
         if !(0..=MAX_AMOUNT).contains(&self.starting_balance) {
@@ -151,10 +168,10 @@ impl GuildConfig {
                 }
             }
         }
-        if self.min_account_age_hours > 24 * 365 {
+        if self.min_account_age_hours > MAX_ACCOUNT_AGE_HOURS {
             return Err(DomainError::invalid(
                 "min_account_age_hours",
-                "must be at most 8760",
+                format!("must be at most {MAX_ACCOUNT_AGE_HOURS}"),
             ));
         }
         if self.transfer_tax_percent > 100 {
@@ -163,16 +180,16 @@ impl GuildConfig {
                 "must be between 0 and 100",
             ));
         }
-        if self.rate_limit_per_minute > 10_000 {
+        if self.rate_limit_per_minute > MAX_RATE_LIMIT_PER_MINUTE {
             return Err(DomainError::invalid(
                 "rate_limit_per_minute",
-                "must be between 0 (no limit) and 10000",
+                format!("must be between 0 (no limit) and {MAX_RATE_LIMIT_PER_MINUTE}"),
             ));
         }
-        if !(1..=1000).contains(&self.max_tasks_per_user) {
+        if !(1..=MAX_TASKS_PER_USER).contains(&self.max_tasks_per_user) {
             return Err(DomainError::invalid(
                 "max_tasks_per_user",
-                "must be between 1 and 1000",
+                format!("must be between 1 and {MAX_TASKS_PER_USER}"),
             ));
         }
         Ok(())

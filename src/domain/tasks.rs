@@ -15,7 +15,10 @@ use super::ids::{ChannelId, RoleId, UserId};
 use super::ledger::Actor;
 use super::money::Money;
 
-pub use input::{clean_reason, NewTask, Proof, TaskPatch, MAX_DURATION_HOURS};
+pub use input::{
+    clean_reason, NewTask, Proof, TaskPatch, MAX_CATEGORY_CHARS, MAX_CLAIMS, MAX_DESCRIPTION_CHARS,
+    MAX_DURATION_HOURS, MAX_NAME_CHARS, MAX_REASON_CHARS,
+};
 
 /// Whether a task can be claimed. Field values follow the old bot (`active`, `closed`, `expired`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]

@@ -16,8 +16,12 @@ use crate::error::Error;
 use crate::store::Store;
 
 pub use integrity::{GuildIntegrity, UserIntegrity};
-pub use ops::{AdjustOutcome, Adjustment, DailyOutcome, ReverseOutcome, TransferOutcome};
-pub use queries::{next_daily_at, LeaderboardEntry, Page, Period, Statistics, TxFilter, TxSort};
+pub use ops::{
+    AdjustOutcome, Adjustment, DailyOutcome, ReverseOutcome, TransferOutcome, MAX_REASON_CHARS,
+};
+pub use queries::{
+    next_daily_at, LeaderboardEntry, Page, Period, Statistics, TxFilter, TxSort, MAX_DAYS,
+};
 
 #[derive(Clone)]
 pub struct Economy {

@@ -302,11 +302,19 @@ fn member_label(w: &WriteCtx<'_>, user: UserId) -> Result<String, Error> {
     })
 }
 
+/// A reason kept with a balance change or a reversal: at most this many characters, trimmed.
+pub const MAX_REASON_CHARS: usize = 500;
+
 fn clean_reason(reason: &str) -> Result<Option<String>, Error> {
     let r = reason.trim();
-    if r.chars().count() > 500 {
-        return Err(DomainError::invalid("reason", "must be at most 500 characters").into());
+    if r.chars().count() > MAX_REASON_CHARS {
+        return Err(DomainError::invalid(
+            "reason",
+            format!("must be at most {MAX_REASON_CHARS} characters"),
+        )
+        .into());
     }
+    crate::domain::text::check_text("reason", r)?;
     Ok((!r.is_empty()).then(|| r.to_owned()))
 }
 

@@ -270,11 +270,43 @@ impl Instance {
     pub fn write_ledger_csv(&self, guild: GuildId, out: &mut dyn Write) -> std::io::Result<()> {
         let mut w = csv::Writer::from_writer(out);
         w.write_record(LEDGER_CSV_HEADER)?;
+        self.write_ledger_rows(guild, false, &mut w)?;
+        w.flush()
+    }
+
+    /// Every server's ledger in one CSV: `guild_id`, then the columns of `write_ledger_csv`.
+    pub fn write_all_ledgers_csv(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(std::iter::once("guild_id").chain(LEDGER_CSV_HEADER))?;
+        let guilds = self
+            .store
+            .guild_ids()
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        for g in guilds {
+            self.write_ledger_rows(g, true, &mut w)?;
+        }
+        w.flush()
+    }
+
+    /// One server's ledger rows, led by its id with `with_guild`.
+    fn write_ledger_rows<W: Write>(
+        &self,
+        guild: GuildId,
+        with_guild: bool,
+        w: &mut csv::Writer<W>,
+    ) -> std::io::Result<()> {
         let mut failed = None;
+        let id = guild.to_string();
         self.store
             .read(guild, |r| {
                 r.scan_ledger(false, |t| -> Result<bool, Error> {
-                    match w.write_record(ledger_csv_record(&t)) {
+                    let row = ledger_csv_record(&t);
+                    let written = if with_guild {
+                        w.write_record(std::iter::once(&id).chain(row.iter()))
+                    } else {
+                        w.write_record(&row)
+                    };
+                    match written {
                         Ok(()) => Ok(true),
                         Err(e) => {
                             failed = Some(e);
@@ -287,7 +319,7 @@ impl Instance {
         if let Some(e) = failed {
             return Err(e.into());
         }
-        w.flush()
+        Ok(())
     }
 }
 

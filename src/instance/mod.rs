@@ -34,8 +34,14 @@ pub const INSTANCE: GuildId = GuildId(0);
 const SETTINGS_KEY: &str = "settings";
 const PRESENCE_KEY: &str = "bot_presence";
 const RESTART_KEY: &str = "restart_request";
-const MAX_NOTICE_CHARS: usize = 500;
-const MAX_ACTIVITY_CHARS: usize = 128;
+/// The longest dashboard notice.
+pub const MAX_NOTICE_CHARS: usize = 500;
+/// The longest activity text.
+pub const MAX_ACTIVITY_CHARS: usize = 128;
+/// The bot's presence statuses.
+pub const PRESENCE_STATUSES: &[&str] = &["online", "idle", "dnd", "invisible"];
+/// The bot's activity kinds.
+pub const ACTIVITY_KINDS: &[&str] = &["playing", "watching", "listening", "competing", "custom"];
 
 /// Settings changeable while running (the per-guild defaults come from the config file).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -81,14 +87,13 @@ impl Default for BotPresence {
 
 impl BotPresence {
     pub fn validate(&self) -> Result<(), DomainError> {
-        if !["online", "idle", "dnd", "invisible"].contains(&self.status.as_str()) {
+        if !PRESENCE_STATUSES.contains(&self.status.as_str()) {
             return Err(DomainError::invalid(
                 "status",
                 "must be online, idle, dnd or invisible",
             ));
         }
-        let kinds = ["playing", "watching", "listening", "competing", "custom"];
-        if !kinds.contains(&self.activity_type.as_str()) {
+        if !ACTIVITY_KINDS.contains(&self.activity_type.as_str()) {
             return Err(DomainError::invalid(
                 "activity_type",
                 "must be playing, watching, listening, competing or custom",
@@ -143,7 +148,8 @@ pub fn apply_settings_patch(
                 }
             }
             "log_buffer_level" => {
-                let level = value.as_str().unwrap_or("").trim().to_lowercase();
+                // Exactly one of the words (the document's enum), nothing trimmed or folded.
+                let level = value.as_str().unwrap_or("").to_owned();
                 if !["trace", "debug", "info", "warn", "error"].contains(&level.as_str()) {
                     return Err(DomainError::invalid(
                         key,
@@ -272,7 +278,7 @@ mod tests {
         let cur = RuntimeSettings::default();
         let next = apply_settings_patch(
             &cur,
-            &serde_json::json!({"dashboard_notice": " Maintenance at 5 ", "log_buffer_level": "WARN"}),
+            &serde_json::json!({"dashboard_notice": " Maintenance at 5 ", "log_buffer_level": "warn"}),
         )
         .unwrap();
         assert_eq!(next.dashboard_notice.as_deref(), Some("Maintenance at 5"));
@@ -280,7 +286,7 @@ mod tests {
         for (patch, field) in [
             (serde_json::json!({"colour": 1}), "colour"),
             (
-                serde_json::json!({"log_buffer_level": "loud"}),
+                serde_json::json!({"log_buffer_level": "WARN"}),
                 "log_buffer_level",
             ),
             (

@@ -233,11 +233,11 @@ impl Shop {
         meta: &OpMeta,
     ) -> Result<Vec<Item>, Error> {
         if ids.is_empty() {
-            return Err(DomainError::invalid("items", "choose at least one item").into());
+            return Err(DomainError::invalid("item_ids", "choose at least one item").into());
         }
         if ids.len() > MAX_BULK {
             return Err(
-                DomainError::invalid("items", format!("at most {MAX_BULK} at once")).into(),
+                DomainError::invalid("item_ids", format!("at most {MAX_BULK} at once")).into(),
             );
         }
         let mut ids = ids.to_vec();

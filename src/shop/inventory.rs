@@ -83,10 +83,11 @@ impl Shop {
                 let after = before
                     .checked_add(quantity)
                     .filter(|q| *q <= MAX_STOCK)
+                    // A quantity fine in itself that the member's holding can't take: a
+                    // conflict with the current state (409), not bad input.
                     .ok_or_else(|| {
-                        DomainError::invalid(
-                            "quantity",
-                            format!("a member can hold at most {MAX_STOCK} of one item"),
+                        DomainError::Conflict(
+                            format!("A member can hold at most {MAX_STOCK} of one item (this one holds {before})."),
                         )
                     })?;
                 w.set_inventory_quantity(user, item.id, after)?;

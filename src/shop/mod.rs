@@ -18,7 +18,7 @@ use crate::economy::Economy;
 use crate::error::Error;
 use crate::store::{Store, Tables, View};
 
-pub use admin::{BulkAction, StockOp};
+pub use admin::{BulkAction, StockOp, MAX_BULK};
 pub use inventory::{InventoryEntry, UseOutcome};
 pub use purchase::PurchaseOutcome;
 pub use queries::ItemFilter;

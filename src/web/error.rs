@@ -204,10 +204,23 @@ impl From<JsonRejection> for ApiError {
                 "unsupported_media_type",
                 "Send the body as JSON with `Content-Type: application/json`.",
             ),
-            JsonRejection::JsonDataError(e) => ApiError::bad_request(
-                "invalid_body",
-                format!("The JSON body is not valid: {}", e.body_text()),
-            ),
+            JsonRejection::JsonDataError(e) => {
+                let text = e.body_text();
+                // "...target type: days: must be 1 to 36500 at line 1 column 10": name the field.
+                let field = text
+                    .split_once("target type: ")
+                    .and_then(|(_, d)| d.split_once(": "))
+                    .map(|(f, _)| f)
+                    .filter(|f| !f.is_empty() && !f.contains(' '));
+                let e = ApiError::bad_request(
+                    "invalid_body",
+                    format!("The JSON body is not valid: {text}"),
+                );
+                match field {
+                    Some(f) => e.with_details(json!({ "field": f })),
+                    None => e,
+                }
+            }
             other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",

@@ -220,7 +220,8 @@ fn produce_json(
     params(("server_id" = String, Path), TxQuery, FormatQuery),
     security(("bearer" = []), ("cookie" = [])),
     responses(
-        (status = 200, description = "The export file", content_type = "text/csv", body = String),
+        (status = 200, description = "The export file: CSV, or with `format=json` a JSON array",
+            content((String = "text/csv"), (Vec<crate::web::api::TransactionView> = "application/json"))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn export_transactions(
     State(s): State<WebState>,

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod body;
 pub mod client_ip;
 pub mod contract;
 pub mod error;

@@ -343,7 +343,7 @@ pub struct TestEventResponse {
 pub async fn send_test_event(
     State(s): State<WebState>,
     auth: Auth,
-    Json(req): Json<TestEventRequest>,
+    crate::web::body::Body(req): crate::web::body::Body<TestEventRequest>,
 ) -> ApiResult<Json<TestEventResponse>> {
     let guild = req
         .server_id

@@ -12,8 +12,17 @@ use crate::domain::money::{Money, MAX_AMOUNT};
 
 /// The longest a claimant may be given: one year.
 pub const MAX_DURATION_HOURS: u32 = 24 * 365;
-const MAX_CLAIMS: i64 = 100_000;
+/// The most spots a task may have (`-1` = unlimited).
+pub const MAX_CLAIMS: i64 = 100_000;
 const MAX_ATTACHMENTS: usize = 10;
+/// Task and role names: 1 to 100 characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// Task descriptions and proofs.
+pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+/// Task categories (empty: `General`).
+pub const MAX_CATEGORY_CHARS: usize = 50;
+/// Rejection reasons: 1 to 500 characters.
+pub const MAX_REASON_CHARS: usize = 500;
 
 /// What an admin fills in to create a task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -59,7 +68,7 @@ impl NewTask {
         Ok(Task {
             id,
             name: clean_name(&self.name)?,
-            description: clean_text("description", &self.description, 2000)?,
+            description: clean_text("description", &self.description, MAX_DESCRIPTION_CHARS)?,
             reward: check_reward(self.reward)?,
             duration_hours: check_duration(self.duration_hours)?,
             status: TaskStatus::Active,
@@ -110,7 +119,7 @@ impl TaskPatch {
             t.name = clean_name(v)?;
         }
         if let Some(v) = &self.description {
-            t.description = clean_text("description", v, 2000)?;
+            t.description = clean_text("description", v, MAX_DESCRIPTION_CHARS)?;
         }
         if let Some(v) = self.reward {
             t.reward = check_reward(v)?;
@@ -190,19 +199,23 @@ impl Proof {
 /// A rejection reason: 1 to 500 characters, so the member knows what to fix.
 pub fn clean_reason(reason: &str) -> Result<String, DomainError> {
     let r = reason.trim();
-    if r.is_empty() || r.chars().count() > 500 {
+    if r.is_empty() || r.chars().count() > MAX_REASON_CHARS {
         return Err(DomainError::invalid(
             "reason",
-            "must be 1 to 500 characters",
+            format!("must be 1 to {MAX_REASON_CHARS} characters"),
         ));
     }
+    crate::domain::text::check_text("reason", r)?;
     Ok(r.to_owned())
 }
 
 fn clean_name(name: &str) -> Result<String, DomainError> {
     let n = name.trim();
-    if n.is_empty() || n.chars().count() > 100 {
-        return Err(DomainError::invalid("name", "must be 1 to 100 characters"));
+    if n.is_empty() || n.chars().count() > MAX_NAME_CHARS {
+        return Err(DomainError::invalid(
+            "name",
+            format!("must be 1 to {MAX_NAME_CHARS} characters"),
+        ));
     }
     crate::domain::text::check_name("name", n)?;
     Ok(n.to_owned())
@@ -225,10 +238,10 @@ fn clean_category(v: &str) -> Result<String, DomainError> {
     if v.is_empty() {
         return Ok("General".into());
     }
-    if v.chars().count() > 50 {
+    if v.chars().count() > MAX_CATEGORY_CHARS {
         return Err(DomainError::invalid(
             "category",
-            "must be at most 50 characters",
+            format!("must be at most {MAX_CATEGORY_CHARS} characters"),
         ));
     }
     crate::domain::text::check_name("category", v)?;
@@ -238,9 +251,9 @@ fn clean_category(v: &str) -> Result<String, DomainError> {
 fn clean_role_name(v: Option<String>) -> Result<Option<String>, DomainError> {
     match v.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
-        Some(n) if n.chars().count() > 100 => Err(DomainError::invalid(
+        Some(n) if n.chars().count() > MAX_NAME_CHARS => Err(DomainError::invalid(
             "role_name",
-            "must be at most 100 characters",
+            format!("must be at most {MAX_NAME_CHARS} characters"),
         )),
         Some(n) => {
             crate::domain::text::check_name("role_name", n)?;
@@ -270,8 +283,12 @@ fn check_expiry(
     v: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, DomainError> {
+    // Whether a moment has passed depends on the clock, not on the request (which no schema
+    // can check): a conflict with the current state (409), like any other state refusal.
     if v.is_some_and(|e| e <= now) {
-        return Err(DomainError::invalid("expires_at", "must be in the future"));
+        return Err(DomainError::Conflict(
+            "expires_at must be in the future: that moment has passed.".into(),
+        ));
     }
     Ok(v)
 }

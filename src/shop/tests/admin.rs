@@ -321,7 +321,9 @@ fn bulk_action_with_an_unknown_id_changes_nothing_and_names_it() {
     assert_eq!(msg, "Item 404 not found.");
     assert!(f.item(a.id).visible);
     assert_eq!(f.audit().len(), 1);
-    assert!(refusal(f.shop.bulk_update(G, &[], BulkAction::Hide, &admin())).starts_with("items:"));
+    assert!(
+        refusal(f.shop.bulk_update(G, &[], BulkAction::Hide, &admin())).starts_with("item_ids:")
+    );
 }
 
 #[test]

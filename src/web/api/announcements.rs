@@ -64,8 +64,11 @@ pub async fn create_announcement(
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
     Path(guild): Path<GuildId>,
-    Json(new): Json<NewAnnouncement>,
+    crate::web::body::Body(new): crate::web::body::Body<NewAnnouncement>,
 ) -> ApiResult<(StatusCode, Json<Announcement>)> {
+    if let Some(t) = new.embed_template {
+        crate::web::contract::positive_id("embed_template", t)?;
+    }
     let meta = dashboard_meta(&auth, key);
     let a = blocking(&s, move |svc| svc.announce.create(guild, new, &meta)).await?;
     Ok((StatusCode::CREATED, Json(a)))
@@ -100,7 +103,7 @@ pub async fn edit_announcement(
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
     Path((guild, id)): Path<(GuildId, u64)>,
-    Json(patch): Json<AnnouncementPatch>,
+    crate::web::body::Body(patch): crate::web::body::Body<AnnouncementPatch>,
 ) -> ApiResult<Json<Announcement>> {
     let meta = dashboard_meta(&auth, key);
     Ok(Json(
@@ -243,7 +246,7 @@ pub async fn create_embed(
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
     Path(guild): Path<GuildId>,
-    Json(new): Json<NewEmbedTemplate>,
+    crate::web::body::Body(new): crate::web::body::Body<NewEmbedTemplate>,
 ) -> ApiResult<(StatusCode, Json<EmbedTemplate>)> {
     let meta = dashboard_meta(&auth, key);
     let t = blocking(&s, move |svc| svc.announce.create_embed(guild, new, &meta)).await?;
@@ -277,7 +280,7 @@ pub async fn edit_embed(
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
     Path((guild, id)): Path<(GuildId, u64)>,
-    Json(patch): Json<EmbedTemplatePatch>,
+    crate::web::body::Body(patch): crate::web::body::Body<EmbedTemplatePatch>,
 ) -> ApiResult<Json<EmbedTemplate>> {
     let meta = dashboard_meta(&auth, key);
     Ok(Json(

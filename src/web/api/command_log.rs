@@ -10,7 +10,7 @@ use super::{blocking, parse_date, parse_user};
 use crate::domain::GuildId;
 use crate::guild::{CommandLogEntry, CommandLogFilter};
 use crate::web::auth::Auth;
-use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Path, Query};
+use crate::web::error::{ApiResult, ErrorBody, Json, Path, Query};
 use crate::web::WebState;
 
 /// Filters and paging of the command log.
@@ -42,23 +42,18 @@ fn non_empty(v: &Option<String>) -> Option<&str> {
 impl CommandLogQuery {
     /// Validates into the store's filter; a bad value names its parameter.
     pub fn to_filter(&self) -> ApiResult<CommandLogFilter> {
-        let user = non_empty(&self.user)
+        let user = (self.user.as_deref())
+            .filter(|s| !s.is_empty())
             .map(|s| parse_user("user", s))
             .transpose()?;
         let from = non_empty(&self.start_date)
             .map(|s| parse_date("start_date", s, false))
             .transpose()?;
+        // An end at or before the start is an empty window, not an error.
         let to = non_empty(&self.end_date)
             .map(|s| parse_date("end_date", s, true))
-            .transpose()?;
-        if let (Some(f), Some(t)) = (from, to) {
-            if f >= t {
-                return Err(ApiError::invalid_param(
-                    "end_date",
-                    "end_date must be after start_date",
-                ));
-            }
-        }
+            .transpose()?
+            .map(|t| from.map_or(t, |f| t.max(f)));
         let limit = self.limit.map_or(50, |l| l.get());
         Ok(CommandLogFilter {
             user,

@@ -23,7 +23,7 @@ pub struct ServerQuery {
 
 impl ServerQuery {
     fn guild(&self) -> ApiResult<GuildId> {
-        let s = self.server_id.as_deref().unwrap_or("").trim();
+        let s = self.server_id.as_deref().unwrap_or("");
         if s.is_empty() {
             return Err(ApiError::invalid_param(
                 "server_id",
@@ -31,9 +31,9 @@ impl ServerQuery {
             ));
         }
         // 0 is the instance's own namespace, never a server.
-        s.parse::<u64>()
-            .ok()
-            .filter(|g| *g != 0)
+        Some(s)
+            .filter(|s| crate::web::contract::is_id(s))
+            .and_then(|s| s.parse::<u64>().ok())
             .map(GuildId)
             .ok_or_else(|| {
                 ApiError::invalid_param("server_id", format!("server_id: `{s}` is not a server id"))
@@ -113,7 +113,7 @@ pub async fn create_legacy(
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
     Query(q): Query<ServerQuery>,
-    Json(req): Json<CommandRequest>,
+    crate::web::body::Body(req): crate::web::body::Body<CommandRequest>,
 ) -> ApiResult<(StatusCode, Json<CustomCommand>)> {
     create(&s, &auth, key, q.guild()?, req).await
 }
@@ -159,7 +159,7 @@ pub async fn create_command(
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
     Path(guild): Path<GuildId>,
-    Json(req): Json<CommandRequest>,
+    crate::web::body::Body(req): crate::web::body::Body<CommandRequest>,
 ) -> ApiResult<(StatusCode, Json<CustomCommand>)> {
     create(&s, &auth, key, guild, req).await
 }

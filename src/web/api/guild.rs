@@ -44,8 +44,9 @@ pub async fn put_config(
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
     Path(guild): Path<GuildId>,
-    Json(patch): Json<serde_json::Value>,
+    crate::web::body::Body(patch): crate::web::body::Body<serde_json::Value>,
 ) -> ApiResult<Json<GuildConfig>> {
+    check_config_patch(&patch)?;
     let meta = dashboard_meta(&auth, key);
     Ok(Json(
         blocking(&s, move |svc| {
@@ -53,6 +54,42 @@ pub async fn put_config(
         })
         .await?,
     ))
+}
+
+/// The config keys that hold ids (channels one each, roles a list).
+const CHANNEL_KEYS: [&str; 5] = [
+    "log_channel",
+    "welcome_channel",
+    "task_channel_id",
+    "shop_channel_id",
+    "announcement_channel_id",
+];
+const ROLE_LIST_KEYS: [&str; 2] = ["admin_roles", "moderator_roles"];
+
+/// Reads the patch's ids as the document types them (strings of digits, `ID_PATTERN`) before
+/// the service merges it (which also reads stored rows, where ids may be numbers); the other
+/// keys are the service's to check.
+fn check_config_patch(patch: &serde_json::Value) -> ApiResult<()> {
+    let Some(keys) = patch.as_object() else {
+        return Ok(());
+    };
+    let is_id = |v: &serde_json::Value| v.as_str().is_some_and(crate::web::contract::is_id);
+    for (k, v) in keys {
+        let ok = if CHANNEL_KEYS.contains(&k.as_str()) {
+            v.is_null() || is_id(v)
+        } else if ROLE_LIST_KEYS.contains(&k.as_str()) {
+            v.as_array().is_some_and(|a| a.iter().all(is_id))
+        } else {
+            true
+        };
+        if !ok {
+            return Err(ApiError::from(crate::domain::DomainError::invalid(
+                k,
+                "must be an id: a string of 1 to 19 digits, no leading zero",
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

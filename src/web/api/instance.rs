@@ -56,7 +56,7 @@ pub async fn put_settings(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Json(patch): Json<serde_json::Value>,
+    crate::web::body::Body(patch): crate::web::body::Body<serde_json::Value>,
 ) -> ApiResult<Json<RuntimeSettings>> {
     let meta = dashboard_meta(&auth, key);
     let level_changed = patch.get("log_buffer_level").is_some();
@@ -78,20 +78,23 @@ pub async fn put_settings(
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
-    /// Only this server (required for csv).
+    /// Only this server.
     pub guild: Option<String>,
-    /// json (default: everything) or csv (the server's ledger).
+    /// json (default: everything) or csv (the server's ledger; without `guild`, every
+    /// server's, each row led by `guild_id`).
+    #[param(inline, value_type = Option<crate::web::contract::FormatWord>)]
     pub format: Option<String>,
 }
 
 /// Streams everything as JSON, one server at a time: `{format, version, exported_at,
 /// guilds: [{id, info, config, accounts, ledger, items, inventory, tasks, claims,
 /// custom_commands}]}` (what `coffer import` reads), all servers or `guild`; or with
-/// `format=csv` that server's ledger as CSV.
+/// `format=csv` that server's ledger as CSV (every server's without `guild`).
 #[utoipa::path(get, path = "/api/export", tag = "instance",
     params(ExportQuery),
     security(("bearer" = []), ("cookie" = [])),
-    responses((status = 200, body = serde_json::Value, content_type = "application/json"),
+    responses((status = 200, description = "JSON, or with `format=csv` the ledger as CSV",
+            content((serde_json::Value = "application/json"), (String = "text/csv"))),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 pub async fn export_instance(
     State(s): State<WebState>,
@@ -101,11 +104,10 @@ pub async fn export_instance(
     let guild = match q.guild.as_deref() {
         None => None,
         Some(g) => match g.parse::<u64>() {
-            Ok(id) if id > 0 => Some(crate::domain::GuildId(id)),
+            Ok(id) if crate::web::contract::is_id(g) => Some(crate::domain::GuildId(id)),
             _ => {
-                return Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_server",
+                return Err(ApiError::invalid_param(
+                    "guild",
                     "guild must be a server id.",
                 ))
             }
@@ -115,9 +117,8 @@ pub async fn export_instance(
         "json" => false,
         "csv" => true,
         _ => {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_format",
+            return Err(ApiError::invalid_param(
+                "format",
                 "format must be json or csv.",
             ))
         }
@@ -126,13 +127,11 @@ pub async fn export_instance(
     let now = s.services.now();
     let stamp = now.format("%Y%m%d-%H%M%S");
     let (body, content_type, name) = match (csv, guild) {
-        (true, None) => {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "guild_required",
-                "The CSV export is one server's ledger: name it with guild=<id>.",
-            ))
-        }
+        (true, None) => (
+            crate::web::export::stream_body(move |out| instance.write_all_ledgers_csv(out)),
+            "text/csv; charset=utf-8",
+            format!("coffer-ledgers-{stamp}.csv"),
+        ),
         (true, Some(g)) => (
             crate::web::export::stream_body(move |out| instance.write_ledger_csv(g, out)),
             "text/csv; charset=utf-8",
@@ -286,19 +285,16 @@ pub async fn put_bot_status(
     State(s): State<WebState>,
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
-    Json(req): Json<BotStatusRequest>,
+    crate::web::body::Body(req): crate::web::body::Body<BotStatusRequest>,
 ) -> ApiResult<Json<BotStatusView>> {
     let meta = dashboard_meta(&auth, key);
     blocking(&s, move |svc| {
         let i = &svc.instance;
         let cur = i.presence()?;
         let next = BotPresence {
-            status: req.status.unwrap_or(cur.status).trim().to_lowercase(),
-            activity_type: req
-                .activity_type
-                .unwrap_or(cur.activity_type)
-                .trim()
-                .to_lowercase(),
+            // Exactly the document's words: nothing trimmed or lower-cased into one.
+            status: req.status.unwrap_or(cur.status),
+            activity_type: req.activity_type.unwrap_or(cur.activity_type),
             text: req.text.unwrap_or(cur.text).trim().to_owned(),
         };
         i.set_presence(next, &meta)

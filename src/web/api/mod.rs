@@ -156,21 +156,17 @@ pub fn optional_json<T: DeserializeOwned + Default>(body: &Bytes) -> ApiResult<T
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body).map_err(|e| {
-        let code = if e.is_data() {
-            "invalid_body"
-        } else {
-            "malformed_json"
-        };
-        ApiError::bad_request(code, format!("The request body is not valid JSON: {e}"))
-    })
+    crate::web::body::parse(body)
 }
 
+/// A member id filter as the document declares it (`contract::ID_FILTER_PATTERN`): an id, or
+/// blank for none.
 pub fn parse_user(field: &str, s: &str) -> ApiResult<UserId> {
-    s.trim()
-        .parse::<u64>()
+    Some(s)
+        .filter(|s| crate::web::contract::is_id(s))
+        .and_then(|s| s.parse::<u64>().ok())
         .map(UserId)
-        .map_err(|_| ApiError::invalid_param(field, format!("{field}: `{s}` is not a user id")))
+        .ok_or_else(|| ApiError::invalid_param(field, format!("{field}: `{s}` is not a user id")))
 }
 
 /// `2026-03-01T12:00:00Z` or `2026-03-01` (midnight UTC; with `end_of_day`, the next midnight,

@@ -65,7 +65,7 @@ pub async fn create_item(
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
     Path(guild): Path<GuildId>,
-    Json(input): Json<ItemInput>,
+    crate::web::body::Body(input): crate::web::body::Body<ItemInput>,
 ) -> ApiResult<(axum::http::StatusCode, Json<Item>)> {
     let meta = dashboard_meta(&auth, key);
     let item = blocking(&s, move |svc| svc.shop.create_item(guild, input, &meta)).await?;
@@ -100,7 +100,7 @@ pub async fn edit_item(
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
     Path((guild, id)): Path<(GuildId, u64)>,
-    Json(patch): Json<ItemPatch>,
+    crate::web::body::Body(patch): crate::web::body::Body<ItemPatch>,
 ) -> ApiResult<Json<Item>> {
     let meta = dashboard_meta(&auth, key);
     let item = blocking(&s, move |svc| svc.shop.edit_item(guild, id, patch, &meta)).await?;
@@ -156,10 +156,13 @@ pub async fn update_stock(
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
     Path((guild, id)): Path<(GuildId, u64)>,
-    Json(req): Json<StockRequest>,
+    crate::web::body::Body(req): crate::web::body::Body<StockRequest>,
 ) -> ApiResult<Json<Item>> {
     let count = |q: i64| {
-        u64::try_from(q).map_err(|_| DomainError::invalid("quantity", "must be at least 1"))
+        u64::try_from(q)
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| DomainError::invalid("quantity", "must be at least 1"))
     };
     let op = match req.operation.unwrap_or(StockOperation::Set) {
         StockOperation::Set => StockOp::Set(Stock::from_raw(req.quantity).map_err(|_| {
@@ -202,8 +205,11 @@ pub async fn bulk_update(
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
     Path(guild): Path<GuildId>,
-    Json(req): Json<BulkRequest>,
+    crate::web::body::Body(req): crate::web::body::Body<BulkRequest>,
 ) -> ApiResult<Json<BulkResponse>> {
+    for id in &req.item_ids {
+        crate::web::contract::positive_id("item_ids", *id)?;
+    }
     let meta = dashboard_meta(&auth, key);
     let items = blocking(&s, move |svc| {
         svc.shop
@@ -296,8 +302,9 @@ pub async fn add_inventory(
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
     Path((guild, user)): Path<(GuildId, UserId)>,
-    Json(req): Json<InventoryChange>,
+    crate::web::body::Body(req): crate::web::body::Body<InventoryChange>,
 ) -> ApiResult<Json<InventoryChanged>> {
+    crate::web::contract::positive_id("item_id", req.item_id)?;
     let meta = dashboard_meta(&auth, key);
     let item = req.item_id;
     let quantity = blocking(&s, move |svc| {
@@ -316,7 +323,8 @@ pub async fn add_inventory(
 #[into_params(parameter_in = Query)]
 pub struct RemoveQuery {
     /// How many to take away (default 1).
-    pub quantity: Option<u64>,
+    #[param(inline)]
+    pub quantity: Option<crate::web::contract::Ranged<1, { crate::domain::shop::MAX_STOCK }>>,
 }
 
 /// Takes units of an item away from a member (admin); refuses more than they hold.
@@ -335,7 +343,7 @@ pub async fn remove_inventory(
     Query(q): Query<RemoveQuery>,
 ) -> ApiResult<Json<InventoryChanged>> {
     let meta = dashboard_meta(&auth, key);
-    let n = q.quantity.unwrap_or(1);
+    let n = q.quantity.map_or(1, |q| q.get());
     let quantity = blocking(&s, move |svc| {
         svc.shop.remove_from_inventory(guild, user, item, n, &meta)
     })

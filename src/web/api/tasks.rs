@@ -77,7 +77,7 @@ pub async fn create_task(
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
     Path(guild): Path<GuildId>,
-    Json(new): Json<NewTask>,
+    crate::web::body::Body(new): crate::web::body::Body<NewTask>,
 ) -> ApiResult<(StatusCode, Json<Task>)> {
     let meta = dashboard_meta(&auth, key);
     let task = blocking(&s, move |svc| svc.tasks.create(guild, new, &meta)).await?;
@@ -113,7 +113,7 @@ pub async fn edit_task(
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
     Path((guild, id)): Path<(GuildId, u64)>,
-    Json(patch): Json<TaskPatch>,
+    crate::web::body::Body(patch): crate::web::body::Body<TaskPatch>,
 ) -> ApiResult<Json<Task>> {
     let meta = dashboard_meta(&auth, key);
     let task = blocking(&s, move |svc| svc.tasks.edit(guild, id, &patch, &meta)).await?;

@@ -11,6 +11,7 @@ use super::{blocking, dashboard_meta, optional_json, parse_date, parse_user, Tra
 use crate::domain::{GuildId, TxKind};
 use crate::economy::{Period, TxFilter, TxSort};
 use crate::web::auth::{Auth, IdempotencyKey};
+use crate::web::contract::TxSortWord;
 use crate::web::error::{ApiError, ApiResult, ErrorBody, Json, Path, Query};
 use crate::web::WebState;
 
@@ -33,7 +34,9 @@ pub struct TxQuery {
     pub limit: Option<crate::web::contract::Ranged<1, 1000>>,
     #[param(inline)]
     pub offset: Option<crate::web::contract::Offset>,
-    /// newest (default), oldest, amount_desc or amount_asc.
+    /// newest (default), oldest, amount_desc or amount_asc (desc, newest_first, asc and
+    /// oldest_first are the old bot's names for newest and oldest).
+    #[param(inline, value_type = Option<TxSortWord>)]
     pub sort: Option<String>,
     /// Also include entries moved to the archive (default false).
     pub include_archived: Option<bool>,
@@ -45,7 +48,7 @@ impl TxQuery {
         let user = self
             .user_id
             .as_deref()
-            .filter(|s| !s.trim().is_empty())
+            .filter(|s| !s.is_empty())
             .map(|s| parse_user("user_id", s))
             .transpose()?;
         let mut kinds = Vec::new();
@@ -70,27 +73,20 @@ impl TxQuery {
                 .transpose()
         };
         let from = date("start_date", &self.start_date, false)?;
-        let to = date("end_date", &self.end_date, true)?;
-        if let (Some(f), Some(t)) = (from, to) {
-            if f >= t {
-                return Err(ApiError::invalid_param(
-                    "end_date",
-                    "end_date must be after start_date",
-                ));
-            }
-        }
+        // An end at or before the start is an empty window, not an error.
+        let to = date("end_date", &self.end_date, true)?.map(|t| from.map_or(t, |f| t.max(f)));
         let limit = self.limit.map_or(default_limit, |l| l.get());
-        let sort = match self.sort.as_deref().unwrap_or("newest") {
-            "newest" | "desc" | "newest_first" => TxSort::NewestFirst,
+        let word = self
+            .sort
+            .as_deref()
+            .unwrap_or("newest")
+            .parse::<TxSortWord>()
+            .map_err(|e| ApiError::invalid_param("sort", format!("sort {e}")))?;
+        let sort = match word.as_str() {
             "oldest" | "asc" | "oldest_first" => TxSort::OldestFirst,
             "amount_desc" => TxSort::AmountDesc,
             "amount_asc" => TxSort::AmountAsc,
-            _ => {
-                return Err(ApiError::invalid_param(
-                    "sort",
-                    "sort must be newest, oldest, amount_desc or amount_asc",
-                ))
-            }
+            _ => TxSort::NewestFirst,
         };
         Ok(TxFilter {
             user,
@@ -139,7 +135,9 @@ pub async fn list_transactions(
 #[into_params(parameter_in = Query)]
 pub struct StatsQuery {
     pub user_id: Option<String>,
-    /// day, week, month or all (default).
+    /// day, week, month or all (default); daily, weekly, monthly, 24h, 7d and 30d are the old
+    /// bot's names for them.
+    #[param(inline, value_type = Option<crate::web::contract::PeriodWord>)]
     pub period: Option<String>,
 }
 
@@ -183,12 +181,18 @@ pub async fn statistics(
     Path(guild): Path<GuildId>,
     Query(q): Query<StatsQuery>,
 ) -> ApiResult<Json<StatisticsView>> {
-    let period = Period::parse(q.period.as_deref().unwrap_or("all"))
+    let word = q
+        .period
+        .as_deref()
+        .unwrap_or("all")
+        .parse::<crate::web::contract::PeriodWord>()
+        .map_err(|e| ApiError::invalid_param("period", format!("period {e}")))?;
+    let period = Period::parse(word.as_str())
         .map_err(|_| ApiError::invalid_param("period", "period must be day, week, month or all"))?;
     let user = q
         .user_id
         .as_deref()
-        .filter(|u| !u.trim().is_empty())
+        .filter(|u| !u.is_empty())
         .map(|u| parse_user("user_id", u))
         .transpose()?;
     let st = blocking(&s, move |svc| svc.economy.statistics(guild, period, user)).await?;
@@ -279,7 +283,7 @@ pub async fn validate(
     let user = req
         .user_id
         .as_deref()
-        .filter(|u| !u.trim().is_empty())
+        .filter(|u| !u.is_empty())
         .map(|u| parse_user("user_id", u))
         .transpose()?;
     let view = blocking(&s, move |svc| {
@@ -378,7 +382,7 @@ pub async fn archive(
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
     Path(guild): Path<GuildId>,
-    Json(req): Json<ArchiveRequest>,
+    crate::web::body::Body(req): crate::web::body::Body<ArchiveRequest>,
 ) -> ApiResult<Json<ArchiveResponse>> {
     let meta = dashboard_meta(&auth, key);
     let r = blocking(&s, move |svc| {

@@ -201,7 +201,7 @@ pub async fn set_balance(
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
     Path((guild, user)): Path<(GuildId, UserId)>,
-    Json(req): Json<BalanceRequest>,
+    crate::web::body::Body(req): crate::web::body::Body<BalanceRequest>,
 ) -> ApiResult<Json<BalanceResponse>> {
     let adjustment = req.adjustment()?;
     let meta = dashboard_meta(&auth, key);
@@ -222,7 +222,8 @@ pub async fn set_balance(
 #[into_params(parameter_in = Query)]
 pub struct InactiveQuery {
     /// Idle for at least this many days (default 30).
-    pub days: Option<u32>,
+    #[param(inline)]
+    pub days: Option<crate::web::contract::Ranged<0, { crate::economy::MAX_DAYS as u64 }>>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -242,7 +243,8 @@ pub async fn inactive_users(
     Path(guild): Path<GuildId>,
     Query(q): Query<InactiveQuery>,
 ) -> ApiResult<Json<InactiveUsers>> {
-    let days = q.days.unwrap_or(30);
+    // Ranged keeps it within MAX_DAYS, so it fits a u32.
+    let days = q.days.map_or(30, |d| d.get() as u32);
     let items = blocking(&s, move |svc| svc.economy.inactive(guild, days)).await?;
     Ok(Json(InactiveUsers {
         days,
@@ -273,7 +275,7 @@ pub async fn cleanup_users(
     auth: Auth,
     IdempotencyKey(key): IdempotencyKey,
     Path(guild): Path<GuildId>,
-    Json(req): Json<CleanupRequest>,
+    crate::web::body::Body(req): crate::web::body::Body<CleanupRequest>,
 ) -> ApiResult<Json<CleanupResponse>> {
     let meta = dashboard_meta(&auth, key);
     let users = blocking(&s, move |svc| {

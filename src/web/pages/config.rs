@@ -17,7 +17,7 @@ use crate::domain::{GuildConfig, GuildId};
 use crate::web::api::guild::{
     channels, get_config, put_config, role_grants, ChannelQuery, GrantQuery,
 };
-use crate::web::error::{Json, Path, Query as ApiQuery};
+use crate::web::error::{Path, Query as ApiQuery};
 use crate::web::WebState;
 
 /// Role rewards shown per page, newest first.
@@ -251,7 +251,7 @@ async fn save_config(
             page.auth.clone(),
             page.idem(&f),
             Path(head.id),
-            Json(patch),
+            crate::web::body::Body(patch),
         )
         .await
         .map(|_| ())

@@ -19,7 +19,7 @@ use crate::domain::embed::{Embed, EmbedFooter};
 use crate::domain::GuildId;
 use crate::guild::SyncKind;
 use crate::web::api::announcements::{create_embed, delete_embed, list_embeds, DeleteMessageFlag};
-use crate::web::error::{Json, Path, Query as ApiQuery};
+use crate::web::error::{Path, Query as ApiQuery};
 use crate::web::WebState;
 
 /// Templates shown per page, by name.
@@ -172,7 +172,7 @@ async fn create_template(
             page.auth.clone(),
             page.idem(&f),
             Path(head.id),
-            Json(new),
+            crate::web::body::Body(new),
         )
         .await
         .map(|_| ())

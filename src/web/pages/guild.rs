@@ -14,7 +14,7 @@ use super::layout::{layout, pager, q, slice, time, Frame, GuildHead};
 use super::{csrf_field, done, Page, PageResult};
 use crate::domain::GuildId;
 use crate::web::api::commands::{create_command, delete_command, list_commands, CommandRequest};
-use crate::web::error::{Json, Path};
+use crate::web::error::Path;
 use crate::web::WebState;
 
 /// Custom commands shown per page, by name.
@@ -158,7 +158,7 @@ async fn create(
         page.auth.clone(),
         page.idem(&f),
         Path(head.id),
-        Json(req),
+        crate::web::body::Body(req),
     )
     .await
     {

@@ -16,7 +16,7 @@ use super::{csrf_field, done, Page, PageResult};
 use crate::domain::money::group_thousands;
 use crate::web::api::backups::{backup_attempts, create_backup, list_backups};
 use crate::web::api::instance::{clear_logs, get_logs, get_settings, put_settings, LogQuery};
-use crate::web::error::{Json, Query as ApiQuery};
+use crate::web::error::Query as ApiQuery;
 use crate::web::WebState;
 
 pub fn routes() -> Router<WebState> {
@@ -222,9 +222,14 @@ async fn log_level(
     let f = Fields::from_pairs(pairs);
     page.check_write(&f)?;
     let patch = json!({ "log_buffer_level": f.get("level") });
-    let next = put_settings(State(s), page.auth.clone(), page.idem(&f), Json(patch))
-        .await?
-        .0;
+    let next = put_settings(
+        State(s),
+        page.auth.clone(),
+        page.idem(&f),
+        crate::web::body::Body(patch),
+    )
+    .await?
+    .0;
     Ok(done(
         "/logs",
         &format!("Log level is now {}.", next.log_buffer_level),
@@ -302,7 +307,7 @@ async fn save_settings(
         State(s.clone()),
         page.auth.clone(),
         page.idem(&f),
-        Json(patch),
+        crate::web::body::Body(patch),
     )
     .await
     {

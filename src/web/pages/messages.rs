@@ -22,7 +22,7 @@ use crate::web::api::announcements::{
     ListQuery,
 };
 use crate::web::api::guild::{channels, sync_records, ChannelQuery, SyncQuery};
-use crate::web::error::{ApiError, Json, Path, Query as ApiQuery};
+use crate::web::error::{ApiError, Path, Query as ApiQuery};
 use crate::web::WebState;
 
 pub fn routes() -> Router<WebState> {
@@ -242,7 +242,7 @@ async fn create(
             page.auth.clone(),
             page.idem(&f),
             Path(head.id),
-            Json(new),
+            crate::web::body::Body(new),
         )
         .await
         .map(|_| ())

@@ -18,7 +18,7 @@ use crate::domain::{GuildId, RoleId};
 use crate::guild::{SyncKind, SyncRecord};
 use crate::web::api::guild::{sync_records, SyncQuery};
 use crate::web::api::shop::{create_item, list_items, ShopQuery};
-use crate::web::error::{ApiError, Json, Path, Query as ApiQuery};
+use crate::web::error::{ApiError, Path, Query as ApiQuery};
 use crate::web::WebState;
 
 pub fn routes() -> Router<WebState> {
@@ -226,7 +226,7 @@ async fn create(
             page.auth.clone(),
             page.idem(&f),
             Path(head.id),
-            Json(input),
+            crate::web::body::Body(input),
         )
         .await
         .map_err(refused),

@@ -20,7 +20,7 @@ use crate::web::api::shop::{
     bulk_update, delete_item, edit_item, get_item, update_stock, BulkRequest, StockOperation,
     StockRequest,
 };
-use crate::web::error::{Json, Path};
+use crate::web::error::Path;
 use crate::web::WebState;
 
 pub fn routes() -> Router<WebState> {
@@ -140,7 +140,7 @@ async fn edit(
                 page.auth.clone(),
                 page.idem(&f),
                 Path((head.id, id)),
-                Json(patch),
+                crate::web::body::Body(patch),
             )
             .await
             .map_err(refused)
@@ -176,7 +176,7 @@ async fn stock(
             page.auth.clone(),
             page.idem(&f),
             Path((head.id, id)),
-            Json(StockRequest {
+            crate::web::body::Body(StockRequest {
                 quantity,
                 operation: Some(operation),
             }),
@@ -214,7 +214,7 @@ async fn visibility(
         page.auth.clone(),
         page.idem(&f),
         Path(g),
-        Json(BulkRequest {
+        crate::web::body::Body(BulkRequest {
             item_ids: vec![id],
             action,
         }),

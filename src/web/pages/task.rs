@@ -18,7 +18,7 @@ use crate::domain::GuildId;
 use crate::web::api::tasks::{
     close_task, delete_task, edit_task, get_task, reopen_task, task_claims,
 };
-use crate::web::error::{Json, Path};
+use crate::web::error::Path;
 use crate::web::WebState;
 
 pub fn routes() -> Router<WebState> {
@@ -143,7 +143,7 @@ async fn edit(
                 page.auth.clone(),
                 page.idem(&f),
                 Path((head.id, id)),
-                Json(patch),
+                crate::web::body::Body(patch),
             )
             .await
             .map(|_| ())

@@ -19,7 +19,7 @@ use crate::domain::{GuildId, RoleId, UserId};
 use crate::web::api::tasks::{
     accept_claim, create_task, list_tasks, reject_claim, submissions, TaskQuery,
 };
-use crate::web::error::{ApiError, Json, Path, Query as ApiQuery};
+use crate::web::error::{ApiError, Path, Query as ApiQuery};
 use crate::web::WebState;
 
 pub fn routes() -> Router<WebState> {
@@ -260,7 +260,7 @@ async fn create(
             page.auth.clone(),
             page.idem(&f),
             Path(head.id),
-            Json(new),
+            crate::web::body::Body(new),
         )
         .await
         .map(|(_, t)| t.0)

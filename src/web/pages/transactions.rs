@@ -24,7 +24,7 @@ use crate::web::api::transactions::{
     ArchiveRequest, StatsQuery, TxQuery,
 };
 use crate::web::auth::ReadAuth;
-use crate::web::error::{Json, Path, Query as ApiQuery};
+use crate::web::error::{Path, Query as ApiQuery};
 use crate::web::WebState;
 
 pub fn routes() -> Router<WebState> {
@@ -324,7 +324,7 @@ async fn archive(
         page.auth.clone(),
         page.idem(&f),
         Path(g),
-        Json(ArchiveRequest { days_to_keep }),
+        crate::web::body::Body(ArchiveRequest { days_to_keep }),
     )
     .await?
     .0;

@@ -20,7 +20,7 @@ use crate::domain::{GuildId, UserId};
 use crate::web::api::shop::inventory;
 use crate::web::api::transactions::{list_transactions, TxQuery};
 use crate::web::api::users::{get_user, list_users, set_balance, BalanceRequest, UserListQuery};
-use crate::web::error::{Json, Path, Query as ApiQuery};
+use crate::web::error::{Path, Query as ApiQuery};
 use crate::web::WebState;
 
 pub fn routes() -> Router<WebState> {
@@ -208,7 +208,7 @@ async fn apply_balance(
         page.auth.clone(),
         page.idem(f),
         Path((g, user)),
-        Json(req),
+        crate::web::body::Body(req),
     )
     .await
     {

@@ -44,17 +44,21 @@ async fn config_is_read_and_merge_patched_with_refusals_naming_the_field() {
         (audit.action.as_str(), audit.actor.to_string()),
         ("config.update", "dashboard:admin".into())
     );
-    for (patch, field) in [
-        (json!({"currency_nam": "x"}), "currency_nam"),
-        (json!({"daily_amount": -5}), "daily_amount"),
-        (json!({"daily_amount": "lots"}), "daily_amount"),
-        (json!({"features": {"casino": true}}), "features.casino"),
+    let refused = (StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    // A value of the wrong JSON type is refused before the merge, against the document.
+    let wrong_type = (StatusCode::BAD_REQUEST, "invalid_body");
+    for (patch, field, answer) in [
+        (json!({"currency_nam": "x"}), "currency_nam", refused),
+        (json!({"daily_amount": -5}), "daily_amount", refused),
+        (json!({"daily_amount": "lots"}), "daily_amount", wrong_type),
+        (
+            json!({"features": {"casino": true}}),
+            "features.casino",
+            refused,
+        ),
     ] {
         let a = app.put(&path, &tok, patch).await;
-        assert_eq!(
-            (a.status, a.code()),
-            (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
-        );
+        assert_eq!((a.status, a.code()), answer);
         assert_eq!(a.body["error"]["details"]["field"], field);
     }
     assert_eq!(app.services.guilds.config(G).unwrap().currency_name, "gems");

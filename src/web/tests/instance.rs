@@ -104,13 +104,17 @@ async fn the_instance_export_holds_every_server_with_its_data() {
     let csv = a.body.as_str().unwrap();
     assert_eq!(csv.lines().count(), 2, "{csv}");
     assert!(csv.lines().nth(1).unwrap().contains(",5,"), "{csv}");
+    // Without a server: every server's ledger, each row led by its server's id.
     let a = app.get("/api/export?format=csv", &tok).await;
-    assert_eq!(
-        (a.status, a.code()),
-        (StatusCode::BAD_REQUEST, "guild_required")
-    );
+    assert_eq!(a.status, StatusCode::OK);
+    let csv = a.body.as_str().unwrap();
+    assert!(csv.starts_with("guild_id,id,"), "{csv}");
+    assert!(csv.lines().any(|l| l.contains(",5,")), "{csv}");
     let a = app.get("/api/export?format=xml", &tok).await;
-    assert_eq!(a.code(), "invalid_format");
+    assert_eq!(
+        (a.code(), a.body["error"]["details"]["field"].as_str()),
+        ("invalid_parameter", Some("format"))
+    );
 }
 
 fn line(level: &str, message: &str) -> LogLine {

@@ -5,6 +5,7 @@ mod announce;
 mod archive;
 mod auth;
 mod command_log;
+mod contract_bodies;
 mod economy;
 mod export;
 mod guild;

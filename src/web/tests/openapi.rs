@@ -348,3 +348,83 @@ async fn every_documented_query_bound_is_the_servers_bound() {
     }
     assert!(checked >= 20, "only {checked} bounds checked");
 }
+
+/// The document's query patterns are the server's: for every query parameter with a `pattern`
+/// (ids, id filters, search prefixes, kind lists), a value is refused naming the parameter
+/// exactly when the pattern does not match it.
+#[tokio::test]
+async fn every_documented_query_pattern_is_the_servers_rule() {
+    let app = TestApp::new();
+    let tok = app.login("admin").await;
+    let doc = crate::web::openapi_json();
+    let samples = [
+        "",
+        " ",
+        "5",
+        "05",
+        "0",
+        " 5",
+        "5 ",
+        "abc",
+        "12345",
+        "1 2",
+        "daily",
+        "daily,refund",
+        " daily , refund ",
+        "daily,,refund",
+        "daily,x",
+        "Daily",
+        "99999999999999999999",
+    ];
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if method != "get" || path.contains("stream") {
+                continue;
+            }
+            let url = path
+                .replace("{server_id}", "111")
+                .split('/')
+                .map(|seg| if seg.starts_with('{') { "1" } else { seg })
+                .collect::<Vec<_>>()
+                .join("/");
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let Some(pattern) = p["schema"]["pattern"].as_str() else {
+                    continue;
+                };
+                if p["in"] != "query" {
+                    continue;
+                }
+                let name = p["name"].as_str().unwrap();
+                let re = regex::Regex::new(pattern).unwrap();
+                for v in samples {
+                    let mut q = format!("{name}={}", urlencode(v));
+                    if name != "server_id" && url == "/api/commands" {
+                        q.push_str("&server_id=111");
+                    }
+                    let a = app.get(&format!("{url}?{q}"), &tok).await;
+                    let refused = a.status == StatusCode::BAD_REQUEST
+                        && a.body["error"]["details"]["field"].as_str() == Some(name);
+                    assert_eq!(
+                        re.is_match(v),
+                        !refused,
+                        "{path} {name}={v:?}: pattern {pattern}, server {} {}",
+                        a.status,
+                        a.body
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= 100, "only {checked} values checked");
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

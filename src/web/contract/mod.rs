@@ -15,13 +15,54 @@ use serde_json::{json, Map, Value};
 
 use super::error::ApiError;
 
+pub mod bodies;
+mod links;
+mod rules;
+pub mod types;
+
 /// An id in a path: 1 to 19 digits, no leading zero (every Discord snowflake, every Coffer id).
 pub const ID_PATTERN: &str = "^[1-9][0-9]{0,18}$";
 
+/// Refuses a numeric object id below 1 (the document's minimum) with 400 naming `field`, before
+/// a lookup would answer 404 for it.
+pub fn positive_id(field: &str, id: u64) -> Result<u64, ApiError> {
+    if id == 0 {
+        return Err(ApiError::invalid_param(
+            field,
+            format!("{field} must be an id (1 or more)"),
+        ));
+    }
+    Ok(id)
+}
+
 /// Whether `s` matches `ID_PATTERN`.
 pub fn is_id(s: &str) -> bool {
-    let b = s.as_bytes();
-    (1..=19).contains(&b.len()) && b[0] != b'0' && b.iter().all(u8::is_ascii_digit)
+    crate::domain::ids::is_strict_id(s)
+}
+
+/// A member filter in a query: an id, or blank for none (`api::parse_user` after the blank check).
+pub const ID_FILTER_PATTERN: &str = "^(|[1-9][0-9]{0,18})$";
+
+/// The schema of a query parameter that means the same wherever it appears, by name.
+fn query_rule(name: &str) -> Option<Value> {
+    let kind = crate::domain::TxKind::ALL.map(|k| k.as_str()).join("|");
+    let ws =
+        "[\\t\\n\\x0B\\x0C\\r \\x85\\xA0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000]";
+    Some(match name {
+        "user_id" | "user" => json!({ "type": "string", "pattern": ID_FILTER_PATTERN }),
+        "server_id" | "guild" => json!({ "type": "string", "pattern": ID_PATTERN }),
+        // A user id prefix, trimmed.
+        "search" => json!({ "type": "string", "pattern": format!("^{ws}*[0-9]*{ws}*$") }),
+        // Kinds, comma separated; each trimmed, blank ones skipped.
+        "type" => json!({ "type": "string",
+            "pattern": format!("^{ws}*(?:(?:{kind}){ws}*)?(?:,{ws}*(?:(?:{kind}){ws}*)?)*$") }),
+        "start_date" | "end_date" => json!({ "anyOf": [
+            { "type": "string", "format": "date" },
+            { "type": "string", "format": "date-time" },
+            { "type": "string", "pattern": format!("^{ws}*$") },
+        ] }),
+        _ => return None,
+    })
 }
 
 /// The instance's own audit log is server `0`: the one path where 0 is an id.
@@ -85,6 +126,19 @@ const WRITES: [&str; 4] = ["post", "put", "patch", "delete"];
 
 /// Fills in the document (see the module comment).
 pub fn complete(doc: &mut Value) {
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        bodies::constrain(schemas);
+        rules::cross_field(schemas);
+        for id in ["GuildId", "UserId", "ChannelId", "RoleId", "MessageId"] {
+            schemas.insert(
+                id.into(),
+                json!({ "type": "string", "pattern": ID_PATTERN, "example": "123456789012345678" }),
+            );
+        }
+    }
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
@@ -95,10 +149,12 @@ pub fn complete(doc: &mut Value) {
         for (method, op) in item.iter_mut() {
             if let Some(op) = op.as_object_mut() {
                 id_parameters(path, op);
+                rules::optional_body(path, method, op);
                 error_responses(path, method, op);
             }
         }
     }
+    links::add(paths);
 }
 
 fn id_parameters(path: &str, op: &mut Map<String, Value>) {
@@ -111,6 +167,21 @@ fn id_parameters(path: &str, op: &mut Map<String, Value>) {
         let name = p["name"].as_str().unwrap_or_default().to_owned();
         if is_path && is_id_param(&name) {
             p["schema"] = json!({ "type": "string", "pattern": pattern });
+        }
+        if is_path && name == "name" && path.starts_with("/api/backups/") {
+            p["schema"] = json!({ "type": "string", "pattern": crate::backup::NAME_PATTERN });
+        }
+        if is_path && name == "kind" {
+            p["schema"] = json!({ "type": "string", "enum": SyncKindWord::WORDS });
+        }
+        if p["in"] == "query" {
+            if let Some(schema) = query_rule(&name) {
+                p["schema"] = schema;
+            }
+            // Custom commands belong to one server: its id is required.
+            if name == "server_id" {
+                p["required"] = Value::Bool(true);
+            }
         }
         if p["in"] == "header" && name.eq_ignore_ascii_case("idempotency-key") {
             p["schema"] = json!({
@@ -143,6 +214,16 @@ fn error_responses(path: &str, method: &str, op: &mut Map<String, Value>) {
             .and_then(Value::as_array)
             .is_some_and(|p| !p.is_empty());
     let has_body = op.get("requestBody").is_some();
+    let keyed = op
+        .get("parameters")
+        .and_then(Value::as_array)
+        .is_some_and(|ps| {
+            ps.iter().any(|p| {
+                p["name"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case("idempotency-key"))
+            })
+        });
     let names_object = path.contains('{');
     let mut add: Vec<(&str, &str)> = vec![
         (
@@ -178,6 +259,12 @@ fn error_responses(path: &str, method: &str, op: &mut Map<String, Value>) {
             "Refused by the current state (an Idempotency-Key still in flight, a conflict)",
         ));
         add.push(("429", "Rate limited; see Retry-After"));
+    }
+    if keyed && !has_body {
+        add.push((
+            "422",
+            "The Idempotency-Key was already used for a different request (`idempotency_key_reused`)",
+        ));
     }
     if has_body {
         add.push(("413", "The body is larger than the limit"));
@@ -393,7 +480,7 @@ words! {
     /// A sync record's state.
     SyncStateWord = ["pending", "synced", "orphaned", "failed"];
     /// The ledger's orders.
-    TxSortWord = ["newest", "oldest", "amount_desc", "amount_asc"];
+    TxSortWord = ["newest", "oldest", "amount_desc", "amount_asc", "desc", "asc", "newest_first", "oldest_first"];
     /// The member list's sort keys.
     UserSortWord = ["balance", "total_earned", "user_id", "last_active"];
     /// Ascending or descending.
@@ -402,4 +489,6 @@ words! {
     LevelWord = ["trace", "debug", "info", "warn", "error"];
     /// Download formats.
     FormatWord = ["csv", "json"];
+    /// Statistics periods (the old bot's names too; empty is all).
+    PeriodWord = ["day", "week", "month", "all", "daily", "weekly", "monthly", "24h", "7d", "30d", ""];
 }
