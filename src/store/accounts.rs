@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use redb::ReadableTable;
 
-use super::{decode, encode, tables, StoreError, Tables, View, WriteCtx};
+use super::{records, tables, StoreError, Tables, View, WriteCtx};
 use crate::domain::{Account, Actor, DomainError, Money, Source, Transaction, TxKind, UserId};
 use crate::events::EventKind;
 
@@ -60,7 +60,8 @@ impl<T: Tables> View<'_, T> {
     pub fn account(&self, user: UserId) -> Result<Option<Account>, StoreError> {
         let t = self.tx.open(tables::ACCOUNTS)?;
         let v = t.get((self.g(), user.0))?;
-        v.map(|v| decode("accounts", v.value())).transpose()
+        v.map(|v| records::decode_account("accounts", v.value()))
+            .transpose()
     }
 
     /// Every account in the guild, in user id order.
@@ -68,7 +69,7 @@ impl<T: Tables> View<'_, T> {
         let t = self.tx.open(tables::ACCOUNTS)?;
         let mut out = Vec::new();
         for row in t.range((self.g(), 0)..=(self.g(), u64::MAX))? {
-            out.push(decode("accounts", row?.1.value())?);
+            out.push(records::decode_account("accounts", row?.1.value())?);
         }
         Ok(out)
     }
@@ -76,7 +77,8 @@ impl<T: Tables> View<'_, T> {
     pub fn transaction(&self, id: u64) -> Result<Option<Transaction>, StoreError> {
         let t = self.tx.open(tables::LEDGER)?;
         let v = t.get((self.g(), id))?;
-        v.map(|v| decode("ledger", v.value())).transpose()
+        v.map(|v| records::decode_entry("ledger", v.value()))
+            .transpose()
     }
 
     /// Visits the guild's ledger in id order (or newest first) until `visit` returns false.
@@ -91,7 +93,7 @@ impl<T: Tables> View<'_, T> {
             .map_err(StoreError::from)?;
         let mut entries = range.map(|row| {
             row.map_err(StoreError::from)
-                .and_then(|(_, v)| decode::<Transaction>("ledger", v.value()))
+                .and_then(|(_, v)| records::decode_entry("ledger", v.value()))
         });
         let mut run =
             |it: &mut dyn Iterator<Item = Result<Transaction, StoreError>>| -> Result<(), E> {
@@ -129,7 +131,7 @@ impl<T: Tables> View<'_, T> {
                 .ok_or_else(|| {
                     StoreError::Invariant(format!("ledger_by_user names missing entry {id}"))
                 })?;
-            visit(decode("ledger", v.value())?)
+            visit(records::decode_entry("ledger", v.value())?)
         };
         if newest_first {
             for row in range.rev() {
@@ -184,7 +186,7 @@ impl WriteCtx<'_> {
 
     fn put_account(&mut self, a: &Account) -> Result<(), StoreError> {
         let mut t = self.tx.open_table(tables::ACCOUNTS)?;
-        t.insert((self.g(), a.user.0), encode(a)?.as_slice())?;
+        t.insert((self.g(), a.user.0), records::encode_account(a).as_slice())?;
         // For the leaderboard index, applied once this commits.
         self.accounts.push(a.into());
         Ok(())
@@ -274,7 +276,7 @@ impl WriteCtx<'_> {
 
     fn put_entry(&self, tx: &Transaction) -> Result<(), StoreError> {
         let mut ledger = self.tx.open_table(tables::LEDGER)?;
-        ledger.insert((self.g(), tx.id), encode(tx)?.as_slice())?;
+        ledger.insert((self.g(), tx.id), records::encode_entry(tx)?.as_slice())?;
         let mut index = self.tx.open_table(tables::LEDGER_BY_USER)?;
         index.insert((self.g(), tx.user.0, tx.id), ())?;
         Ok(())

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
-use super::{decode, encode, tables, StoreError, Tables, View, WriteCtx};
+use super::{decode, encode, records, tables, StoreError, Tables, View, WriteCtx};
 use crate::domain::{Money, Transaction, UserId};
 use crate::events::EventKind;
 
@@ -63,7 +63,8 @@ impl<T: Tables> View<'_, T> {
     pub fn archived_transaction(&self, id: u64) -> Result<Option<Transaction>, StoreError> {
         let t = self.tx.open(tables::LEDGER_ARCHIVE)?;
         let v = t.get((self.g(), id))?;
-        v.map(|v| decode("ledger_archive", v.value())).transpose()
+        v.map(|v| records::decode_entry("ledger_archive", v.value()))
+            .transpose()
     }
 
     /// Visits the guild's archived entries in id order (or newest first) until `visit`
@@ -79,7 +80,7 @@ impl<T: Tables> View<'_, T> {
             .map_err(StoreError::from)?;
         let mut step = |row: Result<_, redb::StorageError>| -> Result<bool, E> {
             let (_, v): (_, redb::AccessGuard<'_, &[u8]>) = row.map_err(StoreError::from)?;
-            visit(decode("ledger_archive", v.value())?)
+            visit(records::decode_entry("ledger_archive", v.value())?)
         };
         if newest_first {
             for row in range.rev() {
@@ -111,7 +112,7 @@ impl WriteCtx<'_> {
         {
             let ledger = self.tx.open_table(tables::LEDGER)?;
             for row in ledger.range((self.g(), 0)..=(self.g(), u64::MAX))? {
-                let tx: Transaction = decode("ledger", row?.1.value())?;
+                let tx = records::decode_entry("ledger", row?.1.value())?;
                 if tx.at >= cutoff {
                     break;
                 }
@@ -124,7 +125,7 @@ impl WriteCtx<'_> {
             let mut index = self.tx.open_table(tables::LEDGER_BY_USER)?;
             let mut archive = self.tx.open_table(tables::LEDGER_ARCHIVE)?;
             for tx in &moved {
-                archive.insert((self.g(), tx.id), encode(tx)?.as_slice())?;
+                archive.insert((self.g(), tx.id), records::encode_entry(tx)?.as_slice())?;
                 ledger.remove((self.g(), tx.id))?;
                 index.remove((self.g(), tx.user.0, tx.id))?;
                 let cp = match checkpoints.entry(tx.user) {

@@ -112,12 +112,12 @@ impl WriteCtx<'_> {
         {
             let mut t = self.tx.open_table(tables::ACCOUNTS)?;
             for a in &rows.accounts {
-                t.insert((g, a.user.0), super::encode(a)?.as_slice())?;
+                t.insert((g, a.user.0), super::records::encode_account(a).as_slice())?;
             }
             let mut ledger = self.tx.open_table(tables::LEDGER)?;
             let mut index = self.tx.open_table(tables::LEDGER_BY_USER)?;
             for tx in &rows.ledger {
-                ledger.insert((g, tx.id), super::encode(tx)?.as_slice())?;
+                ledger.insert((g, tx.id), super::records::encode_entry(tx)?.as_slice())?;
                 index.insert((g, tx.user.0, tx.id), ())?;
             }
         }
@@ -168,10 +168,10 @@ impl WriteCtx<'_> {
 impl Store {
     /// Runs `f` on each guild in turn inside ONE write transaction (one commit): all of it is
     /// kept or none. No events are published (an import runs with Coffer stopped).
-    pub fn write_guilds<T, E: From<StoreError>>(
+    pub fn write_guilds<T: Send, E: From<StoreError> + Send>(
         &self,
         guilds: &[GuildId],
-        mut f: impl FnMut(&mut WriteCtx<'_>) -> Result<T, E>,
+        mut f: impl FnMut(&mut WriteCtx<'_>) -> Result<T, E> + Send,
     ) -> Result<Vec<T>, E> {
         let inner = &*self.inner;
         inner

@@ -8,12 +8,12 @@ use redb::{Database, ReadableTable, WriteTransaction};
 use super::{tables, StoreError};
 
 /// The schema this build writes.
-pub const CURRENT: u64 = 2;
+pub const CURRENT: u64 = 3;
 
 type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
 
 /// Migration `i` moves the schema from version `i` to `i + 1`.
-const MIGRATIONS: [Migration; CURRENT as usize] = [v0_to_v1, v1_to_v2];
+const MIGRATIONS: [Migration; CURRENT as usize] = [v0_to_v1, v1_to_v2, v2_to_v3];
 
 fn v0_to_v1(tx: &WriteTransaction) -> Result<(), StoreError> {
     tables::create_all(tx)?;
@@ -60,6 +60,55 @@ fn v1_to_v2(tx: &WriteTransaction) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+/// v3: accounts and ledger entries (live and archived) as compact binary records
+/// (`records.rs`) instead of JSON; rewritten a chunk at a time so memory stays flat.
+fn v2_to_v3(tx: &WriteTransaction) -> Result<(), StoreError> {
+    use super::records;
+    tables::create_all(tx)?;
+    rewrite(tx, tables::ACCOUNTS, |b| {
+        Ok(records::encode_account(&records::decode_account(
+            "accounts", b,
+        )?))
+    })?;
+    rewrite(tx, tables::LEDGER, |b| {
+        records::encode_entry(&records::decode_entry("ledger", b)?)
+    })?;
+    rewrite(tx, tables::LEDGER_ARCHIVE, |b| {
+        records::encode_entry(&records::decode_entry("ledger_archive", b)?)
+    })?;
+    Ok(())
+}
+
+/// Replaces every value of a `(u64, u64)`-keyed table by `f(value)`, 10,000 rows at a time.
+fn rewrite(
+    tx: &WriteTransaction,
+    def: redb::TableDefinition<(u64, u64), tables::Bytes>,
+    f: impl Fn(&[u8]) -> Result<Vec<u8>, StoreError>,
+) -> Result<(), StoreError> {
+    let mut t = tx.open_table(def)?;
+    let mut from = (0u64, 0u64);
+    loop {
+        let mut chunk = Vec::with_capacity(10_000);
+        for row in t.range(from..)?.take(10_000) {
+            let (k, v) = row?;
+            chunk.push((k.value(), f(v.value())?));
+        }
+        let Some(&(last, _)) = chunk.last() else {
+            return Ok(());
+        };
+        for (k, v) in &chunk {
+            t.insert(*k, v.as_slice())?;
+        }
+        from = match (last.0, last.1.checked_add(1)) {
+            (g, Some(id)) => (g, id),
+            (g, None) => match g.checked_add(1) {
+                Some(g) => (g, 0),
+                None => return Ok(()),
+            },
+        };
+    }
 }
 
 pub fn schema_version(tx: &WriteTransaction) -> Result<u64, StoreError> {
