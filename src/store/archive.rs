@@ -108,26 +108,29 @@ impl WriteCtx<'_> {
         &mut self,
         cutoff: DateTime<Utc>,
     ) -> Result<ArchiveReport, StoreError> {
-        let mut moved: Vec<Transaction> = Vec::new();
+        // Each with its link to the member's previous entry, kept in the archive.
+        let mut moved: Vec<(Transaction, u64)> = Vec::new();
         {
             let ledger = self.tx.open_table(tables::LEDGER)?;
             for row in ledger.range((self.g(), 0)..=(self.g(), u64::MAX))? {
-                let tx = records::decode_entry("ledger", row?.1.value())?;
+                let row = row?;
+                let tx = records::decode_entry("ledger", row.1.value())?;
                 if tx.at >= cutoff {
                     break;
                 }
-                moved.push(tx);
+                moved.push((tx, records::entry_prev(row.1.value())));
             }
         }
         let mut checkpoints: BTreeMap<UserId, ArchiveCheckpoint> = BTreeMap::new();
         {
             let mut ledger = self.tx.open_table(tables::LEDGER)?;
-            let mut index = self.tx.open_table(tables::LEDGER_BY_USER)?;
             let mut archive = self.tx.open_table(tables::LEDGER_ARCHIVE)?;
-            for tx in &moved {
-                archive.insert((self.g(), tx.id), records::encode_entry(tx)?.as_slice())?;
+            for (tx, prev) in &moved {
+                archive.insert(
+                    (self.g(), tx.id),
+                    records::encode_entry(tx, *prev)?.as_slice(),
+                )?;
                 ledger.remove((self.g(), tx.id))?;
-                index.remove((self.g(), tx.user.0, tx.id))?;
                 let cp = match checkpoints.entry(tx.user) {
                     std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::btree_map::Entry::Vacant(e) => {
@@ -162,7 +165,7 @@ impl WriteCtx<'_> {
             cutoff,
             archived: moved.len() as u64,
             users: checkpoints.len() as u64,
-            last_id: moved.last().map(|t| t.id),
+            last_id: moved.last().map(|(t, _)| t.id),
         };
         if report.archived > 0 {
             self.emit(

@@ -110,15 +110,25 @@ impl WriteCtx<'_> {
         }
         let g = self.g();
         {
+            // Each member's entries chained in id order (`records.rs`).
+            let mut order: Vec<&Transaction> = rows.ledger.iter().collect();
+            order.sort_by_key(|t| t.id);
+            let mut last: std::collections::HashMap<UserId, u64> = Default::default();
+            let mut ledger = self.tx.open_table(tables::LEDGER)?;
+            for tx in order {
+                let prev = last.insert(tx.user, tx.id).unwrap_or(0);
+                ledger.insert(
+                    (g, tx.id),
+                    super::records::encode_entry(tx, prev)?.as_slice(),
+                )?;
+            }
             let mut t = self.tx.open_table(tables::ACCOUNTS)?;
             for a in &rows.accounts {
-                t.insert((g, a.user.0), super::records::encode_account(a).as_slice())?;
-            }
-            let mut ledger = self.tx.open_table(tables::LEDGER)?;
-            let mut index = self.tx.open_table(tables::LEDGER_BY_USER)?;
-            for tx in &rows.ledger {
-                ledger.insert((g, tx.id), super::records::encode_entry(tx)?.as_slice())?;
-                index.insert((g, tx.user.0, tx.id), ())?;
+                let latest = last.get(&a.user).copied().unwrap_or(0);
+                t.insert(
+                    (g, a.user.0),
+                    super::records::encode_account(a, latest).as_slice(),
+                )?;
             }
         }
         for item in &rows.items {

@@ -63,29 +63,45 @@ fn v1_to_v2(tx: &WriteTransaction) -> Result<(), StoreError> {
 }
 
 /// v3: accounts and ledger entries (live and archived) as compact binary records
-/// (`records.rs`) instead of JSON; rewritten a chunk at a time so memory stays flat.
+/// (`records.rs`) instead of JSON, each member's entries chained (entry -> previous entry,
+/// account -> latest) in place of the `ledger_by_user` index table, which is dropped.
+/// Rewritten a chunk at a time, so memory stays flat but for one id per member.
 fn v2_to_v3(tx: &WriteTransaction) -> Result<(), StoreError> {
     use super::records;
+    use std::collections::HashMap;
     tables::create_all(tx)?;
-    rewrite(tx, tables::ACCOUNTS, |b| {
-        Ok(records::encode_account(&records::decode_account(
-            "accounts", b,
-        )?))
+    // Archived ids are all below live ones: walking the archive first, then the ledger, visits
+    // each guild's entries in id order.
+    let mut last: HashMap<(u64, u64), u64> = HashMap::new();
+    for (def, name) in [
+        (tables::LEDGER_ARCHIVE, "ledger_archive"),
+        (tables::LEDGER, "ledger"),
+    ] {
+        rewrite(tx, def, |(g, id), b| {
+            let t = records::decode_entry(name, b)?;
+            let prev = last.insert((g, t.user.0), id).unwrap_or(0);
+            records::encode_entry(&t, prev)
+        })?;
+    }
+    rewrite(tx, tables::ACCOUNTS, |(g, u), b| {
+        let a = records::decode_account("accounts", b)?;
+        Ok(records::encode_account(
+            &a,
+            last.get(&(g, u)).copied().unwrap_or(0),
+        ))
     })?;
-    rewrite(tx, tables::LEDGER, |b| {
-        records::encode_entry(&records::decode_entry("ledger", b)?)
-    })?;
-    rewrite(tx, tables::LEDGER_ARCHIVE, |b| {
-        records::encode_entry(&records::decode_entry("ledger_archive", b)?)
-    })?;
+    let by_user: redb::TableDefinition<(u64, u64, u64), ()> =
+        redb::TableDefinition::new("ledger_by_user");
+    tx.delete_table(by_user)?;
     Ok(())
 }
 
-/// Replaces every value of a `(u64, u64)`-keyed table by `f(value)`, 10,000 rows at a time.
+/// Replaces every value of a `(u64, u64)`-keyed table by `f(key, value)`, in key order,
+/// 10,000 rows at a time.
 fn rewrite(
     tx: &WriteTransaction,
     def: redb::TableDefinition<(u64, u64), tables::Bytes>,
-    f: impl Fn(&[u8]) -> Result<Vec<u8>, StoreError>,
+    mut f: impl FnMut((u64, u64), &[u8]) -> Result<Vec<u8>, StoreError>,
 ) -> Result<(), StoreError> {
     let mut t = tx.open_table(def)?;
     let mut from = (0u64, 0u64);
@@ -93,7 +109,8 @@ fn rewrite(
         let mut chunk = Vec::with_capacity(10_000);
         for row in t.range(from..)?.take(10_000) {
             let (k, v) = row?;
-            chunk.push((k.value(), f(v.value())?));
+            let k = k.value();
+            chunk.push((k, f(k, v.value())?));
         }
         let Some(&(last, _)) = chunk.last() else {
             return Ok(());

@@ -2,8 +2,12 @@
 //! archived): fixed-width little-endian fields after a one-byte format tag, strings as length
 //! and bytes, the rare entry metadata as JSON. About a third of the JSON size, so a commit
 //! dirties fewer pages and a scan decodes without a parser. Records written before schema v3
-//! (JSON, first byte `{`) are still read, so a half-written migration or a hand-edited row
-//! decodes too; everything written now is binary.
+//! (JSON, first byte `{`) are still read; everything written now is binary.
+//!
+//! A member's entries form a chain instead of a by-user index table (one B-tree fewer to write
+//! per balance change): each entry record holds the id of the same member's previous entry,
+//! and the account record the id of their latest (0: none). Neither is part of the domain
+//! types; `entry_prev` and `account_last_entry` read them.
 
 use chrono::{DateTime, Utc};
 
@@ -13,9 +17,9 @@ use crate::domain::{Account, Actor, GuildId, Money, Source, Transaction, TxKind,
 const ACCOUNT_V1: u8 = 0xA1;
 const ENTRY_V1: u8 = 0xB1;
 
-/// The binary form of an account.
-pub fn encode_account(a: &Account) -> Vec<u8> {
-    let mut b = Vec::with_capacity(80);
+/// The binary form of an account whose latest entry is `last_entry` (0: none).
+pub fn encode_account(a: &Account, last_entry: u64) -> Vec<u8> {
+    let mut b = Vec::with_capacity(88);
     b.push(ACCOUNT_V1);
     put_u64(&mut b, a.guild.0);
     put_u64(&mut b, a.user.0);
@@ -32,7 +36,16 @@ pub fn encode_account(a: &Account) -> Vec<u8> {
     }
     put_time(&mut b, a.last_active);
     b.push(u8::from(a.active));
+    put_u64(&mut b, last_entry);
     b
+}
+
+/// The id of the account's latest entry (0: none, or a JSON record from before v3).
+pub fn account_last_entry(bytes: &[u8]) -> u64 {
+    match (bytes.first(), bytes.last_chunk::<8>()) {
+        (Some(&ACCOUNT_V1), Some(tail)) => u64::from_le_bytes(*tail),
+        _ => 0,
+    }
 }
 
 pub fn decode_account(table: &'static str, bytes: &[u8]) -> Result<Account, StoreError> {
@@ -55,14 +68,17 @@ pub fn decode_account(table: &'static str, bytes: &[u8]) -> Result<Account, Stor
         last_active: r.time()?,
         active: r.u8()? != 0,
     };
+    r.u64()?;
     r.end()?;
     Ok(a)
 }
 
-/// The binary form of a ledger entry.
-pub fn encode_entry(t: &Transaction) -> Result<Vec<u8>, StoreError> {
-    let mut b = Vec::with_capacity(96 + t.description.len());
+/// The binary form of a ledger entry; `prev` is the id of the same member's previous entry
+/// (0: none).
+pub fn encode_entry(t: &Transaction, prev: u64) -> Result<Vec<u8>, StoreError> {
+    let mut b = Vec::with_capacity(104 + t.description.len());
     b.push(ENTRY_V1);
+    put_u64(&mut b, prev);
     put_u64(&mut b, t.id);
     put_u64(&mut b, t.guild.0);
     put_u64(&mut b, t.user.0);
@@ -107,6 +123,7 @@ pub fn decode_entry(table: &'static str, bytes: &[u8]) -> Result<Transaction, St
     }
     let mut r = Reader::new(table, bytes);
     r.tag(ENTRY_V1)?;
+    r.u64()?;
     let id = r.u64()?;
     let guild = GuildId(r.u64()?);
     let user = UserId(r.u64()?);
@@ -157,6 +174,16 @@ pub fn decode_entry(table: &'static str, bytes: &[u8]) -> Result<Transaction, St
         reverses,
         metadata,
     })
+}
+
+/// The id of the same member's previous entry (0: none, or a JSON record from before v3).
+pub fn entry_prev(bytes: &[u8]) -> u64 {
+    match bytes.split_first() {
+        Some((&ENTRY_V1, rest)) => rest
+            .first_chunk::<8>()
+            .map_or(0, |b| u64::from_le_bytes(*b)),
+        _ => 0,
+    }
 }
 
 fn kind_code(k: TxKind) -> u8 {
@@ -288,7 +315,8 @@ mod tests {
         a.total_spent = Money::new(7);
         a.last_daily = Some(at(-5, 1));
         a.active = false;
-        let bin = encode_account(&a);
+        let bin = encode_account(&a, 77);
+        assert_eq!(account_last_entry(&bin), 77);
         assert!(bin.len() < super::super::codec::encode(&a).unwrap().len() / 2);
         assert_eq!(decode_account("accounts", &bin).unwrap(), a);
         let json = super::super::codec::encode(&a).unwrap();
@@ -325,7 +353,8 @@ mod tests {
                 reverses: (i % 3 == 0).then_some(5),
                 metadata,
             };
-            let bin = encode_entry(&t).unwrap();
+            let bin = encode_entry(&t, i as u64).unwrap();
+            assert_eq!(entry_prev(&bin), i as u64);
             assert_eq!(decode_entry("ledger", &bin).unwrap(), t);
             let json = super::super::codec::encode(&t).unwrap();
             assert_eq!(decode_entry("ledger", &json).unwrap(), t);

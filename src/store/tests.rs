@@ -348,10 +348,11 @@ fn the_v2_migration_fills_the_work_indexes_from_rows_stored_before_them() {
     assert_eq!(store.pending_notices().unwrap().len(), 1);
 }
 
-/// Issue 13: schema v3 stores accounts and ledger entries as binary records. A v2 database
-/// (JSON rows) is backed up, then rewritten; every row reads back the same.
+/// Issue 13: schema v3 stores accounts and ledger entries as binary records, chained per member
+/// instead of a by-user index. A v2 database (JSON rows) is backed up, then rewritten; every
+/// row reads back the same and each member's history is found through the chain.
 #[test]
-fn the_v3_migration_rewrites_json_accounts_and_entries_as_binary_after_a_backup() {
+fn the_v3_migration_rewrites_json_rows_as_chained_binary_records_after_a_backup() {
     use crate::store::{codec, records, tables};
     use redb::ReadableTable;
     let dir = tempfile::tempdir().unwrap();
@@ -433,6 +434,23 @@ fn the_v3_migration_rewrites_json_accounts_and_entries_as_binary_after_a_backup(
         })
         .unwrap();
     assert_eq!((accounts2, ledger2), (accounts, ledger.clone()));
+    // The by-user index is gone; each member's chain names their entries.
+    let mine = store
+        .read(G, |r| {
+            let mut ids = Vec::new();
+            r.scan_user_ledger(UserId(5), false, |t| -> Result<bool, StoreError> {
+                ids.push(t.id);
+                Ok(true)
+            })?;
+            Ok::<_, StoreError>(ids)
+        })
+        .unwrap();
+    let expected: Vec<u64> = ledger
+        .iter()
+        .filter(|t| t.user == UserId(5))
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(mine, expected);
     let tx = store.begin_read().unwrap();
     let t = tx.open_table(tables::LEDGER).unwrap();
     for row in t.iter().unwrap() {

@@ -172,7 +172,7 @@ fn tamper(
             };
             let mut t = w.open_table(def).unwrap();
             let raw = t.get((G.0, A.0)).unwrap().unwrap().value().to_vec();
-            use crate::store::records::{decode_account, encode_account};
+            use crate::store::records::{account_last_entry, decode_account, encode_account};
             let accounts = table != "checkpoint";
             let mut v: serde_json::Value = if accounts {
                 serde_json::to_value(decode_account("accounts", &raw).unwrap()).unwrap()
@@ -181,7 +181,10 @@ fn tamper(
             };
             f(&mut v);
             let bytes = if accounts {
-                encode_account(&serde_json::from_value(v).unwrap())
+                encode_account(
+                    &serde_json::from_value(v).unwrap(),
+                    account_last_entry(&raw),
+                )
             } else {
                 serde_json::to_vec(&v).unwrap()
             };
