@@ -216,6 +216,14 @@ pub fn report(s: &Settings, rows: &[Row]) {
             println!("coffer / sqlite 1 txn/op at {c}: {:.1}x", a / b);
         }
     }
+    for c in &s.callers {
+        if let (Some(a), Some(b)) = (
+            find("coffer service, leaderboard index live", *c),
+            find("coffer service transfer", *c),
+        ) {
+            println!("leaderboard index live / off at {c}: {:.2}x", a / b);
+        }
+    }
     if let (Some(a), Some(b)) = (
         find("coffer service transfer", 1),
         find("json file rewrite (1,000 users)", 1),

@@ -127,6 +127,21 @@ pub enum Source {
     Cli,
 }
 
+impl Source {
+    /// The serialized name (`discord_command`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::DiscordCommand => "discord_command",
+            Source::DiscordButton => "discord_button",
+            Source::Dashboard => "dashboard",
+            Source::Api => "api",
+            Source::System => "system",
+            Source::Import => "import",
+            Source::Cli => "cli",
+        }
+    }
+}
+
 /// One balance change. Immutable once written: corrections are new `refund` entries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Transaction {

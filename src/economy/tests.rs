@@ -684,9 +684,10 @@ fn validation_reports_a_stored_balance_that_disagrees_with_the_ledger() {
         {
             let mut t = w.open_table(crate::store::tables::ACCOUNTS).unwrap();
             let raw = t.get((G.0, A.0)).unwrap().unwrap().value().to_vec();
-            let mut acct: crate::domain::Account = serde_json::from_slice(&raw).unwrap();
+            let mut acct = crate::store::records::decode_account("accounts", &raw).unwrap();
             acct.balance = Money::new(1_000);
-            let bytes = serde_json::to_vec(&acct).unwrap();
+            let last = crate::store::records::account_last_entry(&raw);
+            let bytes = crate::store::records::encode_account(&acct, last);
             t.insert((G.0, A.0), bytes.as_slice()).unwrap();
         }
         w.commit().unwrap();

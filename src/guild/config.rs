@@ -232,7 +232,7 @@ impl Guilds {
         guild: GuildId,
         meta: &OpMeta,
         op: &str,
-        make_patch: impl Fn(&GuildConfig) -> Result<Value, Error>,
+        make_patch: impl Fn(&GuildConfig) -> Result<Value, Error> + Sync,
     ) -> Result<GuildConfig, Error> {
         let actor = &meta.actor;
         self.store.write_once(guild, meta.key(), op, |w| {

@@ -72,7 +72,7 @@ impl Guilds {
     fn change_info(
         &self,
         guild: GuildId,
-        mut f: impl FnMut(&mut GuildInfo, chrono::DateTime<chrono::Utc>),
+        mut f: impl FnMut(&mut GuildInfo, chrono::DateTime<chrono::Utc>) + Send,
     ) -> Result<GuildInfo, Error> {
         self.store.write(guild, |w| {
             let mut info = w.guild_info()?.unwrap_or_default();

@@ -1,12 +1,13 @@
 //! Accounts and the ledger. `append_entry` is the only way a balance changes: it writes the
-//! entry, the by-user index and the account in the same transaction, so `balance == sum(ledger)`
-//! holds by construction.
+//! entry and the account in the same transaction, so `balance == sum(ledger)` holds by
+//! construction. A member's entries are chained newest to oldest (`records.rs`): the account
+//! names the latest, each entry the one before.
 
 use std::collections::BTreeMap;
 
 use redb::ReadableTable;
 
-use super::{decode, encode, tables, StoreError, Tables, View, WriteCtx};
+use super::{records, tables, StoreError, Tables, View, WriteCtx};
 use crate::domain::{Account, Actor, DomainError, Money, Source, Transaction, TxKind, UserId};
 use crate::events::EventKind;
 
@@ -58,9 +59,21 @@ impl NewEntry {
 
 impl<T: Tables> View<'_, T> {
     pub fn account(&self, user: UserId) -> Result<Option<Account>, StoreError> {
+        Ok(self.account_row(user)?.map(|(a, _)| a))
+    }
+
+    /// The account and the id of its latest entry (0: none).
+    fn account_row(&self, user: UserId) -> Result<Option<(Account, u64)>, StoreError> {
         let t = self.tx.open(tables::ACCOUNTS)?;
         let v = t.get((self.g(), user.0))?;
-        v.map(|v| decode("accounts", v.value())).transpose()
+        v.map(|v| {
+            let b = v.value();
+            Ok((
+                records::decode_account("accounts", b)?,
+                records::account_last_entry(b),
+            ))
+        })
+        .transpose()
     }
 
     /// Every account in the guild, in user id order.
@@ -68,7 +81,7 @@ impl<T: Tables> View<'_, T> {
         let t = self.tx.open(tables::ACCOUNTS)?;
         let mut out = Vec::new();
         for row in t.range((self.g(), 0)..=(self.g(), u64::MAX))? {
-            out.push(decode("accounts", row?.1.value())?);
+            out.push(records::decode_account("accounts", row?.1.value())?);
         }
         Ok(out)
     }
@@ -76,7 +89,8 @@ impl<T: Tables> View<'_, T> {
     pub fn transaction(&self, id: u64) -> Result<Option<Transaction>, StoreError> {
         let t = self.tx.open(tables::LEDGER)?;
         let v = t.get((self.g(), id))?;
-        v.map(|v| decode("ledger", v.value())).transpose()
+        v.map(|v| records::decode_entry("ledger", v.value()))
+            .transpose()
     }
 
     /// Visits the guild's ledger in id order (or newest first) until `visit` returns false.
@@ -91,7 +105,7 @@ impl<T: Tables> View<'_, T> {
             .map_err(StoreError::from)?;
         let mut entries = range.map(|row| {
             row.map_err(StoreError::from)
-                .and_then(|(_, v)| decode::<Transaction>("ledger", v.value()))
+                .and_then(|(_, v)| records::decode_entry("ledger", v.value()))
         });
         let mut run =
             |it: &mut dyn Iterator<Item = Result<Transaction, StoreError>>| -> Result<(), E> {
@@ -109,41 +123,63 @@ impl<T: Tables> View<'_, T> {
         }
     }
 
-    /// Visits one user's entries in id order (or newest first) until `visit` returns false.
+    /// Visits one user's live entries in id order (or newest first) until `visit` returns
+    /// false, following their chain from the account (it ends at the first archived entry).
     pub fn scan_user_ledger<E: From<StoreError>>(
         &self,
         user: UserId,
         newest_first: bool,
         mut visit: impl FnMut(Transaction) -> Result<bool, E>,
     ) -> Result<(), E> {
-        let index = self.tx.open(tables::LEDGER_BY_USER)?;
+        let Some((_, last)) = self.account_row(user)? else {
+            return Ok(());
+        };
         let ledger = self.tx.open(tables::LEDGER)?;
-        let (g, u) = (self.g(), user.0);
-        let range = index
-            .range((g, u, 0)..=(g, u, u64::MAX))
-            .map_err(StoreError::from)?;
-        let mut step = |id: u64| -> Result<bool, E> {
-            let v = ledger
-                .get((g, id))
-                .map_err(StoreError::from)?
-                .ok_or_else(|| {
-                    StoreError::Invariant(format!("ledger_by_user names missing entry {id}"))
-                })?;
-            visit(decode("ledger", v.value())?)
+        let g = self.g();
+        let entry = |id: u64| -> Result<Option<(Transaction, u64)>, StoreError> {
+            let Some(v) = ledger.get((g, id))? else {
+                return Ok(None);
+            };
+            let t = records::decode_entry("ledger", v.value())?;
+            let prev = records::entry_prev(v.value());
+            if t.user != user || prev >= id {
+                return Err(StoreError::Invariant(format!(
+                    "entry {id} does not belong in the chain of user {user}"
+                )));
+            }
+            Ok(Some((t, prev)))
         };
         if newest_first {
-            for row in range.rev() {
-                let id = row.map_err(StoreError::from)?.0.value().2;
-                if !step(id)? {
+            let mut id = last;
+            while id != 0 {
+                let Some((t, prev)) = entry(id)? else { break };
+                if !visit(t)? {
                     break;
                 }
+                id = prev;
             }
-        } else {
-            for row in range {
-                let id = row.map_err(StoreError::from)?.0.value().2;
-                if !step(id)? {
-                    break;
-                }
+            return Ok(());
+        }
+        // Oldest first: collect the chain's ids (newest first), then visit them backwards.
+        let mut ids = Vec::new();
+        let mut id = last;
+        while id != 0 {
+            let Some(v) = ledger.get((g, id)).map_err(StoreError::from)? else {
+                break;
+            };
+            ids.push(id);
+            let prev = records::entry_prev(v.value());
+            if prev >= id {
+                return Err(StoreError::Invariant(format!("entry {id} chains forward")).into());
+            }
+            id = prev;
+        }
+        for id in ids.into_iter().rev() {
+            let Some((t, _)) = entry(id)? else {
+                return Err(StoreError::Invariant(format!("entry {id} vanished")).into());
+            };
+            if !visit(t)? {
+                break;
             }
         }
         Ok(())
@@ -161,11 +197,16 @@ impl WriteCtx<'_> {
     /// The account, created on first touch with the guild's starting balance (written as an
     /// `initial` entry so the ledger explains every coin from the first moment).
     pub fn ensure_account(&mut self, user: UserId) -> Result<Account, StoreError> {
-        if let Some(a) = self.account(user)? {
-            return Ok(a);
+        Ok(self.ensure_account_row(user)?.0)
+    }
+
+    /// `ensure_account`, with the id of the account's latest entry.
+    fn ensure_account_row(&mut self, user: UserId) -> Result<(Account, u64), StoreError> {
+        if let Some(row) = self.account_row(user)? {
+            return Ok(row);
         }
         let account = Account::new(self.guild, user, self.now);
-        self.put_account(&account)?;
+        self.put_account(&account, 0)?;
         self.emit(EventKind::AccountCreated, vec![user.to_string()]);
         let starting = self.guild_config()?.starting_balance;
         if starting > 0 {
@@ -175,16 +216,19 @@ impl WriteCtx<'_> {
                 TxKind::Initial,
                 "Starting balance",
             ))?;
-            return self.account(user)?.ok_or_else(|| {
+            return self.account_row(user)?.ok_or_else(|| {
                 StoreError::Invariant(format!("account vanished after entry {}", tx.id))
             });
         }
-        Ok(account)
+        Ok((account, 0))
     }
 
-    fn put_account(&mut self, a: &Account) -> Result<(), StoreError> {
+    fn put_account(&mut self, a: &Account, last_entry: u64) -> Result<(), StoreError> {
         let mut t = self.tx.open_table(tables::ACCOUNTS)?;
-        t.insert((self.g(), a.user.0), encode(a)?.as_slice())?;
+        t.insert(
+            (self.g(), a.user.0),
+            records::encode_account(a, last_entry).as_slice(),
+        )?;
         // For the leaderboard index, applied once this commits.
         self.accounts.push(a.into());
         Ok(())
@@ -197,7 +241,7 @@ impl WriteCtx<'_> {
         user: UserId,
         f: impl FnOnce(&mut Account),
     ) -> Result<Account, StoreError> {
-        let before = self.ensure_account(user)?;
+        let (before, last_entry) = self.ensure_account_row(user)?;
         let mut after = before.clone();
         f(&mut after);
         if (
@@ -217,14 +261,14 @@ impl WriteCtx<'_> {
                 "update_account may not change balances".into(),
             ));
         }
-        self.put_account(&after)?;
+        self.put_account(&after, last_entry)?;
         Ok(after)
     }
 
     /// Appends one ledger entry and applies it to the account. Refuses (writing nothing) an
     /// entry that would overflow or make the balance negative.
     pub fn append_entry(&mut self, e: NewEntry) -> Result<Transaction, StoreError> {
-        let mut account = self.ensure_account(e.user)?;
+        let (mut account, prev) = self.ensure_account_row(e.user)?;
         let before = account.balance;
         let after = before
             .checked_add(e.amount)
@@ -263,8 +307,8 @@ impl WriteCtx<'_> {
                 Money::new(account.total_spent.get().saturating_sub(e.amount.get()));
         }
         account.last_active = self.now;
-        self.put_entry(&tx)?;
-        self.put_account(&account)?;
+        self.put_entry(&tx, prev)?;
+        self.put_account(&account, id)?;
         self.emit(
             EventKind::BalanceChanged,
             vec![e.user.to_string(), id.to_string()],
@@ -272,11 +316,12 @@ impl WriteCtx<'_> {
         Ok(tx)
     }
 
-    fn put_entry(&self, tx: &Transaction) -> Result<(), StoreError> {
+    fn put_entry(&self, tx: &Transaction, prev: u64) -> Result<(), StoreError> {
         let mut ledger = self.tx.open_table(tables::LEDGER)?;
-        ledger.insert((self.g(), tx.id), encode(tx)?.as_slice())?;
-        let mut index = self.tx.open_table(tables::LEDGER_BY_USER)?;
-        index.insert((self.g(), tx.user.0, tx.id), ())?;
+        ledger.insert(
+            (self.g(), tx.id),
+            records::encode_entry(tx, prev)?.as_slice(),
+        )?;
         Ok(())
     }
 

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
-use super::{decode, encode, tables, StoreError, Tables, View, WriteCtx};
+use super::{decode, encode, records, tables, StoreError, Tables, View, WriteCtx};
 use crate::domain::{Money, Transaction, UserId};
 use crate::events::EventKind;
 
@@ -63,7 +63,8 @@ impl<T: Tables> View<'_, T> {
     pub fn archived_transaction(&self, id: u64) -> Result<Option<Transaction>, StoreError> {
         let t = self.tx.open(tables::LEDGER_ARCHIVE)?;
         let v = t.get((self.g(), id))?;
-        v.map(|v| decode("ledger_archive", v.value())).transpose()
+        v.map(|v| records::decode_entry("ledger_archive", v.value()))
+            .transpose()
     }
 
     /// Visits the guild's archived entries in id order (or newest first) until `visit`
@@ -79,7 +80,7 @@ impl<T: Tables> View<'_, T> {
             .map_err(StoreError::from)?;
         let mut step = |row: Result<_, redb::StorageError>| -> Result<bool, E> {
             let (_, v): (_, redb::AccessGuard<'_, &[u8]>) = row.map_err(StoreError::from)?;
-            visit(decode("ledger_archive", v.value())?)
+            visit(records::decode_entry("ledger_archive", v.value())?)
         };
         if newest_first {
             for row in range.rev() {
@@ -107,23 +108,23 @@ impl WriteCtx<'_> {
         &mut self,
         cutoff: DateTime<Utc>,
     ) -> Result<ArchiveReport, StoreError> {
-        let mut moved: Vec<Transaction> = Vec::new();
+        // Each with its link to the member's previous entry, kept in the archive.
+        let mut moved: Vec<(Transaction, u64)> = Vec::new();
         {
             let ledger = self.tx.open_table(tables::LEDGER)?;
             for row in ledger.range((self.g(), 0)..=(self.g(), u64::MAX))? {
-                let tx: Transaction = decode("ledger", row?.1.value())?;
+                let row = row?;
+                let tx = records::decode_entry("ledger", row.1.value())?;
                 if tx.at >= cutoff {
                     break;
                 }
-                moved.push(tx);
+                moved.push((tx, records::entry_prev(row.1.value())));
             }
         }
         {
             let mut ledger = self.tx.open_table(tables::LEDGER)?;
-            let mut index = self.tx.open_table(tables::LEDGER_BY_USER)?;
-            for tx in &moved {
+            for (tx, _) in &moved {
                 ledger.remove((self.g(), tx.id))?;
-                index.remove((self.g(), tx.user.0, tx.id))?;
             }
         }
         let users = self.put_archived(&moved)?;
@@ -131,7 +132,7 @@ impl WriteCtx<'_> {
             cutoff,
             archived: moved.len() as u64,
             users,
-            last_id: moved.last().map(|t| t.id),
+            last_id: moved.last().map(|(t, _)| t.id),
         };
         if report.archived > 0 {
             self.emit(
@@ -142,15 +143,19 @@ impl WriteCtx<'_> {
         Ok(report)
     }
 
-    /// Adds `entries` (id order, each after every entry already archived) to the archive and
-    /// folds them into each user's checkpoint; returns how many users' checkpoints changed.
-    /// An archive run moves them here from the ledger; an import writes them as exported.
-    pub(crate) fn put_archived(&self, entries: &[Transaction]) -> Result<u64, StoreError> {
+    /// Adds `entries` (id order, each after every entry already archived, each with the id of
+    /// its member's previous entry or 0) to the archive and folds them into each user's
+    /// checkpoint; returns how many users' checkpoints changed. An archive run moves them here
+    /// from the ledger; an import writes them as exported.
+    pub(crate) fn put_archived(&self, entries: &[(Transaction, u64)]) -> Result<u64, StoreError> {
         let mut checkpoints: BTreeMap<UserId, ArchiveCheckpoint> = BTreeMap::new();
         {
             let mut archive = self.tx.open_table(tables::LEDGER_ARCHIVE)?;
-            for tx in entries {
-                archive.insert((self.g(), tx.id), encode(tx)?.as_slice())?;
+            for (tx, prev) in entries {
+                archive.insert(
+                    (self.g(), tx.id),
+                    records::encode_entry(tx, *prev)?.as_slice(),
+                )?;
                 let cp = match checkpoints.entry(tx.user) {
                     std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::btree_map::Entry::Vacant(e) => {

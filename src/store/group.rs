@@ -1,19 +1,29 @@
-//! Group commit: every write goes through one `Writer`. Operations that arrive while another is
-//! running join the same redb write transaction, and the last one in (nobody else waiting, or
-//! the batch full) commits it: one durable commit for the whole batch. Each operation still
-//! runs its own closure, decides and applies on its own, and its caller is answered only after
-//! the commit holding its writes is durable. A caller alone commits at once (no added wait).
+//! Group commit: every write goes through one `Writer`. Callers queue their operation; one of
+//! them at a time leads: it drains the queue (up to `MAX_BATCH`) into one redb write
+//! transaction, runs each queued operation there in turn, commits once, and answers everyone in
+//! the batch. Callers that arrive while a batch runs or commits queue for the next one, so a
+//! batch holds everybody who was waiting; nobody hands the lock from thread to thread per
+//! operation. Each operation still decides and applies on its own, and its caller is answered
+//! only after the commit holding its writes is durable. A caller alone leads at once and
+//! commits at once (no added wait, no other thread involved).
 //!
 //! A refused operation (its closure returns `Err`) that wrote nothing leaves its neighbours
-//! alone. One that wrote before failing (or panicked) cannot be undone inside the shared
-//! transaction (redb savepoints need a clean transaction), so the batch is aborted and every
-//! other operation in it runs again in a new batch: closures are `FnMut` for that reason.
-//! Services check before their first write, so this path is rare.
+//! alone and is answered at once. One that wrote before failing (or panicked) cannot be undone
+//! inside the shared transaction (redb savepoints need a clean transaction), so the transaction
+//! is dropped and the operations before it in the batch run again in a new one: closures are
+//! `FnMut` for that reason. Services check before their first write, so this path is rare.
+//!
+//! The leader runs other callers' closures on its own thread while they are parked; `Job`
+//! carries a type- and lifetime-erased pointer to each, valid because its owner does not return
+//! before the leader marked it done (and never touches it again after that mark).
 
-use std::cell::Cell;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::any::Any;
+use std::cell::{Cell, UnsafeCell};
+use std::collections::VecDeque;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
+use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use redb::{Database, Key, TableDefinition, TableError, Value, WriteTransaction};
@@ -66,13 +76,11 @@ impl Tables for TrackedTx {
     }
 }
 
-/// How a batch ended, for the callers waiting on it.
+/// How a batch ended, for the callers in it.
 #[derive(Debug, Clone)]
 enum BatchEnd {
     Committed,
     Failed(String),
-    /// Aborted because another operation wrote and then failed: run again.
-    Retry,
 }
 
 /// What one operation leaves for after its batch is durable: its events to publish and the
@@ -84,28 +92,88 @@ pub struct Publish {
     pub accounts: Vec<AccountFact>,
 }
 
+/// What one operation hands back: its answer, and what to publish after the commit.
+pub struct Applied<T> {
+    pub out: T,
+    pub publish: Option<Publish>,
+}
+
+/// What running one queued operation did (its answer stays with its caller).
+enum Ran {
+    Applied(Option<Publish>),
+    /// Refused without writing: answered at once, the batch carries on.
+    Refused,
+    /// Refused after writing, or panicked: the transaction must be dropped.
+    Spoiled,
+}
+
+const PENDING: u8 = 0;
+const DONE: u8 = 1;
+/// The leader handed the lead to this caller.
+const LEAD: u8 = 2;
+
+type ErasedOp<'a> = dyn FnMut(&TrackedTx) -> Ran + Send + 'a;
+
+/// One queued operation, on its caller's stack.
+struct Job {
+    /// Lifetime-erased: see the module comment.
+    op: UnsafeCell<*mut ErasedOp<'static>>,
+    status: AtomicU8,
+    /// Set (before `DONE`) when the operation was part of a commit.
+    end: Mutex<Option<BatchEnd>>,
+    owner: Thread,
+}
+
+/// A queued job, shared with the leader.
+#[derive(Clone, Copy)]
+struct JobRef(NonNull<Job>);
+
+// SAFETY: a `Job` is reached from another thread only while its owner is parked waiting for
+// `DONE` (it stays alive until then), its closure is `Send`, and the leader runs it alone.
+unsafe impl Send for JobRef {}
+
+impl JobRef {
+    fn job(&self) -> &Job {
+        // SAFETY: see `JobRef`: alive until marked done, and only marked done once.
+        unsafe { self.0.as_ref() }
+    }
+
+    fn run(&self, tx: &TrackedTx) -> Ran {
+        // SAFETY: only the leader calls this, one job at a time, before the job is done.
+        unsafe { (**self.job().op.get())(tx) }
+    }
+
+    /// Answers the job's caller. The job must not be touched afterwards.
+    fn finish(self, end: Option<BatchEnd>) {
+        let job = self.job();
+        *job.end.lock().unwrap_or_else(|p| p.into_inner()) = end;
+        let owner = job.owner.clone();
+        job.status.store(DONE, Ordering::Release);
+        owner.unpark();
+    }
+
+    fn hand_lead(self) {
+        let job = self.job();
+        let owner = job.owner.clone();
+        job.status.store(LEAD, Ordering::Release);
+        owner.unpark();
+    }
+}
+
 #[derive(Default)]
 struct State {
-    tx: Option<TrackedTx>,
-    /// The id of the open batch (or of the last one).
-    batch: u64,
-    /// Operations applied in the open batch.
-    ops: usize,
-    /// Callers of the open batch waiting for its end.
-    waiters: usize,
-    /// What each applied operation publishes once the batch is durable, in order.
-    publish: Vec<Publish>,
-    /// Ends of finished batches not yet read by all their waiters: (end, waiters left).
-    ended: HashMap<u64, (BatchEnd, usize)>,
-    /// How many callers the last commit answered (its waiters and its committer), when it had
-    /// waiters: they are likely to come straight back, so the next batch waits for them (at
-    /// most `linger`) before committing. 0 after a lone caller's commit: no wait at all.
+    queue: VecDeque<JobRef>,
+    /// Someone is leading (or has been handed the lead and is waking up).
+    leading: bool,
+    /// The leader is waiting for callers to come back (new arrivals wake it).
+    lingering: bool,
+    /// How many callers the last commit answered, when more than one: they are likely to come
+    /// straight back, so the next batch waits for them (at most `linger`) before committing.
+    /// 0 after a lone caller's commit: no wait at all.
     expect: usize,
     /// How long the last commit took: the longest a batch waits for returning callers, since
     /// committing a smaller batch early would cost a whole commit anyway.
     linger: Duration,
-    /// When the open batch's first operation was applied.
-    opened: Option<Instant>,
 }
 
 /// Counters for the benchmark and `/metrics`.
@@ -121,28 +189,20 @@ pub struct WriterStats {
 #[derive(Default)]
 pub struct Writer {
     state: Mutex<State>,
-    ended: Condvar,
-    /// Callers queued for the state lock: while any are, the batch stays open for them.
+    arrived: Condvar,
+    /// Jobs queued and not yet taken into a batch (tests line operations up with it).
     queued: AtomicUsize,
-    commits: std::sync::atomic::AtomicU64,
-    operations: std::sync::atomic::AtomicU64,
-    retried: std::sync::atomic::AtomicU64,
-    commit_micros: std::sync::atomic::AtomicU64,
+    commits: AtomicU64,
+    operations: AtomicU64,
+    retried: AtomicU64,
+    commit_micros: AtomicU64,
 }
 
-/// What a caller does after applying its operation.
+/// After taking what is queued: take more, wait for returning callers until then, or commit.
+#[derive(Debug)]
 enum Next {
     Commit,
-    /// A caller is queued behind: it (or the last of them) commits.
-    Wait,
-    /// Wait for returning callers until then, and commit if none of them did.
     Linger(Instant),
-}
-
-/// What one operation hands back: its answer, and what to publish after the commit.
-pub struct Applied<T> {
-    pub out: T,
-    pub publish: Option<Publish>,
 }
 
 impl Writer {
@@ -156,104 +216,135 @@ impl Writer {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.queued.fetch_add(1, Ordering::SeqCst);
-        let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        self.queued.fetch_sub(1, Ordering::SeqCst);
-        st
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Runs `op` in the shared transaction and returns once its batch is durable (or failed).
-    pub fn run<T, E: From<StoreError>>(
-        &self,
-        db: &Database,
-        after: (&EventBus, &Boards),
-        mut op: impl FnMut(&TrackedTx) -> Result<Applied<T>, E>,
-    ) -> Result<T, E> {
-        loop {
-            let mut st = self.lock();
-            if st.tx.is_none() {
-                let tx = db.begin_write().map_err(StoreError::from)?;
-                st.tx = Some(TrackedTx {
-                    tx,
-                    wrote: Cell::new(false),
-                });
-                st.batch += 1;
-                st.ops = 0;
-                st.opened = Some(Instant::now());
-            }
-            let batch = st.batch;
-            let res = {
-                let Some(tx) = st.tx.as_ref() else {
-                    unreachable!("a transaction was just opened")
-                };
-                tx.wrote.set(false);
-                let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op(tx)));
-                (res, tx.wrote.get())
-            };
-            match res {
-                (Ok(Ok(applied)), _) => {
-                    st.ops += 1;
-                    self.operations.fetch_add(1, Ordering::Relaxed);
-                    if let Some(p) = applied.publish {
-                        st.publish.push(p);
-                    }
-                    let end = match self.decide(&st) {
-                        Next::Commit => self.commit(&mut st, after),
-                        Next::Wait => self.wait(st, batch, None, after),
-                        Next::Linger(until) => self.wait(st, batch, Some(until), after),
-                    };
-                    match end {
-                        BatchEnd::Committed => return Ok(applied.out),
-                        BatchEnd::Failed(e) => return Err(StoreError::CommitFailed(e).into()),
-                        BatchEnd::Retry => {
-                            self.retried.fetch_add(1, Ordering::Relaxed);
-                            continue;
-                        }
-                    }
-                }
-                (Ok(Err(e)), false) => {
-                    // Refused before writing: the batch is as it was.
-                    self.settle_after_refusal(st, after);
-                    return Err(e);
-                }
-                (Ok(Err(e)), true) => {
-                    self.abort(&mut st);
-                    return Err(e);
-                }
-                (Err(panic), _) => {
-                    self.abort(&mut st);
-                    drop(st);
-                    std::panic::resume_unwind(panic);
-                }
-            }
-        }
-    }
-
-    /// Callers waiting for the state lock (tests line operations up with it).
+    /// Callers queued and not yet in a batch (tests line operations up with it).
     #[cfg(test)]
     pub(crate) fn queued(&self) -> usize {
         self.queued.load(Ordering::SeqCst)
     }
 
-    fn should_commit(&self, st: &State) -> bool {
-        st.ops >= MAX_BATCH || self.queued.load(Ordering::SeqCst) == 0
+    /// Runs `op` in a shared transaction and returns once its batch is durable (or failed).
+    /// `op` may run on another caller's thread (the leader's) while this one waits.
+    pub fn run<T: Send, E: From<StoreError> + Send>(
+        &self,
+        db: &Database,
+        after: (&EventBus, &Boards),
+        mut op: impl FnMut(&TrackedTx) -> Result<Applied<T>, E> + Send,
+    ) -> Result<T, E> {
+        let mut answer: Option<Result<T, E>> = None;
+        let mut panic: Option<Box<dyn Any + Send>> = None;
+        let mut erased = |tx: &TrackedTx| -> Ran {
+            tx.wrote.set(false);
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op(tx))) {
+                Ok(Ok(applied)) => {
+                    answer = Some(Ok(applied.out));
+                    Ran::Applied(applied.publish)
+                }
+                Ok(Err(e)) => {
+                    answer = Some(Err(e));
+                    if tx.wrote.get() {
+                        Ran::Spoiled
+                    } else {
+                        Ran::Refused
+                    }
+                }
+                Err(p) => {
+                    answer = None;
+                    panic = Some(p);
+                    Ran::Spoiled
+                }
+            }
+        };
+        let short: *mut ErasedOp<'_> = &mut erased;
+        // SAFETY: only the pointer's lifetime changes; see the module comment for why the
+        // closure outlives every use.
+        let op_ptr: *mut ErasedOp<'static> = unsafe { std::mem::transmute(short) };
+        let job = Job {
+            op: UnsafeCell::new(op_ptr),
+            status: AtomicU8::new(PENDING),
+            end: Mutex::new(None),
+            owner: std::thread::current(),
+        };
+        let me = JobRef(NonNull::from(&job));
+        let lead = {
+            let mut st = self.lock();
+            st.queue.push_back(me);
+            self.queued.fetch_add(1, Ordering::SeqCst);
+            if st.lingering {
+                self.arrived.notify_one();
+            }
+            !std::mem::replace(&mut st.leading, true)
+        };
+        let mut lead = lead;
+        loop {
+            if lead {
+                self.lead_or_abort(db, after, &job);
+            }
+            match job.status.load(Ordering::Acquire) {
+                DONE => break,
+                LEAD => lead = true,
+                _ => std::thread::park(),
+            }
+        }
+        if let Some(p) = panic {
+            std::panic::resume_unwind(p);
+        }
+        let end = job.end.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(BatchEnd::Failed(e)) = end {
+            return Err(StoreError::CommitFailed(e).into());
+        }
+        answer.unwrap_or_else(|| {
+            Err(StoreError::Invariant("a write finished without an answer".into()).into())
+        })
     }
 
-    /// After an operation applied: commit now (batch full, or nobody queued and nobody
-    /// expected back), leave it to a queued caller, or linger for the callers the last commit
-    /// answered (they usually come straight back; a batch without them costs a whole commit).
-    fn decide(&self, st: &State) -> Next {
-        if st.ops >= MAX_BATCH {
+    /// `lead`, and an abort when the leader's own code panics (operations' panics are caught
+    /// where they run): unwinding here would free jobs still queued or in the batch.
+    fn lead_or_abort(&self, db: &Database, after: (&EventBus, &Boards), me: &Job) {
+        let led =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.lead(db, after, me)));
+        if led.is_err() {
+            tracing::error!("the group-commit leader panicked; stopping");
+            std::process::abort();
+        }
+    }
+
+    /// Runs batches until `me` is answered, then hands the lead to the next queued caller (or
+    /// gives it up when nobody is queued).
+    fn lead(&self, db: &Database, after: (&EventBus, &Boards), me: &Job) {
+        loop {
+            self.batch(db, after);
+            let mut st = self.lock();
+            if me.status.load(Ordering::Acquire) != DONE {
+                // More than a batch was queued ahead of us: lead the next one too.
+                continue;
+            }
+            match st.queue.front() {
+                Some(next) => next.hand_lead(),
+                None => st.leading = false,
+            }
+            return;
+        }
+    }
+
+    /// Takes up to `room` queued jobs.
+    fn take(&self, room: usize) -> Vec<JobRef> {
+        let mut st = self.lock();
+        let n = room.min(st.queue.len());
+        self.queued.fetch_sub(n, Ordering::SeqCst);
+        st.queue.drain(..n).collect()
+    }
+
+    /// After the queue ran dry: commit now (batch full, or nobody expected back), or wait for
+    /// the callers the last commit answered (they usually come straight back; a batch without
+    /// them costs a whole commit) until the linger is over.
+    fn decide(ops: usize, expect: usize, linger: Duration, opened: Instant) -> Next {
+        if ops >= MAX_BATCH || ops >= expect {
             return Next::Commit;
         }
-        if self.queued.load(Ordering::SeqCst) > 0 {
-            return Next::Wait;
-        }
-        if st.ops >= st.expect {
-            return Next::Commit;
-        }
-        let opened = st.opened.unwrap_or_else(Instant::now);
-        let until = opened + st.linger.min(MAX_LINGER);
+        let until = opened + linger.min(MAX_LINGER);
         if Instant::now() >= until {
             Next::Commit
         } else {
@@ -261,39 +352,127 @@ impl Writer {
         }
     }
 
-    /// After a refusal that wrote nothing: commit what the batch holds if nobody else will,
-    /// or drop an empty transaction nobody is coming for.
-    fn settle_after_refusal(&self, mut st: MutexGuard<'_, State>, after: (&EventBus, &Boards)) {
-        if !self.should_commit(&st) {
-            return;
+    /// One batch: take what is queued (and what arrives meanwhile), run each, commit once,
+    /// answer everyone.
+    fn batch(&self, db: &Database, after: (&EventBus, &Boards)) {
+        let (expect, linger) = {
+            let st = self.lock();
+            (st.expect, st.linger)
+        };
+        let opened = Instant::now();
+        let mut tx: Option<TrackedTx> = None;
+        let mut applied: Vec<JobRef> = Vec::new();
+        let mut publish: Vec<Publish> = Vec::new();
+        loop {
+            let mut pending: VecDeque<JobRef> = self.take(MAX_BATCH - applied.len()).into();
+            if pending.is_empty() {
+                if applied.is_empty() {
+                    return;
+                }
+                match Self::decide(applied.len(), expect, linger, opened) {
+                    Next::Commit => break,
+                    Next::Linger(until) => {
+                        self.linger_until(until);
+                        continue;
+                    }
+                }
+            }
+            while let Some(job) = pending.pop_front() {
+                let t = match tx.take() {
+                    Some(t) => t,
+                    None => match db.begin_write() {
+                        Ok(t) => TrackedTx {
+                            tx: t,
+                            wrote: Cell::new(false),
+                        },
+                        Err(e) => {
+                            let e = BatchEnd::Failed(e.to_string());
+                            for j in applied.drain(..).chain([job]).chain(pending.drain(..)) {
+                                j.finish(Some(e.clone()));
+                            }
+                            return;
+                        }
+                    },
+                };
+                match job.run(&t) {
+                    Ran::Applied(p) => {
+                        tx = Some(t);
+                        applied.push(job);
+                        publish.extend(p);
+                    }
+                    Ran::Refused => {
+                        tx = Some(t);
+                        job.finish(None);
+                    }
+                    Ran::Spoiled => {
+                        // Dropping the transaction undoes everything in it: run the others again.
+                        drop(t);
+                        job.finish(None);
+                        publish.clear();
+                        self.retried
+                            .fetch_add(applied.len() as u64, Ordering::Relaxed);
+                        for j in applied.drain(..).rev() {
+                            pending.push_front(j);
+                        }
+                    }
+                }
+            }
+            if applied.len() >= MAX_BATCH {
+                break;
+            }
         }
-        if st.ops > 0 {
-            self.commit(&mut st, after);
-        } else {
-            st.tx = None;
+        match tx {
+            Some(t) => self.commit(t, applied, publish, after),
+            None => {
+                // Only refusals: nothing to commit (their callers have their answers).
+                debug_assert!(applied.is_empty());
+            }
         }
     }
 
-    /// Commits the open batch (holding the lock: no new transaction can begin before it ends
-    /// anyway), publishes its events in order and wakes its waiters.
-    fn commit(&self, st: &mut State, (bus, boards): (&EventBus, &Boards)) -> BatchEnd {
-        let Some(tx) = st.tx.take() else {
-            return BatchEnd::Failed("no open transaction".into());
-        };
+    /// Waits for a new caller (or until `until`).
+    fn linger_until(&self, until: Instant) {
+        let mut st = self.lock();
+        if !st.queue.is_empty() {
+            return;
+        }
+        st.lingering = true;
+        let left = until.saturating_duration_since(Instant::now());
+        let (mut st, _) = self
+            .arrived
+            .wait_timeout(st, left)
+            .unwrap_or_else(|p| p.into_inner());
+        st.lingering = false;
+    }
+
+    /// Commits the batch, applies it to the leaderboard index, publishes its events in order
+    /// and answers its callers.
+    fn commit(
+        &self,
+        t: TrackedTx,
+        applied: Vec<JobRef>,
+        publish: Vec<Publish>,
+        (bus, boards): (&EventBus, &Boards),
+    ) {
         let started = Instant::now();
-        let result = tx.tx.commit();
-        st.linger = started.elapsed();
-        crate::metrics::global().commit(st.linger);
+        let result = t.tx.commit();
+        let took = started.elapsed();
+        crate::metrics::global().commit(took);
         self.commit_micros.fetch_add(
-            u64::try_from(st.linger.as_micros()).unwrap_or(u64::MAX),
+            u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
             Ordering::Relaxed,
         );
-        // The committer and every waiter of this batch (each came back last time round).
-        st.expect = if st.waiters > 0 { st.waiters + 1 } else { 0 };
+        {
+            let mut st = self.lock();
+            st.linger = took;
+            st.expect = if applied.len() > 1 { applied.len() } else { 0 };
+        }
         let end = match result {
             Ok(()) => {
                 self.commits.fetch_add(1, Ordering::Relaxed);
-                for p in st.publish.drain(..) {
+                self.operations
+                    .fetch_add(applied.len() as u64, Ordering::Relaxed);
+                for p in publish {
                     boards.apply(p.guild, &p.accounts);
                     for e in p.events {
                         bus.publish(p.guild, e, p.at);
@@ -302,70 +481,12 @@ impl Writer {
                 BatchEnd::Committed
             }
             Err(e) => {
-                st.publish.clear();
-                tracing::error!(error = %e, operations = st.ops, "a write transaction failed to commit");
+                tracing::error!(error = %e, operations = applied.len(), "a write transaction failed to commit");
                 BatchEnd::Failed(e.to_string())
             }
         };
-        self.end(st, end.clone());
-        end
-    }
-
-    /// Drops the open batch (nothing in it is written) and sends its other callers round again.
-    fn abort(&self, st: &mut State) {
-        st.tx = None;
-        st.publish.clear();
-        self.end(st, BatchEnd::Retry);
-    }
-
-    fn end(&self, st: &mut State, end: BatchEnd) {
-        if st.waiters > 0 {
-            let batch = st.batch;
-            st.ended.insert(batch, (end, st.waiters));
-            st.waiters = 0;
-            self.ended.notify_all();
-        }
-        st.ops = 0;
-    }
-
-    /// Leaves the batch open for the callers queued behind and waits for its end; with a
-    /// deadline (lingering), commits the batch itself if it is still open by then.
-    fn wait(
-        &self,
-        mut st: MutexGuard<'_, State>,
-        batch: u64,
-        mut until: Option<Instant>,
-        after: (&EventBus, &Boards),
-    ) -> BatchEnd {
-        st.waiters += 1;
-        loop {
-            if let Some((end, left)) = st.ended.get_mut(&batch) {
-                let end = end.clone();
-                *left -= 1;
-                if *left == 0 {
-                    st.ended.remove(&batch);
-                }
-                return end;
-            }
-            match until {
-                Some(t) if Instant::now() >= t => {
-                    if st.batch == batch && st.tx.is_some() {
-                        // Nobody came back in time: commit what the batch holds.
-                        st.waiters -= 1;
-                        return self.commit(&mut st, after);
-                    }
-                    until = None;
-                }
-                Some(t) => {
-                    let left = t.saturating_duration_since(Instant::now());
-                    st = self
-                        .ended
-                        .wait_timeout(st, left)
-                        .map(|(g, _)| g)
-                        .unwrap_or_else(|p| p.into_inner().0);
-                }
-                None => st = self.ended.wait(st).unwrap_or_else(|p| p.into_inner()),
-            }
+        for j in applied {
+            j.finish(Some(end.clone()));
         }
     }
 }

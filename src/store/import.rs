@@ -166,15 +166,33 @@ impl WriteCtx<'_> {
         }
         let g = self.g();
         {
+            // Each member's entries chained in id order (`records.rs`), from the archive on:
+            // the first live entry links to the member's last archived one.
+            let mut archived: Vec<&Transaction> = rows.archived.iter().collect();
+            archived.sort_by_key(|t| t.id);
+            let mut last: std::collections::HashMap<UserId, u64> = Default::default();
+            let linked: Vec<(Transaction, u64)> = archived
+                .into_iter()
+                .map(|tx| (tx.clone(), last.insert(tx.user, tx.id).unwrap_or(0)))
+                .collect();
+            self.put_archived(&linked)?;
+            let mut order: Vec<&Transaction> = rows.ledger.iter().collect();
+            order.sort_by_key(|t| t.id);
+            let mut ledger = self.tx.open_table(tables::LEDGER)?;
+            for tx in order {
+                let prev = last.insert(tx.user, tx.id).unwrap_or(0);
+                ledger.insert(
+                    (g, tx.id),
+                    super::records::encode_entry(tx, prev)?.as_slice(),
+                )?;
+            }
             let mut t = self.tx.open_table(tables::ACCOUNTS)?;
             for a in &rows.accounts {
-                t.insert((g, a.user.0), super::encode(a)?.as_slice())?;
-            }
-            let mut ledger = self.tx.open_table(tables::LEDGER)?;
-            let mut index = self.tx.open_table(tables::LEDGER_BY_USER)?;
-            for tx in &rows.ledger {
-                ledger.insert((g, tx.id), super::encode(tx)?.as_slice())?;
-                index.insert((g, tx.user.0, tx.id), ())?;
+                let latest = last.get(&a.user).copied().unwrap_or(0);
+                t.insert(
+                    (g, a.user.0),
+                    super::records::encode_account(a, latest).as_slice(),
+                )?;
             }
         }
         for item in &rows.items {
@@ -198,7 +216,6 @@ impl WriteCtx<'_> {
         for e in &rows.embeds {
             self.put_embed_template(e)?;
         }
-        self.put_archived(&rows.archived)?;
         for t in rows.archived.iter().chain(&rows.ledger) {
             if let Some(original) = t.reverses {
                 self.record_reversal(original, t.id)?;
@@ -253,10 +270,10 @@ impl WriteCtx<'_> {
 impl Store {
     /// Runs `f` on each guild in turn inside ONE write transaction (one commit): all of it is
     /// kept or none. No events are published (an import runs with Coffer stopped).
-    pub fn write_guilds<T, E: From<StoreError>>(
+    pub fn write_guilds<T: Send, E: From<StoreError> + Send>(
         &self,
         guilds: &[GuildId],
-        mut f: impl FnMut(&mut WriteCtx<'_>) -> Result<T, E>,
+        mut f: impl FnMut(&mut WriteCtx<'_>) -> Result<T, E> + Send,
     ) -> Result<Vec<T>, E> {
         let inner = &*self.inner;
         inner

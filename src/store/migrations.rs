@@ -8,12 +8,12 @@ use redb::{Database, ReadableTable, WriteTransaction};
 use super::{tables, StoreError};
 
 /// The schema this build writes.
-pub const CURRENT: u64 = 2;
+pub const CURRENT: u64 = 3;
 
 type Migration = fn(&WriteTransaction) -> Result<(), StoreError>;
 
 /// Migration `i` moves the schema from version `i` to `i + 1`.
-const MIGRATIONS: [Migration; CURRENT as usize] = [v0_to_v1, v1_to_v2];
+const MIGRATIONS: [Migration; CURRENT as usize] = [v0_to_v1, v1_to_v2, v2_to_v3];
 
 fn v0_to_v1(tx: &WriteTransaction) -> Result<(), StoreError> {
     tables::create_all(tx)?;
@@ -60,6 +60,72 @@ fn v1_to_v2(tx: &WriteTransaction) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+/// v3: accounts and ledger entries (live and archived) as compact binary records
+/// (`records.rs`) instead of JSON, each member's entries chained (entry -> previous entry,
+/// account -> latest) in place of the `ledger_by_user` index table, which is dropped.
+/// Rewritten a chunk at a time, so memory stays flat but for one id per member.
+fn v2_to_v3(tx: &WriteTransaction) -> Result<(), StoreError> {
+    use super::records;
+    use std::collections::HashMap;
+    tables::create_all(tx)?;
+    // Archived ids are all below live ones: walking the archive first, then the ledger, visits
+    // each guild's entries in id order.
+    let mut last: HashMap<(u64, u64), u64> = HashMap::new();
+    for (def, name) in [
+        (tables::LEDGER_ARCHIVE, "ledger_archive"),
+        (tables::LEDGER, "ledger"),
+    ] {
+        rewrite(tx, def, |(g, id), b| {
+            let t = records::decode_entry(name, b)?;
+            let prev = last.insert((g, t.user.0), id).unwrap_or(0);
+            records::encode_entry(&t, prev)
+        })?;
+    }
+    rewrite(tx, tables::ACCOUNTS, |(g, u), b| {
+        let a = records::decode_account("accounts", b)?;
+        Ok(records::encode_account(
+            &a,
+            last.get(&(g, u)).copied().unwrap_or(0),
+        ))
+    })?;
+    let by_user: redb::TableDefinition<(u64, u64, u64), ()> =
+        redb::TableDefinition::new("ledger_by_user");
+    tx.delete_table(by_user)?;
+    Ok(())
+}
+
+/// Replaces every value of a `(u64, u64)`-keyed table by `f(key, value)`, in key order,
+/// 10,000 rows at a time.
+fn rewrite(
+    tx: &WriteTransaction,
+    def: redb::TableDefinition<(u64, u64), tables::Bytes>,
+    mut f: impl FnMut((u64, u64), &[u8]) -> Result<Vec<u8>, StoreError>,
+) -> Result<(), StoreError> {
+    let mut t = tx.open_table(def)?;
+    let mut from = (0u64, 0u64);
+    loop {
+        let mut chunk = Vec::with_capacity(10_000);
+        for row in t.range(from..)?.take(10_000) {
+            let (k, v) = row?;
+            let k = k.value();
+            chunk.push((k, f(k, v.value())?));
+        }
+        let Some(&(last, _)) = chunk.last() else {
+            return Ok(());
+        };
+        for (k, v) in &chunk {
+            t.insert(*k, v.as_slice())?;
+        }
+        from = match (last.0, last.1.checked_add(1)) {
+            (g, Some(id)) => (g, id),
+            (g, None) => match g.checked_add(1) {
+                Some(g) => (g, 0),
+                None => return Ok(()),
+            },
+        };
+    }
 }
 
 pub fn schema_version(tx: &WriteTransaction) -> Result<u64, StoreError> {

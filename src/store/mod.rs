@@ -19,6 +19,7 @@ pub mod leaderboard;
 pub mod migrations;
 pub mod notices;
 pub mod outbox;
+pub mod records;
 pub mod roles;
 pub mod sessions;
 pub mod shop;
@@ -277,10 +278,10 @@ impl Store {
     /// `group`) and then the events `f` emitted are published; on `Err` nothing it wrote is
     /// kept. `f` may run more than once (when a neighbour in its batch failed after writing),
     /// so it must not have effects outside the transaction.
-    pub fn write<T, E: From<StoreError>>(
+    pub fn write<T: Send, E: From<StoreError> + Send>(
         &self,
         guild: GuildId,
-        mut f: impl FnMut(&mut WriteCtx<'_>) -> Result<T, E>,
+        mut f: impl FnMut(&mut WriteCtx<'_>) -> Result<T, E> + Send,
     ) -> Result<T, E> {
         let inner = &*self.inner;
         inner
@@ -374,11 +375,11 @@ impl Store {
         guild: GuildId,
         key: Option<&IdemKey>,
         op: &str,
-        mut f: impl FnMut(&mut WriteCtx<'_>) -> Result<T, E>,
+        mut f: impl FnMut(&mut WriteCtx<'_>) -> Result<T, E> + Send,
     ) -> Result<T, E>
     where
-        T: Serialize + DeserializeOwned,
-        E: From<StoreError>,
+        T: Serialize + DeserializeOwned + Send,
+        E: From<StoreError> + Send,
     {
         let Some(key) = key else {
             return self.write(guild, f);
@@ -458,9 +459,9 @@ impl Store {
 
     /// Runs a raw write transaction for cross-guild store code (admins). No events. Goes
     /// through the same group-commit writer (`f` may run more than once, like `write`'s).
-    pub(crate) fn write_global<T>(
+    pub(crate) fn write_global<T: Send>(
         &self,
-        mut f: impl FnMut(&WriteTransaction) -> Result<T, StoreError>,
+        mut f: impl FnMut(&WriteTransaction) -> Result<T, StoreError> + Send,
     ) -> Result<T, StoreError> {
         let inner = &*self.inner;
         inner

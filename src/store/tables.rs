@@ -1,5 +1,6 @@
 //! Every redb table, keyed by guild first so no range over one guild can reach another's rows.
-//! Values are JSON bytes (`codec.rs`): self-describing, so adding a field needs no migration.
+//! Values are JSON bytes (`codec.rs`): self-describing, so adding a field needs no migration;
+//! accounts and ledger entries, the hot rows, are compact binary records (`records.rs`).
 
 use redb::TableDefinition;
 
@@ -13,13 +14,11 @@ pub const SEQS: TableDefinition<(u64, &str), u64> = TableDefinition::new("seqs")
 pub const GUILDS: TableDefinition<u64, Bytes> = TableDefinition::new("guilds");
 /// guild -> GuildConfig.
 pub const CONFIG: TableDefinition<u64, Bytes> = TableDefinition::new("config");
-/// (guild, user) -> Account.
+/// (guild, user) -> Account (binary, `records.rs`, with the id of the member's latest entry).
 pub const ACCOUNTS: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("accounts");
-/// (guild, transaction id) -> Transaction.
+/// (guild, transaction id) -> Transaction (binary, `records.rs`; chained per member: no
+/// by-user index table).
 pub const LEDGER: TableDefinition<(u64, u64), Bytes> = TableDefinition::new("ledger");
-/// (guild, user, transaction id) -> (): a user's entries in order.
-pub const LEDGER_BY_USER: TableDefinition<(u64, u64, u64), ()> =
-    TableDefinition::new("ledger_by_user");
 /// (guild, transaction id) -> Transaction: entries moved out of `ledger` by an archive run.
 pub const LEDGER_ARCHIVE: TableDefinition<(u64, u64), Bytes> =
     TableDefinition::new("ledger_archive");
@@ -103,7 +102,6 @@ macro_rules! coffer_all_tables {
             CONFIG,
             ACCOUNTS,
             LEDGER,
-            LEDGER_BY_USER,
             REVERSALS,
             LEDGER_ARCHIVE,
             ARCHIVE_CHECKPOINTS,

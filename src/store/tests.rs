@@ -348,6 +348,118 @@ fn the_v2_migration_fills_the_work_indexes_from_rows_stored_before_them() {
     assert_eq!(store.pending_notices().unwrap().len(), 1);
 }
 
+/// Issue 13: schema v3 stores accounts and ledger entries as binary records, chained per member
+/// instead of a by-user index. A v2 database (JSON rows) is backed up, then rewritten; every
+/// row reads back the same and each member's history is found through the chain.
+#[test]
+fn the_v3_migration_rewrites_json_rows_as_chained_binary_records_after_a_backup() {
+    use crate::store::{codec, records, tables};
+    use redb::ReadableTable;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coffer.redb");
+    let (accounts, ledger) = {
+        let store = open(&path).unwrap();
+        store
+            .write(G, |w| {
+                for u in 1..=30 {
+                    w.append_entry(
+                        NewEntry::new(
+                            UserId(u),
+                            Money::new(100 + u as i64),
+                            TxKind::AdminAdd,
+                            "seed",
+                        )
+                        .meta("reason", "because"),
+                    )?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        store
+            .read(G, |r| {
+                let mut ledger = Vec::new();
+                r.scan_ledger(false, |t| -> Result<bool, StoreError> {
+                    ledger.push(t);
+                    Ok(true)
+                })?;
+                Ok::<_, StoreError>((r.accounts()?, ledger))
+            })
+            .unwrap()
+    };
+    // As a v2 database was: JSON rows.
+    {
+        let db = redb::Database::create(&path).unwrap();
+        let tx = db.begin_write().unwrap();
+        {
+            let mut t = tx.open_table(tables::ACCOUNTS).unwrap();
+            for a in &accounts {
+                t.insert((G.0, a.user.0), codec::encode(a).unwrap().as_slice())
+                    .unwrap();
+            }
+            let mut t = tx.open_table(tables::LEDGER).unwrap();
+            for e in &ledger {
+                t.insert((G.0, e.id), codec::encode(e).unwrap().as_slice())
+                    .unwrap();
+            }
+            tx.open_table(tables::META)
+                .unwrap()
+                .insert("schema_version", 2)
+                .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let backups = dir.path().join("backups");
+    let store = Store::open(
+        &path,
+        ManualClock::new(testing::t0()),
+        StoreOptions {
+            backup_dir: Some(backups.clone()),
+            ..StoreOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read_dir(&backups).unwrap().count(),
+        1,
+        "a backup first"
+    );
+    let (accounts2, ledger2) = store
+        .read(G, |r| {
+            let mut ledger = Vec::new();
+            r.scan_ledger(false, |t| -> Result<bool, StoreError> {
+                ledger.push(t);
+                Ok(true)
+            })?;
+            Ok::<_, StoreError>((r.accounts()?, ledger))
+        })
+        .unwrap();
+    assert_eq!((accounts2, ledger2), (accounts, ledger.clone()));
+    // The by-user index is gone; each member's chain names their entries.
+    let mine = store
+        .read(G, |r| {
+            let mut ids = Vec::new();
+            r.scan_user_ledger(UserId(5), false, |t| -> Result<bool, StoreError> {
+                ids.push(t.id);
+                Ok(true)
+            })?;
+            Ok::<_, StoreError>(ids)
+        })
+        .unwrap();
+    let expected: Vec<u64> = ledger
+        .iter()
+        .filter(|t| t.user == UserId(5))
+        .map(|t| t.id)
+        .collect();
+    assert_eq!(mine, expected);
+    let tx = store.begin_read().unwrap();
+    let t = tx.open_table(tables::LEDGER).unwrap();
+    for row in t.iter().unwrap() {
+        let v = row.unwrap().1;
+        assert_ne!(v.value()[0], b'{', "rewritten as binary");
+        records::decode_entry("ledger", v.value()).unwrap();
+    }
+}
+
 /// Issue 10 point 12: the data directory was created 0755 and `coffer.redb` 0644, so any local
 /// user could read the password and refresh-token hashes.
 #[cfg(unix)]

@@ -148,7 +148,7 @@ impl Tasks {
         id: u64,
         meta: &OpMeta,
         action: &str,
-        f: impl Fn(&Task, chrono::DateTime<chrono::Utc>) -> Result<Task, DomainError>,
+        f: impl Fn(&Task, chrono::DateTime<chrono::Utc>) -> Result<Task, DomainError> + Sync,
     ) -> Result<Task, Error> {
         self.store.write_once(guild, meta.key(), action, |w| {
             let cfg = w.guild_config()?;

@@ -23,6 +23,7 @@ use super::error::{ApiError, ApiResult, ErrorBody, Path, Query};
 use super::WebState;
 use crate::domain::{GuildId, Transaction};
 use crate::economy::{Economy, TxFilter};
+use crate::instance::export::LedgerCsvCells;
 
 const CHUNK: usize = 32 * 1024;
 /// Chunks in flight between the scanning thread and the socket.
@@ -81,8 +82,12 @@ impl Write for ChunkSink {
     }
 }
 
-fn csv_row(w: &mut csv::Writer<ChunkSink>, t: &Transaction) -> csv::Result<()> {
-    w.write_record(crate::instance::export::ledger_csv_record(t))
+fn csv_row(
+    w: &mut csv::Writer<ChunkSink>,
+    cells: &mut LedgerCsvCells,
+    t: &Transaction,
+) -> csv::Result<()> {
+    w.write_record(cells.fill(t))
 }
 
 const CSV_HEADER: [&str; 12] = crate::instance::export::LEDGER_CSV_HEADER;
@@ -179,8 +184,9 @@ fn produce_csv(
 ) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(sink);
     w.write_record(CSV_HEADER).map_err(io_err)?;
+    let mut cells = LedgerCsvCells::default();
     scan(economy, guild, filter, |t| {
-        csv_row(&mut w, t).map_err(|e| match e.into_kind() {
+        csv_row(&mut w, &mut cells, t).map_err(|e| match e.into_kind() {
             csv::ErrorKind::Io(io) => io,
             other => io_err(format!("{other:?}")),
         })?;

@@ -121,11 +121,12 @@ fn verify_exits_1_and_names_the_account_when_a_balance_was_tampered_with() {
         let w = db.begin_write().unwrap();
         {
             let mut t = w.open_table(coffer::store::tables::ACCOUNTS).unwrap();
+            use coffer::store::records;
             let raw = t.get((111u64, 3u64)).unwrap().unwrap().value().to_vec();
-            let mut v: serde_json::Value = serde_json::from_slice(&raw).unwrap();
-            v["balance"] = serde_json::json!(999_999);
-            t.insert((111u64, 3u64), serde_json::to_vec(&v).unwrap().as_slice())
-                .unwrap();
+            let mut a = records::decode_account("accounts", &raw).unwrap();
+            a.balance = coffer::domain::Money::new(999_999);
+            let bytes = records::encode_account(&a, records::account_last_entry(&raw));
+            t.insert((111u64, 3u64), bytes.as_slice()).unwrap();
         }
         w.commit().unwrap();
     }

@@ -172,10 +172,23 @@ fn tamper(
             };
             let mut t = w.open_table(def).unwrap();
             let raw = t.get((G.0, A.0)).unwrap().unwrap().value().to_vec();
-            let mut v: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+            use crate::store::records::{account_last_entry, decode_account, encode_account};
+            let accounts = table != "checkpoint";
+            let mut v: serde_json::Value = if accounts {
+                serde_json::to_value(decode_account("accounts", &raw).unwrap()).unwrap()
+            } else {
+                serde_json::from_slice(&raw).unwrap()
+            };
             f(&mut v);
-            t.insert((G.0, A.0), serde_json::to_vec(&v).unwrap().as_slice())
-                .unwrap();
+            let bytes = if accounts {
+                encode_account(
+                    &serde_json::from_value(v).unwrap(),
+                    account_last_entry(&raw),
+                )
+            } else {
+                serde_json::to_vec(&v).unwrap()
+            };
+            t.insert((G.0, A.0), bytes.as_slice()).unwrap();
         }
         w.commit().unwrap();
     }

@@ -140,7 +140,7 @@ impl Fixture {
         }
     }
 
-    pub fn config(&self, f: impl Fn(&mut GuildConfig)) {
+    pub fn config(&self, f: impl Fn(&mut GuildConfig) + Sync) {
         self.ts
             .store
             .write(G, |w| {

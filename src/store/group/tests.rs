@@ -1,6 +1,6 @@
 //! Group commit: batching, and what a refused or failing operation does to its neighbours.
 //! Operations are lined up deterministically: the first one holds the batch open (inside its
-//! closure) until the others are queued for the lock.
+//! closure) until the others are queued behind it.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -23,7 +23,7 @@ fn hold_until_queued(store: &Store, n: usize) {
         assert!(Instant::now() < deadline, "the other callers never queued");
         std::thread::sleep(Duration::from_millis(1));
     }
-    // Queued callers are counted just before they take the lock: give them that moment.
+    // Give a queued caller's arrival a moment to settle (it is counted as it queues).
     std::thread::sleep(Duration::from_millis(20));
 }
 
@@ -159,35 +159,29 @@ fn a_panicking_operation_is_undone_and_the_writer_keeps_working() {
     assert_eq!(store.write(G, |w| w.next_id("p")).unwrap(), 1);
 }
 
-/// The batching rule on its own: commit at once when nobody is queued and nobody is expected
+/// The batching rule on its own: once the queue is dry, commit at once when nobody is expected
 /// back; otherwise wait for the callers the last commit answered, but never past the linger.
 #[test]
 fn a_batch_waits_for_returning_callers_only_within_the_linger() {
-    use super::{Next, State, Writer, MAX_BATCH};
-    let w = Writer::default();
+    use super::{Next, Writer, MAX_BATCH};
     let now = Instant::now();
-    let st = |ops: usize, expect: usize, opened: Instant| State {
-        ops,
-        expect,
-        linger: Duration::from_millis(5),
-        opened: Some(opened),
-        ..State::default()
-    };
+    let linger = Duration::from_millis(5);
+    let decide = |ops, expect, opened| Writer::decide(ops, expect, linger, opened);
     // A lone caller (the last commit answered nobody else): commits at once.
-    assert!(matches!(w.decide(&st(1, 0, now)), Next::Commit));
+    assert!(matches!(decide(1, 0, now), Next::Commit));
     // Eight came back last time; two are in: linger, at most the (capped) linger.
-    match w.decide(&st(2, 8, now)) {
+    match decide(2, 8, now) {
         Next::Linger(until) => assert!(until <= now + super::MAX_LINGER),
-        _ => panic!("expected to linger"),
+        other => panic!("expected to linger, got {other:?}"),
     }
     // All of them are in: commit.
-    assert!(matches!(w.decide(&st(8, 8, now)), Next::Commit));
+    assert!(matches!(decide(8, 8, now), Next::Commit));
     // The window has passed: commit what there is.
     let long_ago = now - Duration::from_millis(50);
-    assert!(matches!(w.decide(&st(2, 8, long_ago)), Next::Commit));
+    assert!(matches!(decide(2, 8, long_ago), Next::Commit));
     // A full batch commits whatever else is true.
     assert!(matches!(
-        w.decide(&st(MAX_BATCH, MAX_BATCH + 10, now)),
+        decide(MAX_BATCH, MAX_BATCH + 10, now),
         Next::Commit
     ));
 }
