@@ -38,6 +38,9 @@ data=$(mktemp -d)
 log="$data/server.log"
 password="contract-$RANDOM-$RANDOM-pw"
 
+# Only the settings below: a COFFER_* variable of the caller (CI sets COFFER_BROWSER_TESTS for
+# cargo test) would be read as configuration, and an unknown one is refused.
+for v in $(compgen -e | grep '^COFFER_' || true); do unset "$v"; done
 env -u DISCORD_TOKEN ADMIN_USERNAME=admin ADMIN_PASSWORD="$password" COFFER_WEB__BIND="127.0.0.1:$port" \
   COFFER_DEFAULTS__RATE_LIMIT_PER_MINUTE=0 \
   "$bin" --data-dir "$data" run >"$log" 2>&1 &
