@@ -244,12 +244,8 @@ mod tests {
     /// it, ends the sessions and says so at warn.
     #[test]
     fn admin_env_creates_once_and_a_different_password_resets_and_ends_sessions() {
-        use tracing_subscriber::layer::SubscriberExt;
         let logs = Arc::new(crate::telemetry::logbuf::LogBuffer::new(50));
-        let _guard =
-            tracing::subscriber::set_default(tracing_subscriber::registry().with(logs.layer()));
-        // Other tests may have cached these callsites' interest while no subscriber was set.
-        tracing::callsite::rebuild_interest_cache();
+        let _guard = crate::testing::capture_logs(&logs);
         let ts = crate::testing::store();
         let accounts = crate::accounts::Accounts::new(ts.store.clone());
         bootstrap_admin(&config_with("root", "first password"), &ts.store).unwrap();

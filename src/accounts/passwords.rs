@@ -51,15 +51,11 @@ pub fn hash_password(password: &str) -> Result<String, Error> {
 /// The largest argon2 memory a stored hash may ask a check for (256 MiB, in 1 KiB blocks).
 const MAX_VERIFY_BLOCKS: usize = 256 * 1024;
 
-thread_local! {
-    /// argon2's working memory, kept per thread and reused: allocating ~19 MiB per check made
-    /// the allocator keep (not return) a new block each time, so the process grew by about
-    /// 20 MB per failed login until it plateaued far above 100 MB.
-    static BLOCKS: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
 /// Whether `password` matches the PHC string `hash`; a malformed hash matches nothing. The
-/// check reuses this thread's working memory and compares in constant time.
+/// check's working memory (~19 MiB) is freed when it ends: the binary sets glibc to give
+/// allocations that large back to the system at once (`tune_allocator` in main.rs), so a burst
+/// of checks leaves nothing behind; at most `HASH_SLOTS` checks run at once. Compares in
+/// constant time.
 pub fn verify_password(hash: &str, password: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(hash) else {
         return false;
@@ -88,13 +84,9 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
     }
     let mut out = vec![0u8; expected.len()];
     let argon = Argon2::new(algorithm, version, params);
-    let computed = BLOCKS.with(|b| {
-        let mut b = b.borrow_mut();
-        if b.len() < blocks {
-            b.resize(blocks, argon2::Block::default());
-        }
-        argon.hash_password_into_with_memory(password.as_bytes(), salt, &mut out, &mut b[..blocks])
-    });
+    let mut memory = vec![argon2::Block::default(); blocks];
+    let computed =
+        argon.hash_password_into_with_memory(password.as_bytes(), salt, &mut out, &mut memory);
     computed.is_ok() && constant_time_eq(&out, expected.as_bytes())
 }
 

@@ -81,3 +81,21 @@ pub fn audit_log(
 pub fn audit_actions(ts: &TestStore, guild: crate::domain::GuildId) -> Vec<String> {
     audit_log(ts, guild).into_iter().map(|e| e.action).collect()
 }
+
+/// Sends this thread's log events to `logs` until the guard is dropped. First installs, once
+/// per test process, a global subscriber that takes every event and keeps nothing: tracing
+/// caches per callsite whether anyone listens, and a callsite first reached by a test thread
+/// without a subscriber was otherwise cached as "never" for the whole process, so another
+/// test's captured warnings went missing now and then.
+pub fn capture_logs(
+    logs: &Arc<crate::telemetry::logbuf::LogBuffer>,
+) -> tracing::subscriber::DefaultGuard {
+    use tracing_subscriber::layer::SubscriberExt;
+    static GLOBAL: std::sync::Once = std::sync::Once::new();
+    GLOBAL.call_once(|| {
+        let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
+    });
+    let guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(logs.layer()));
+    tracing::callsite::rebuild_interest_cache();
+    guard
+}

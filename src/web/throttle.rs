@@ -2,8 +2,8 @@
 //! failures, then a delay that doubles with each failure (capped), never a hard lock of the
 //! account. An attempt is counted when it starts, under the same lock as the check, so parallel
 //! attempts cannot all pass the check; and password checks (argon2, ~19 MiB each) run on
-//! `HASH_SLOTS` dedicated threads, so at most that many run at once and the memory the
-//! allocator keeps afterwards (per thread) stays bounded too.
+//! `HASH_SLOTS` dedicated threads, so at most that many run at once (their memory goes back to
+//! the system after each check, see `accounts::verify_password`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -76,9 +76,8 @@ fn delay(failures: u32, free: u32) -> Duration {
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// A few long-lived threads for password checks. On spawn_blocking's pool every check could
-/// land on a fresh thread whose allocator arena then keeps the ~19 MiB (a burst grew the
-/// process by hundreds of MB); here only `HASH_SLOTS` arenas ever hold argon2 memory.
+/// A few long-lived threads for password checks, so a burst never runs more checks at once
+/// than there are threads (on spawn_blocking's pool a burst ran ~40 at once, ~19 MiB each).
 pub struct HashPool {
     jobs: std::sync::mpsc::Sender<Job>,
 }

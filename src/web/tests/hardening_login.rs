@@ -141,12 +141,8 @@ async fn forwarded_for_is_believed_only_from_a_trusted_proxy() {
 /// address and a sanitised username.
 #[tokio::test]
 async fn failed_logins_throttling_and_csrf_refusals_are_logged_at_warn() {
-    use tracing_subscriber::layer::SubscriberExt;
     let app = TestApp::new();
-    let _guard =
-        tracing::subscriber::set_default(tracing_subscriber::registry().with(app.logs.layer()));
-    // Other tests may have cached these callsites' interest while no subscriber was set.
-    tracing::callsite::rebuild_interest_cache();
+    let _guard = crate::testing::capture_logs(&app.logs);
     let ip = [192, 0, 2, 10];
     for _ in 0..=FREE_PER_USER {
         app.request(login_from(ip, "ad\u{202E}min\n", "nope nope", None))
