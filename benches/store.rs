@@ -24,6 +24,7 @@ use std::time::Duration;
 use support::{Row, Settings};
 
 fn main() {
+    coffer::app::tune_allocator();
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
     // `cargo bench` passes `--bench`; a name filter is not supported: everything runs.

@@ -575,7 +575,7 @@ mod tests {
 
     #[test]
     fn the_database_cache_is_small_by_default_and_bounded() {
-        assert_eq!(Config::defaults().cache_bytes, 16 << 20);
+        assert_eq!(Config::defaults().cache_bytes, 8 << 20);
         let c = Config::parse("c", "[storage]\ncache_mib = 64\n", &BTreeMap::new()).unwrap();
         assert_eq!(c.cache_bytes, 64 << 20);
         for bad in ["0", "65537"] {

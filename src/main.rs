@@ -18,7 +18,7 @@ use cli::{AdminCommand, Cli, Command, LogFormatArg};
 use commands::{backup, demo, export, import, import_legacy, restore, set_password, verify};
 
 fn main() -> ExitCode {
-    tune_allocator();
+    coffer::app::tune_allocator();
     let cli = Cli::parse();
     let env: BTreeMap<String, String> = std::env::vars().collect();
     let mut config = match Config::load(cli.config.as_deref(), &env) {
@@ -69,18 +69,6 @@ fn main() -> ExitCode {
             eprintln!("coffer: {e:#}");
             ExitCode::from(1)
         }
-    }
-}
-
-/// Makes glibc hand every allocation of 1 MiB or more straight back to the system when it is
-/// freed. By default glibc raises that threshold after the first large free, so the ~19 MiB
-/// an argon2 password check works in was kept by whichever thread's arena ran it: a burst of
-/// logins left the process 20-60 MB bigger, by chance of which arenas the threads got.
-fn tune_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets allocator parameters; called first thing, before any thread.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }
 
