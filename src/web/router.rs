@@ -106,7 +106,7 @@ pub fn state(services: Services, settings: WebSettings) -> WebState {
     if let Ok(runtime) = services.instance.settings() {
         settings.logs.set_min_level(&runtime.log_buffer_level);
     }
-    WebState {
+    WebState::new(super::WebShared {
         keys: auth::JwtKeys::new(&settings.jwt_secret),
         settings: Arc::new(settings),
         services,
@@ -114,7 +114,7 @@ pub fn state(services: Services, settings: WebSettings) -> WebState {
         streams: Default::default(),
         started: Instant::now(),
         db_probe: Default::default(),
-    }
+    })
 }
 
 /// The whole HTTP app over a given state.
