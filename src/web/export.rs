@@ -82,14 +82,6 @@ impl Write for ChunkSink {
     }
 }
 
-fn csv_row(
-    w: &mut csv::Writer<ChunkSink>,
-    cells: &mut LedgerCsvCells,
-    t: &Transaction,
-) -> csv::Result<()> {
-    w.write_record(cells.fill(t))
-}
-
 const CSV_HEADER: [&str; 12] = crate::instance::export::LEDGER_CSV_HEADER;
 
 /// Scans on a blocking thread; the returned body yields the export as it is produced. The counter
@@ -179,22 +171,23 @@ fn produce_csv(
     economy: &Economy,
     guild: GuildId,
     filter: &TxFilter,
-    sink: ChunkSink,
+    mut sink: ChunkSink,
     rows: &AtomicU64,
 ) -> std::io::Result<()> {
-    let mut w = csv::Writer::from_writer(sink);
-    w.write_record(CSV_HEADER).map_err(io_err)?;
+    {
+        let mut w = csv::Writer::from_writer(&mut sink);
+        w.write_record(CSV_HEADER).map_err(io_err)?;
+        w.flush()?;
+    }
     let mut cells = LedgerCsvCells::default();
     scan(economy, guild, filter, |t| {
-        csv_row(&mut w, &mut cells, t).map_err(|e| match e.into_kind() {
-            csv::ErrorKind::Io(io) => io,
-            other => io_err(format!("{other:?}")),
-        })?;
+        cells.write_line(t, &mut sink.buf);
+        if sink.buf.len() >= CHUNK {
+            sink.ship()?;
+        }
         rows.fetch_add(1, Ordering::Relaxed);
         Ok(())
     })?;
-    w.flush()?;
-    let mut sink = w.into_inner().map_err(|e| io_err(e.error()))?;
     sink.ship()
 }
 
