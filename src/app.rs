@@ -34,7 +34,7 @@ pub fn open_store(config: &Config, clock: SharedClock) -> anyhow::Result<Store> 
 ///   MB bigger, by chance of which arenas the threads got.
 /// - At most two arenas instead of eight per core: each thread that allocated kept its own
 ///   arena's free space. Measured with `cargo bench --bench store -- --only big` (1,000,000
-///   entries): resident size 88-96 MiB before these two settings, 55-58 MiB after; the
+///   entries): resident size 86-93 MiB before these two settings, 53-57 MiB after; the
 ///   service rows wrote as fast either way.
 pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
