@@ -375,16 +375,7 @@ fn the_v3_migration_rewrites_json_rows_as_chained_binary_records_after_a_backup(
                 Ok::<_, StoreError>(())
             })
             .unwrap();
-        store
-            .read(G, |r| {
-                let mut ledger = Vec::new();
-                r.scan_ledger(false, |t| -> Result<bool, StoreError> {
-                    ledger.push(t);
-                    Ok(true)
-                })?;
-                Ok::<_, StoreError>((r.accounts()?, ledger))
-            })
-            .unwrap()
+        accounts_and_ledger(&store)
     };
     // As a v2 database was: JSON rows.
     {
@@ -423,16 +414,7 @@ fn the_v3_migration_rewrites_json_rows_as_chained_binary_records_after_a_backup(
         1,
         "a backup first"
     );
-    let (accounts2, ledger2) = store
-        .read(G, |r| {
-            let mut ledger = Vec::new();
-            r.scan_ledger(false, |t| -> Result<bool, StoreError> {
-                ledger.push(t);
-                Ok(true)
-            })?;
-            Ok::<_, StoreError>((r.accounts()?, ledger))
-        })
-        .unwrap();
+    let (accounts2, ledger2) = accounts_and_ledger(&store);
     assert_eq!((accounts2, ledger2), (accounts, ledger.clone()));
     // The by-user index is gone; each member's chain names their entries.
     let mine = store
@@ -514,4 +496,20 @@ fn an_import_of_rows_is_seen_by_the_leaderboard() {
     );
     // The others still answer (rebuilt from the store).
     assert_eq!(store.leaderboard(G, 0, 10).unwrap().1, 1);
+}
+
+/// Every account and live ledger entry of `G`.
+fn accounts_and_ledger(
+    store: &Store,
+) -> (Vec<crate::domain::Account>, Vec<crate::domain::Transaction>) {
+    store
+        .read(G, |r| {
+            let mut ledger = Vec::new();
+            r.scan_ledger(false, |t| -> Result<bool, StoreError> {
+                ledger.push(t);
+                Ok(true)
+            })?;
+            Ok::<_, StoreError>((r.accounts()?, ledger))
+        })
+        .unwrap()
 }

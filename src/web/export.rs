@@ -82,8 +82,6 @@ impl Write for ChunkSink {
     }
 }
 
-const CSV_HEADER: [&str; 12] = crate::instance::export::LEDGER_CSV_HEADER;
-
 /// Scans on a blocking thread; the returned body yields the export as it is produced. The counter
 /// says how many rows the producer has written so far.
 pub fn export_body(
@@ -174,11 +172,8 @@ fn produce_csv(
     mut sink: ChunkSink,
     rows: &AtomicU64,
 ) -> std::io::Result<()> {
-    {
-        let mut w = csv::Writer::from_writer(&mut sink);
-        w.write_record(CSV_HEADER).map_err(io_err)?;
-        w.flush()?;
-    }
+    sink.buf
+        .extend_from_slice(crate::instance::export::ledger_csv_header(false).as_bytes());
     let mut cells = LedgerCsvCells::default();
     scan(economy, guild, filter, |t| {
         cells.write_line(t, &mut sink.buf);
