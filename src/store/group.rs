@@ -18,7 +18,7 @@
 //! before the leader marked it done (and never touches it again after that mark).
 
 use std::any::Any;
-use std::cell::{Cell, UnsafeCell};
+use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
@@ -26,12 +26,13 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
-use redb::{Database, Key, TableDefinition, TableError, Value, WriteTransaction};
+use redb::Database;
 
 use chrono::{DateTime, Utc};
 
 use super::leaderboard::{AccountFact, Boards};
-use super::{StoreError, Tables};
+use super::tracked::TrackedTx;
+use super::StoreError;
 use crate::domain::GuildId;
 use crate::events::{EventBus, PendingEvent};
 
@@ -40,41 +41,6 @@ pub const MAX_BATCH: usize = 256;
 
 /// The longest a batch waits for the callers the last commit answered to come back.
 pub const MAX_LINGER: Duration = Duration::from_millis(1);
-
-/// The shared write transaction as operations see it: it remembers whether the running
-/// operation opened a table for writing, so a refusal that wrote nothing can stay in the batch.
-pub struct TrackedTx {
-    tx: WriteTransaction,
-    wrote: Cell<bool>,
-}
-
-impl TrackedTx {
-    /// Opens a table for writing (marks the running operation as having written).
-    pub fn open_table<'s, K: Key + 'static, V: Value + 'static>(
-        &'s self,
-        def: TableDefinition<K, V>,
-    ) -> Result<redb::Table<'s, K, V>, TableError> {
-        self.wrote.set(true);
-        self.tx.open_table(def)
-    }
-
-    /// The raw transaction, for code that works on it directly (counted as a write).
-    pub fn raw(&self) -> &WriteTransaction {
-        self.wrote.set(true);
-        &self.tx
-    }
-}
-
-impl Tables for TrackedTx {
-    type Table<'s, K: Key + 'static, V: Value + 'static> = redb::Table<'s, K, V>;
-    /// For reads: does not count as a write (nothing in the store inserts through `open`).
-    fn open<K: Key + 'static, V: Value + 'static>(
-        &self,
-        def: TableDefinition<K, V>,
-    ) -> Result<Self::Table<'_, K, V>, StoreError> {
-        Ok(self.tx.open_table(def)?)
-    }
-}
 
 /// How a batch ended, for the callers in it.
 #[derive(Debug, Clone)]
@@ -236,7 +202,7 @@ impl Writer {
         let mut answer: Option<Result<T, E>> = None;
         let mut panic: Option<Box<dyn Any + Send>> = None;
         let mut erased = |tx: &TrackedTx| -> Ran {
-            tx.wrote.set(false);
+            tx.start_operation();
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| op(tx))) {
                 Ok(Ok(applied)) => {
                     answer = Some(Ok(applied.out));
@@ -244,7 +210,7 @@ impl Writer {
                 }
                 Ok(Err(e)) => {
                     answer = Some(Err(e));
-                    if tx.wrote.get() {
+                    if tx.wrote() {
                         Ran::Spoiled
                     } else {
                         Ran::Refused
@@ -381,10 +347,7 @@ impl Writer {
                 let t = match tx.take() {
                     Some(t) => t,
                     None => match db.begin_write() {
-                        Ok(t) => TrackedTx {
-                            tx: t,
-                            wrote: Cell::new(false),
-                        },
+                        Ok(t) => TrackedTx::new(t),
                         Err(e) => {
                             let e = BatchEnd::Failed(e.to_string());
                             for j in applied.drain(..).chain([job]).chain(pending.drain(..)) {
@@ -455,7 +418,10 @@ impl Writer {
         (bus, boards): (&EventBus, &Boards),
     ) {
         let started = Instant::now();
-        let result = t.tx.commit();
+        let result = t
+            .into_inner()
+            .map_err(|e| e.to_string())
+            .and_then(|tx| tx.commit().map_err(|e| e.to_string()));
         let took = started.elapsed();
         crate::metrics::global().commit(took);
         self.commit_micros.fetch_add(

@@ -77,7 +77,7 @@ impl<T: Tables> View<'_, T> {
     fn rows_of<V: serde::de::DeserializeOwned>(
         &self,
         name: &'static str,
-        def: redb::TableDefinition<(u64, u64), tables::Bytes>,
+        def: redb::TableDefinition<'static, (u64, u64), tables::Bytes>,
     ) -> Result<Vec<V>, StoreError> {
         let t = self.tx.open(def)?;
         let mut out = Vec::new();

@@ -28,6 +28,7 @@ pub mod sync_admin;
 pub mod sync_work;
 pub mod tables;
 pub mod tasks;
+pub mod tracked;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -114,7 +115,7 @@ pub trait Tables {
         Self: 's;
     fn open<K: Key + 'static, V: Value + 'static>(
         &self,
-        def: TableDefinition<K, V>,
+        def: TableDefinition<'static, K, V>,
     ) -> Result<Self::Table<'_, K, V>, StoreError>;
 }
 
@@ -122,7 +123,7 @@ impl Tables for ReadTransaction {
     type Table<'s, K: Key + 'static, V: Value + 'static> = redb::ReadOnlyTable<K, V>;
     fn open<K: Key + 'static, V: Value + 'static>(
         &self,
-        def: TableDefinition<K, V>,
+        def: TableDefinition<'static, K, V>,
     ) -> Result<Self::Table<'_, K, V>, StoreError> {
         Ok(self.open_table(def)?)
     }
@@ -132,7 +133,7 @@ impl Tables for WriteTransaction {
     type Table<'s, K: Key + 'static, V: Value + 'static> = redb::Table<'s, K, V>;
     fn open<K: Key + 'static, V: Value + 'static>(
         &self,
-        def: TableDefinition<K, V>,
+        def: TableDefinition<'static, K, V>,
     ) -> Result<Self::Table<'_, K, V>, StoreError> {
         Ok(self.open_table(def)?)
     }
@@ -469,7 +470,7 @@ impl Store {
             .writer
             .run(&inner.db, (&inner.bus, &inner.boards), |tx| {
                 Ok(group::Applied {
-                    out: f(tx.raw())?,
+                    out: f(tx.raw()?)?,
                     publish: None,
                 })
             })
@@ -554,7 +555,7 @@ impl<T: Tables> View<'_, T> {
 
 /// One write transaction within one guild.
 pub struct WriteCtx<'t> {
-    view: View<'t, group::TrackedTx>,
+    view: View<'t, tracked::TrackedTx>,
     /// The clock's reading when the transaction began; every timestamp in it uses this.
     pub now: DateTime<Utc>,
     events: Vec<PendingEvent>,
@@ -563,7 +564,7 @@ pub struct WriteCtx<'t> {
 }
 
 impl<'t> std::ops::Deref for WriteCtx<'t> {
-    type Target = View<'t, group::TrackedTx>;
+    type Target = View<'t, tracked::TrackedTx>;
     fn deref(&self) -> &Self::Target {
         &self.view
     }
