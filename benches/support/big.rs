@@ -142,9 +142,12 @@ fn backup(path: &Path, s: &Settings) -> Row {
         })
     };
     std::thread::sleep(Duration::from_millis(300));
+    let (rss0, _) = rss_kib();
+    reset_peak();
     let t0 = Instant::now();
     let file = backups.create(Some("bench")).expect("backup");
     let secs = t0.elapsed().as_secs_f64();
+    let (_, peak) = rss_kib();
     let t1 = Instant::now();
     std::thread::sleep(Duration::from_millis(300));
     stop.store(true, Ordering::Relaxed);
@@ -165,11 +168,13 @@ fn backup(path: &Path, s: &Settings) -> Row {
         &format!("snapshot backup, {} entries", s.big_entries),
         secs,
         format!(
-            "{:.0} MiB; longest writer stall {:.1} ms during ({} transfers), {:.1} ms before",
+            "{:.0} MiB; longest writer stall {:.1} ms during ({} transfers), {:.1} ms before; peak +{:.1} MiB over {:.1} MiB",
             size as f64 / 1048576.0,
             max(&during) / 1e3,
             during.len(),
-            max(&before) / 1e3
+            max(&before) / 1e3,
+            peak.saturating_sub(rss0) as f64 / 1024.0,
+            rss0 as f64 / 1024.0
         ),
     );
     eprintln!("  {row:?}");
