@@ -11,6 +11,9 @@ use super::{records, tables, StoreError, Tables, View, WriteCtx};
 use crate::domain::{Account, Actor, DomainError, Money, Source, Transaction, TxKind, UserId};
 use crate::events::EventKind;
 
+/// The `seqs` counter that is the floor for ledger ids (see `next_ledger_id`).
+pub(super) const LEDGER_COUNTER: &str = "ledger";
+
 /// A balance change to append. `group` defaults to the entry's own id.
 #[derive(Debug, Clone)]
 pub struct NewEntry {
@@ -281,7 +284,7 @@ impl WriteCtx<'_> {
             }
             .into());
         }
-        let id = self.next_id("ledger")?;
+        let id = self.next_ledger_id()?;
         let tx = Transaction {
             id,
             guild: self.guild,
@@ -314,6 +317,31 @@ impl WriteCtx<'_> {
             vec![e.user.to_string(), id.to_string()],
         );
         Ok(tx)
+    }
+
+    /// The next ledger id: one past the highest the guild ever used. Ledger rows are only ever
+    /// moved to the archive, never deleted, so that is the last key of the live ledger or of
+    /// the archive; the `ledger` counter in `seqs` (written by databases before this rule, and
+    /// raised by imports) is a floor. Reading these instead of bumping the counter keeps the
+    /// `seqs` table out of a transfer's commit: one B-tree fewer to write (pages per commit).
+    fn next_ledger_id(&self) -> Result<u64, StoreError> {
+        let g = self.g();
+        let last_in = |def: redb::TableDefinition<'static, (u64, u64), tables::Bytes>| -> Result<u64, StoreError> {
+            let t = self.tx.open(def)?;
+            let last = t.range((g, 0)..=(g, u64::MAX))?.next_back().transpose()?;
+            Ok(last.map(|(k, _)| k.value().1).unwrap_or(0))
+        };
+        let live = last_in(tables::LEDGER)?;
+        let archived = last_in(tables::LEDGER_ARCHIVE)?;
+        let floor = self
+            .tx
+            .open(tables::SEQS)?
+            .get((g, LEDGER_COUNTER))?
+            .map(|v| v.value())
+            .unwrap_or(0);
+        let last = live.max(archived).max(floor);
+        last.checked_add(1)
+            .ok_or_else(|| StoreError::Invariant("the ledger ran out of ids".into()))
     }
 
     fn put_entry(&self, tx: &Transaction, prev: u64) -> Result<(), StoreError> {

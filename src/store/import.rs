@@ -240,7 +240,7 @@ impl WriteCtx<'_> {
             self.put_audit_entry(a)?;
         }
         let entries = rows.archived.iter().chain(&rows.ledger);
-        self.raise_seq("ledger", entries.map(|t| t.id).max())?;
+        self.raise_seq(super::accounts::LEDGER_COUNTER, entries.map(|t| t.id).max())?;
         self.raise_seq("review", rows.reviews.iter().map(|r| r.id).max())?;
         self.raise_seq("role_grant", rows.role_grants.iter().map(|g| g.id).max())?;
         self.raise_seq("notice", rows.notices.iter().map(|n| n.id).max())?;
