@@ -42,6 +42,9 @@ impl<T: Tables> View<'_, T> {
     }
 }
 
+/// The `seqs` counter that is the floor for audit ids (see `WriteCtx::next_id_after`).
+pub(super) const AUDIT_COUNTER: &str = "audit";
+
 impl WriteCtx<'_> {
     /// Records an admin change. `before`/`after` are any serializable snapshots.
     pub fn audit(
@@ -52,7 +55,8 @@ impl WriteCtx<'_> {
         before: Option<serde_json::Value>,
         after: Option<serde_json::Value>,
     ) -> Result<AuditEntry, StoreError> {
-        let id = self.next_id("audit")?;
+        // Audit rows are never deleted: the next id follows the last one.
+        let id = self.next_id_after(AUDIT_COUNTER, &[tables::AUDIT])?;
         let e = AuditEntry {
             id,
             at: self.now,

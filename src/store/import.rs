@@ -244,7 +244,10 @@ impl WriteCtx<'_> {
         self.raise_seq("review", rows.reviews.iter().map(|r| r.id).max())?;
         self.raise_seq("role_grant", rows.role_grants.iter().map(|g| g.id).max())?;
         self.raise_seq("notice", rows.notices.iter().map(|n| n.id).max())?;
-        self.raise_seq("audit", rows.audit.iter().map(|a| a.id).max())?;
+        self.raise_seq(
+            super::audit::AUDIT_COUNTER,
+            rows.audit.iter().map(|a| a.id).max(),
+        )?;
         self.raise_seq("shop_item", rows.items.iter().map(|i| i.id).max())?;
         self.raise_seq("task", rows.tasks.iter().map(|t| t.id).max())?;
         self.raise_seq(

@@ -585,6 +585,34 @@ impl WriteCtx<'_> {
         Ok(next)
     }
 
+    /// The next id for rows of tables keyed `(guild, id)` whose rows are never deleted (only
+    /// moved between the `tables` given): one past the last key in any of them, and past the
+    /// `counter` in `seqs`, which is read as a floor (databases written before kept the last id
+    /// there, and imports raise it) and not written. Reading instead of bumping the counter keeps
+    /// the `seqs` B-tree out of the commit: a page or two fewer per write.
+    pub(super) fn next_id_after(
+        &self,
+        counter: &str,
+        tables: &[TableDefinition<'static, (u64, u64), tables::Bytes>],
+    ) -> Result<u64, StoreError> {
+        let g = self.g();
+        let mut last = self
+            .tx
+            .open(tables::SEQS)?
+            .get((g, counter))?
+            .map(|v| v.value())
+            .unwrap_or(0);
+        for def in tables {
+            let t = self.tx.open(*def)?;
+            let newest = t.range((g, 0)..=(g, u64::MAX))?.next_back().transpose()?;
+            if let Some((key, _)) = newest {
+                last = last.max(key.value().1);
+            }
+        }
+        last.checked_add(1)
+            .ok_or_else(|| StoreError::Invariant(format!("the {counter} ids ran out")))
+    }
+
     pub(super) fn put_idempotency_record(
         &self,
         key: &str,

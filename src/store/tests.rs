@@ -520,7 +520,9 @@ fn ledger_ids_rise_without_the_counter_and_are_never_reused_after_an_archive() {
     let s = &ts.store;
     // Several in one transaction and across transactions: 1, 2, 3, ... without gaps.
     let first = s
-        .write(G, |w| Ok::<_, Error>(vec![add(w, 1, 1)?, add(w, 2, 1)?, add(w, 1, 1)?]))
+        .write(G, |w| {
+            Ok::<_, Error>(vec![add(w, 1, 1)?, add(w, 2, 1)?, add(w, 1, 1)?])
+        })
         .unwrap();
     assert_eq!(first, vec![1, 2, 3]);
     assert_eq!(s.write(G, |w| add(w, 3, 1)).unwrap(), 4);
@@ -551,4 +553,26 @@ fn a_ledger_counter_left_above_the_entries_is_still_a_floor() {
         .unwrap();
     assert_eq!(ts.store.write(G, |w| add(w, 1, 1)).unwrap(), 42);
     assert_eq!(ts.store.write(G, |w| add(w, 1, 1)).unwrap(), 43);
+}
+
+#[test]
+fn audit_ids_follow_the_last_entry_and_a_counter_left_above_it() {
+    let ts = testing::store();
+    let s = &ts.store;
+    let actor = crate::domain::Actor::Cli;
+    let audit = |w: &mut WriteCtx<'_>| w.audit(&actor, "test", "x", None, None).map(|e| e.id);
+    assert_eq!(
+        s.write(G, |w| Ok::<_, StoreError>((audit(w)?, audit(w)?)))
+            .unwrap(),
+        (1, 2)
+    );
+    assert_eq!(s.read(G, |r| r.seq_value("audit")).unwrap(), 0);
+    s.write_global(|tx| {
+        let mut t = tx.open_table(crate::store::tables::SEQS)?;
+        t.insert((G.0, "audit"), 9)?;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(s.write(G, audit).unwrap(), 10);
+    assert_eq!(s.write(G, audit).unwrap(), 11);
 }
