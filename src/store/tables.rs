@@ -8,7 +8,8 @@ pub type Bytes = &'static [u8];
 
 /// "schema_version" -> u64, and other process-wide counters.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-/// (guild, counter name) -> last id handed out.
+/// (guild, counter name) -> last id handed out. For ledger and audit ids it is only a floor,
+/// read and not written: their ids follow their table's last key (`WriteCtx::next_id_after`).
 pub const SEQS: TableDefinition<(u64, &str), u64> = TableDefinition::new("seqs");
 /// guild -> GuildInfo.
 pub const GUILDS: TableDefinition<u64, Bytes> = TableDefinition::new("guilds");
