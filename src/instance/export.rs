@@ -530,32 +530,37 @@ mod tests {
         }
     }
 
-    use proptest::strategy::Strategy as _;
+    use proptest::strategy::Strategy;
+
+    /// Instants from before year 0 to past 9999, at every precision chrono prints, leap seconds
+    /// (nanoseconds past 1e9, only at the end of a minute) included.
+    fn instants() -> impl Strategy<Value = DateTime<Utc>> {
+        let nanos = proptest::prop_oneof![
+            proptest::strategy::Just(0u32),
+            (0u32..1_000).prop_map(|ms| ms * 1_000_000),
+            (0u32..1_000_000).prop_map(|us| us * 1_000),
+            0u32..2_000_000_000,
+        ];
+        (-70_000_000_000i64..300_000_000_000, nanos).prop_map(|(secs, nanos)| {
+            DateTime::from_timestamp(secs, nanos)
+                .or_else(|| DateTime::from_timestamp(secs - secs.rem_euclid(60) + 59, nanos))
+                .unwrap_or_default()
+        })
+    }
 
     proptest::proptest! {
         /// The timestamp and actor cells are the text of chrono's `to_rfc3339` and of
         /// `Actor`'s `Display`, for any instant chrono can hold and any precision it prints.
         #[test]
         fn timestamps_and_actors_are_the_general_formatters_text(
-            secs in -70_000_000_000i64..300_000_000_000,
-            nanos in proptest::prop_oneof![
-                proptest::strategy::Just(0u32),
-                (0u32..1_000).prop_map(|ms| ms * 1_000_000),
-                (0u32..1_000_000).prop_map(|us| us * 1_000),
-                0u32..2_000_000_000,
-            ],
+            at in instants(),
             user in 0u64..u64::MAX,
             name in "[a-z@:=-]{0,8}",
         ) {
             use crate::domain::Actor;
-            // Leap seconds (nanoseconds past 1e9) exist only at the end of a minute.
-            let at = DateTime::from_timestamp(secs, nanos)
-                .or_else(|| DateTime::from_timestamp(secs - secs.rem_euclid(60) + 59, nanos));
-            if let Some(at) = at {
-                let mut out = String::from("x");
-                write_rfc3339(&mut out, at);
-                proptest::prop_assert_eq!(out, format!("x{}", at.to_rfc3339()));
-            }
+            let mut out = String::from("x");
+            write_rfc3339(&mut out, at);
+            proptest::prop_assert_eq!(out, format!("x{}", at.to_rfc3339()));
             for actor in [Actor::System, Actor::Cli, Actor::User(UserId(user)), Actor::Dashboard(name)] {
                 let mut out = String::from("x");
                 push_actor(&mut out, &actor);
@@ -572,15 +577,7 @@ mod tests {
             id in 1u64..u64::MAX,
             amount in i64::MIN + 1..i64::MAX,
             reverses in proptest::option::of(0u64..u64::MAX),
-            // From before year 0 to past 9999, and every precision chrono prints (leap
-            // seconds included: nanoseconds past 1e9).
-            secs in -70_000_000_000i64..300_000_000_000,
-            nanos in proptest::prop_oneof![
-                proptest::strategy::Just(0u32),
-                (0u32..1_000).prop_map(|ms| ms * 1_000_000),
-                (0u32..1_000_000).prop_map(|us| us * 1_000),
-                0u32..2_000_000_000,
-            ],
+            at in instants(),
             actor_kind in 0u8..4,
         ) {
             use crate::domain::{Actor, Money, Source, TxKind};
@@ -590,10 +587,6 @@ mod tests {
                 2 => Actor::Cli,
                 _ => Actor::Dashboard(actor),
             };
-            // Leap seconds exist only at the end of a minute.
-            let at = DateTime::from_timestamp(secs, nanos)
-                .or_else(|| DateTime::from_timestamp(secs - secs.rem_euclid(60) + 59, nanos))
-                .unwrap_or_default();
             let t = Transaction {
                 id,
                 guild: GuildId(1),

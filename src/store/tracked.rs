@@ -303,14 +303,20 @@ mod tests {
         assert_eq!(u.get(2).expect("get").map(|v| v.value()), Some(20));
     }
 
-    #[test]
-    fn the_raw_transaction_closes_the_cache_and_is_refused_while_a_table_is_lent() {
-        let (_dir, db) = db();
+    /// A transaction that wrote `T[1] = 1` through the cache.
+    fn wrote_one(db: &redb::Database) -> TrackedTx {
         let tx = TrackedTx::new(db.begin_write().expect("begin"));
         tx.open_table(T)
             .expect("open")
             .insert(1, 1)
             .expect("insert");
+        tx
+    }
+
+    #[test]
+    fn the_raw_transaction_closes_the_cache_and_is_refused_while_a_table_is_lent() {
+        let (_dir, db) = db();
+        let tx = wrote_one(&db);
         {
             let _lent = tx.open(T).expect("open");
             assert!(matches!(tx.raw(), Err(StoreError::Invariant(m)) if m.contains("`t`")));
@@ -336,12 +342,7 @@ mod tests {
     #[test]
     fn dropping_the_transaction_drops_what_was_written_through_the_cache() {
         let (_dir, db) = db();
-        let tx = TrackedTx::new(db.begin_write().expect("begin"));
-        tx.open_table(T)
-            .expect("open")
-            .insert(1, 1)
-            .expect("insert");
-        drop(tx);
+        drop(wrote_one(&db));
         let r = db.begin_read().expect("read");
         let t = r.open_table(T);
         assert!(matches!(t, Err(redb::TableError::TableDoesNotExist(_))));
