@@ -19,10 +19,11 @@ pub struct SnapshotInfo {
     pub rows: u64,
 }
 
-/// redb's page cache for the snapshot being written. redb's default (1 GiB) kept every page
-/// of the copy in memory until its commit: a 1,000,000-entry database grew the process by
-/// 127 MiB during a backup. With a small cache the pages are written out as the copy goes.
-const SNAPSHOT_CACHE_BYTES: usize = 8 << 20;
+/// redb's page cache for the snapshot being written: the store's default. redb's own default
+/// (1 GiB) kept every page of the copy in memory until its commit: a 1,000,000-entry database
+/// grew the process by 127 MiB during a backup. With a small cache the pages are written out
+/// as the copy goes.
+const SNAPSHOT_CACHE_BYTES: usize = (super::DEFAULT_CACHE_MIB as usize) << 20;
 
 fn io(path: &Path, e: std::io::Error) -> StoreError {
     StoreError::Open {
