@@ -284,8 +284,54 @@ pub fn reads(s: &Settings) -> Vec<Row> {
         }
         .row(name, 1, note.clone())
     };
-    vec![
+    let mut rows = vec![
         row("leaderboard top-10", top),
         row("leaderboard rank of one user", rank),
+    ];
+    rows.extend(rank_at_scale(s.big_entries, &time));
+    rows
+}
+
+/// One rank among `n` accounts in the in-memory index alone (a guild far past the benchmark's
+/// 100,000), side by side with counting the entries above in a `BTreeSet`, which is how ranks
+/// were found before `Ranking`.
+fn rank_at_scale(n: u64, time: &dyn Fn(&mut dyn FnMut()) -> Vec<f64>) -> Vec<Row> {
+    use coffer::store::leaderboard::{AccountFact, Boards};
+    use std::cmp::Reverse;
+    // Balances spread so that every rank differs; the user asked about sits in the middle.
+    let fact = |u: u64| AccountFact {
+        user: UserId(u),
+        balance: Money::new(i64::try_from(u.wrapping_mul(7_919) % 1_000_003).unwrap_or(0)),
+        total_earned: Money::ZERO,
+        active: true,
+    };
+    let boards = Boards::default();
+    let user = UserId(n / 2);
+    let load = || Ok::<_, StoreError>((1..=n).map(fact).collect::<Vec<_>>());
+    let mut ranked = 0;
+    let index = time(&mut || {
+        let r = boards.rank(G, user, load).expect("rank").expect("ranked");
+        ranked = r.rank;
+    });
+    let set: std::collections::BTreeSet<(Reverse<Money>, UserId)> = (1..=n)
+        .map(|u| (Reverse(fact(u).balance), UserId(u)))
+        .collect();
+    let me = (Reverse(fact(user.0).balance), user);
+    let mut counted = 0;
+    let btree = time(&mut || counted = set.range(..me).count() as u64 + 1);
+    assert_eq!(ranked, counted, "the index and the count disagree");
+    let row = |name: &str, lat: Vec<f64>| {
+        super::Measured {
+            ops: lat.len() as u64,
+            failed: 0,
+            elapsed: Duration::from_secs_f64(lat.iter().sum::<f64>() / 1e6),
+            lat_us: lat,
+            written: 0,
+        }
+        .row(name, 1, format!("{n} accounts, in memory"))
+    };
+    vec![
+        row("leaderboard rank, index", index),
+        row("leaderboard rank, BTreeSet count", btree),
     ]
 }

@@ -230,6 +230,12 @@ pub fn report(s: &Settings, rows: &[Row]) {
     ) {
         println!("coffer / old JSON design at 1: {:.0}x", a / b);
     }
+    if let (Some(a), Some(b)) = (
+        find("leaderboard rank, index", 1),
+        find("leaderboard rank, BTreeSet count", 1),
+    ) {
+        println!("rank at scale, index / BTreeSet count: {:.0}x", a / b);
+    }
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-store.json");
     let json = serde_json::json!({
         "accounts": s.accounts,
