@@ -3,7 +3,8 @@
 //! to `target/bench-store.json`. `-- --quick` runs a smaller, shorter version (10,000 accounts,
 //! 1 s per row) for a smoke check.
 //!
-//! The operation everywhere: a transfer of 1 between two random accounts — read both balances,
+//! First the disk's own limit (one 4 KiB write and `fdatasync` per operation), which bounds
+//! every durable figure after it. The operation everywhere else: a transfer of 1 between two random accounts — read both balances,
 //! write both, append the two ledger legs (send and receive), one durable commit.
 //! - coffer service: `Economy::transfer` through the real service layer (group commit);
 //! - coffer HTTP: the admin add (`PUT /api/<g>/users/<u>/balance`, Bearer token, keep-alive
@@ -13,7 +14,8 @@
 //!   the same group-commit batching (one writer draining a queue into one transaction);
 //! - JSON file: the old Python design, the whole guild file rewritten atomically per operation.
 //!
-//! Then reads (leaderboard top-10 and one rank among all accounts) and, on a database of
+//! Then reads (leaderboard top-10 and one rank among all accounts, and one rank among
+//! 1,000,000 in the in-memory index next to counting a `BTreeSet`) and, on a database of
 //! 1,000,000 ledger entries: CSV export through the export path, a snapshot backup while a
 //! writer keeps going (its longest stall), and the real binary's start-up time and memory.
 
@@ -38,7 +40,8 @@ fn main() {
         "coffer store benchmark: {} accounts, {:?} per row, callers {:?}",
         s.accounts, s.run_for, s.callers
     );
-    // `-- --only NAME[,NAME]` runs some sections: service, http, redb, sqlite, json, reads, big.
+    // `-- --only NAME[,NAME]` runs some sections: disk, service, http, redb, sqlite, json, reads,
+    // big.
     let only: Option<Vec<String>> = args
         .iter()
         .position(|a| a == "--only")
@@ -46,6 +49,9 @@ fn main() {
         .map(|v| v.split(',').map(str::to_owned).collect());
     let on = |name: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == name));
     let mut rows: Vec<Row> = Vec::new();
+    if on("disk") {
+        rows.extend(support::baselines::disk(&s));
+    }
     if on("service") {
         rows.extend(support::coffer::service_transfers(&s));
     }

@@ -226,6 +226,35 @@ impl GroupWriter {
     }
 }
 
+/// The disk's own limit for one-op commits: one 4 KiB write and `fdatasync` per operation, into
+/// a file written and synced beforehand (no metadata to sync), one caller. The issue measured
+/// 10,800/s on its machine; every durable figure here is bounded by this one.
+pub fn disk(s: &Settings) -> Vec<Row> {
+    use std::os::unix::fs::FileExt;
+    const PAGES: u64 = 1024;
+    let dir = super::scratch();
+    let file = std::fs::File::create(dir.path().join("disk.bin")).expect("disk file");
+    // Filled page by page: one large write would put the file in large page-cache folios, and
+    // then every 4 KiB write dirties (and writes back) a whole folio.
+    for p in 0..PAGES {
+        file.write_all_at(&[0u8; 4096], p * 4096).expect("fill");
+    }
+    file.sync_all().expect("sync");
+    let file = Arc::new(file);
+    let m = run_load(1, s.run_for, |_| {
+        let file = file.clone();
+        let page = vec![7u8; 4096];
+        let mut at = 0u64;
+        move |_| {
+            at = (at + 1) % PAGES;
+            file.write_all_at(&page, at * 4096).is_ok() && file.sync_data().is_ok()
+        }
+    });
+    let row = m.row("disk: 4 KiB write + fdatasync", 1, String::new());
+    eprintln!("  {row:?}");
+    vec![row]
+}
+
 /// The old bot: all of a guild's users in one JSON file, rewritten (temp file, fsync, rename)
 /// on every operation. 1,000 users, one caller (the old bot wrote under one lock).
 pub fn json_file(s: &Settings) -> Vec<Row> {

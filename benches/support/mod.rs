@@ -196,6 +196,12 @@ pub fn report(s: &Settings, rows: &[Row]) {
             .map(|r| r.ops_per_s)
     };
     println!();
+    if let Some(d) = find("disk: 4 KiB write + fdatasync", 1) {
+        println!("this disk: {d:.0} one-page fsyncs/s (the issue's machine: 10,800)");
+        if let Some(a) = find("coffer service transfer", 1) {
+            println!("coffer at 1 / one-page fsync: {:.2}x", a / d);
+        }
+    }
     for c in &s.callers {
         if let (Some(a), Some(b)) = (
             find("coffer service transfer", *c),
