@@ -185,6 +185,13 @@ impl Backups {
     }
 
     fn write_snapshot(&self, label: Option<&str>) -> Result<BackupFile, Error> {
+        // One snapshot at a time in this process. Two at once in the same second (the backup
+        // at start-up and one from the dashboard, found by the backup memory test) both took
+        // the same free name and the same `.partial` file, and one deleted the other's half
+        // written copy: "could not open ... .partial: No such file or directory". Waiting also
+        // keeps two copies from doubling the disk and memory a backup uses.
+        static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
         let now = self.store.now();
         let mut name = file_name(now, label);
         let mut n = 2;

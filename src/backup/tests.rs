@@ -311,3 +311,44 @@ fn every_attempt_is_recorded_and_a_failure_stays_on_record_until_one_works() {
     }
     assert_eq!(b.attempts().unwrap().len(), KEPT_ATTEMPTS);
 }
+
+/// Backups started together in the same second (the one at start-up and one from the
+/// dashboard) both succeed, under two names, and both verify. They used to take the same name
+/// and the same `.partial` file, and one failed with "No such file or directory".
+#[test]
+fn backups_started_at_the_same_moment_both_succeed_under_two_names() {
+    let ts = testing::store();
+    ts.store
+        .write(G, |w| {
+            for u in 0..5_000 {
+                let entry = NewEntry::new(UserId(u % 50 + 1), Money::new(10), TxKind::AdminAdd, "");
+                w.append_entry(entry)?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    let b = backups(&ts);
+    let start = std::sync::Barrier::new(4);
+    let made: Vec<Result<BackupFile, Error>> = std::thread::scope(|s| {
+        let runs: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    start.wait();
+                    b.create(None)
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let mut names: Vec<String> = made
+        .into_iter()
+        .map(|m| m.expect("every backup succeeds").name)
+        .collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 4, "{names:?}");
+    for name in &names {
+        let report = verify(&b.path_of(name).unwrap(), clock()).unwrap();
+        assert!(report.ok, "{name}: {report:?}");
+    }
+}
