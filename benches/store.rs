@@ -10,6 +10,7 @@
 //! - coffer HTTP: the admin add (`PUT /api/<g>/users/<u>/balance`, Bearer token, keep-alive
 //!   connections from an in-process load generator on loopback), so the web layer's cost shows;
 //! - redb plain: the same writes in raw redb, one write transaction per transfer;
+//! - ab: one caller of each of the two above in alternating slices, for a steadier ratio;
 //! - SQLite: rusqlite (bundled), WAL, `synchronous=FULL`, one transaction per transfer, and with
 //!   the same group-commit batching (one writer draining a queue into one transaction);
 //! - JSON file: the old Python design, the whole guild file rewritten atomically per operation.
@@ -40,8 +41,8 @@ fn main() {
         "coffer store benchmark: {} accounts, {:?} per row, callers {:?}",
         s.accounts, s.run_for, s.callers
     );
-    // `-- --only NAME[,NAME]` runs some sections: disk, service, http, redb, sqlite, json, reads,
-    // big.
+    // `-- --only NAME[,NAME]` runs some sections: disk, service, http, redb, ab, sqlite, json,
+    // reads, big.
     let only: Option<Vec<String>> = args
         .iter()
         .position(|a| a == "--only")
@@ -60,6 +61,9 @@ fn main() {
     }
     if on("redb") {
         rows.extend(support::baselines::redb_plain(&s));
+    }
+    if on("ab") {
+        rows.extend(support::coffer::one_caller_side_by_side(&s));
     }
     if on("sqlite") {
         rows.extend(support::baselines::sqlite(&s, false));

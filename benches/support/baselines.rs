@@ -21,46 +21,67 @@ fn leg(id: u64, user: u64, amount: i64, after: i64) -> Vec<u8> {
     .into_bytes()
 }
 
-pub fn redb_plain(s: &Settings) -> Vec<Row> {
-    let dir = super::scratch();
-    let db = Arc::new(redb::Database::create(dir.path().join("plain.redb")).expect("redb"));
-    {
-        let tx = db.begin_write().expect("write");
+/// Plain redb with the benchmark's accounts, ready for transfers.
+pub struct Plain {
+    _dir: tempfile::TempDir,
+    db: Arc<redb::Database>,
+    next: Arc<std::sync::atomic::AtomicU64>,
+    accounts: u64,
+}
+
+impl Plain {
+    pub fn new(accounts: u64) -> Plain {
+        let dir = super::scratch();
+        let db = Arc::new(redb::Database::create(dir.path().join("plain.redb")).expect("redb"));
         {
-            let mut t = tx.open_table(BALANCES).expect("table");
-            for u in 1..=s.accounts {
-                t.insert(u, 1_000_000).expect("insert");
+            let tx = db.begin_write().expect("write");
+            {
+                let mut t = tx.open_table(BALANCES).expect("table");
+                for u in 1..=accounts {
+                    t.insert(u, 1_000_000).expect("insert");
+                }
+                tx.open_table(LEDGER).expect("ledger");
             }
-            tx.open_table(LEDGER).expect("ledger");
+            tx.commit().expect("commit");
         }
-        tx.commit().expect("commit");
+        Plain {
+            _dir: dir,
+            db,
+            next: Arc::new(std::sync::atomic::AtomicU64::new(1)),
+            accounts,
+        }
     }
-    let next = Arc::new(std::sync::atomic::AtomicU64::new(1));
-    let n = s.accounts;
+
+    /// One caller's transfer: one write transaction and one durable commit per call.
+    pub fn op(&self) -> impl FnMut(&mut super::Rng) -> bool + Send + 'static {
+        let (db, next, n) = (self.db.clone(), self.next.clone(), self.accounts);
+        move |rng| {
+            let (a, b) = rng.pair(n);
+            let tx = db.begin_write().expect("write");
+            {
+                let mut t = tx.open_table(BALANCES).expect("table");
+                let ba = t.get(a).expect("get").map(|v| v.value()).unwrap_or(0);
+                let bb = t.get(b).expect("get").map(|v| v.value()).unwrap_or(0);
+                t.insert(a, ba - 1).expect("insert");
+                t.insert(b, bb + 1).expect("insert");
+                let mut l = tx.open_table(LEDGER).expect("ledger");
+                let id = next.fetch_add(2, std::sync::atomic::Ordering::Relaxed);
+                l.insert(id, leg(id, a, -1, ba - 1).as_slice())
+                    .expect("leg");
+                l.insert(id + 1, leg(id + 1, b, 1, bb + 1).as_slice())
+                    .expect("leg");
+            }
+            tx.commit().is_ok()
+        }
+    }
+}
+
+pub fn redb_plain(s: &Settings) -> Vec<Row> {
+    let plain = Plain::new(s.accounts);
     s.callers
         .iter()
         .map(|&callers| {
-            let m = run_load(callers, s.run_for, |_| {
-                let (db, next) = (db.clone(), next.clone());
-                move |rng| {
-                    let (a, b) = rng.pair(n);
-                    let tx = db.begin_write().expect("write");
-                    {
-                        let mut t = tx.open_table(BALANCES).expect("table");
-                        let ba = t.get(a).expect("get").map(|v| v.value()).unwrap_or(0);
-                        let bb = t.get(b).expect("get").map(|v| v.value()).unwrap_or(0);
-                        t.insert(a, ba - 1).expect("insert");
-                        t.insert(b, bb + 1).expect("insert");
-                        let mut l = tx.open_table(LEDGER).expect("ledger");
-                        let id = next.fetch_add(2, std::sync::atomic::Ordering::Relaxed);
-                        l.insert(id, leg(id, a, -1, ba - 1).as_slice())
-                            .expect("leg");
-                        l.insert(id + 1, leg(id + 1, b, 1, bb + 1).as_slice())
-                            .expect("leg");
-                    }
-                    tx.commit().is_ok()
-                }
-            });
+            let m = run_load(callers, s.run_for, |_| plain.op());
             let row = m.row("redb plain, 1 txn/op", callers, String::new());
             eprintln!("  {row:?}");
             row

@@ -105,6 +105,42 @@ pub fn service_transfers(s: &Settings) -> Vec<Row> {
         .collect()
 }
 
+/// One caller, Coffer's service against plain redb, in alternating slices of a fifth of a row
+/// each (ten slices in all), so that both see the same moments of a noisy machine. Run one after
+/// the other, the two 1-caller rows drift apart by more than the difference between them.
+pub fn one_caller_side_by_side(s: &Settings) -> Vec<Row> {
+    let dir = super::scratch();
+    let store = open(&dir.path().join("coffer.redb"));
+    seed(&store, s.accounts);
+    let economy = Economy::new(store.clone());
+    let plain = super::baselines::Plain::new(s.accounts);
+    let n = s.accounts;
+    let slice = s.run_for / 5;
+    let (mut ours, mut theirs) = (super::Measured::empty(), super::Measured::empty());
+    for _ in 0..5 {
+        ours.absorb(run_load(1, slice, |_| {
+            let economy = economy.clone();
+            let meta = OpMeta::system();
+            move |rng| {
+                let (a, b) = rng.pair(n);
+                economy
+                    .transfer(G, UserId(a), UserId(b), Money::new(1), &meta)
+                    .is_ok()
+            }
+        }));
+        theirs.absorb(run_load(1, slice, |_| plain.op()));
+    }
+    let note = "5 slices each, alternating".to_owned();
+    let rows = vec![
+        ours.row("coffer service transfer, interleaved", 1, note.clone()),
+        theirs.row("redb plain, interleaved", 1, note),
+    ];
+    for row in &rows {
+        eprintln!("  {row:?}");
+    }
+    rows
+}
+
 /// The admin add through the real router and server: Bearer token, keep-alive connections.
 pub fn http_adjust(s: &Settings) -> Vec<Row> {
     let dir = super::scratch();

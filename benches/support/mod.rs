@@ -64,6 +64,25 @@ pub struct Measured {
 }
 
 impl Measured {
+    pub fn empty() -> Measured {
+        Measured {
+            ops: 0,
+            failed: 0,
+            elapsed: Duration::ZERO,
+            lat_us: Vec::new(),
+            written: 0,
+        }
+    }
+
+    /// Adds another run of the same system (the interleaved comparison's slices).
+    pub fn absorb(&mut self, other: Measured) {
+        self.ops += other.ops;
+        self.failed += other.failed;
+        self.elapsed += other.elapsed;
+        self.lat_us.extend(other.lat_us);
+        self.written += other.written;
+    }
+
     pub fn row(&self, system: &str, callers: usize, note: String) -> Row {
         let mut lat = self.lat_us.clone();
         lat.sort_by(|a, b| a.total_cmp(b));
@@ -129,13 +148,7 @@ where
     let t0 = Instant::now();
     std::thread::sleep(run_for);
     stop.store(true, Ordering::Relaxed);
-    let mut out = Measured {
-        ops: 0,
-        failed: 0,
-        elapsed: Duration::ZERO,
-        lat_us: Vec::new(),
-        written: 0,
-    };
+    let mut out = Measured::empty();
     for h in handles {
         let (lat, failed) = h.join().expect("load thread");
         out.ops += lat.len() as u64 - failed;
@@ -229,6 +242,12 @@ pub fn report(s: &Settings, rows: &[Row]) {
         ) {
             println!("leaderboard index live / off at {c}: {:.2}x", a / b);
         }
+    }
+    if let (Some(a), Some(b)) = (
+        find("coffer service transfer, interleaved", 1),
+        find("redb plain, interleaved", 1),
+    ) {
+        println!("coffer / redb plain at 1, interleaved: {:.2}x", a / b);
     }
     if let (Some(a), Some(b)) = (
         find("coffer service transfer", 1),
