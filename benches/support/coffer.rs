@@ -345,6 +345,9 @@ fn rank_at_scale(n: u64, time: &dyn Fn(&mut dyn FnMut()) -> Vec<f64>) -> Vec<Row
     let user = UserId(n / 2);
     let load = || Ok::<_, StoreError>((1..=n).map(fact).collect::<Vec<_>>());
     let mut ranked = 0;
+    let rss0 = super::rss_kib().0;
+    boards.rank(G, user, load).expect("build the index");
+    let index_mib = super::rss_kib().0.saturating_sub(rss0) as f64 / 1024.0;
     let index = time(&mut || {
         let r = boards.rank(G, user, load).expect("rank").expect("ranked");
         ranked = r.rank;
@@ -366,8 +369,7 @@ fn rank_at_scale(n: u64, time: &dyn Fn(&mut dyn FnMut()) -> Vec<f64>) -> Vec<Row
         }
         .row(name, 1, format!("{n} accounts, in memory"))
     };
-    vec![
-        row("leaderboard rank, index", index),
-        row("leaderboard rank, BTreeSet count", btree),
-    ]
+    let mut index = row("leaderboard rank, index", index);
+    index.note = format!("{}, index {index_mib:.0} MiB", index.note);
+    vec![index, row("leaderboard rank, BTreeSet count", btree)]
 }

@@ -61,6 +61,9 @@ impl<K: Ord> Ranking<K> {
         self.len += 1;
         if block.len() > 2 * BLOCK {
             let tail = block.split_off(BLOCK);
+            // The head keeps the capacity it doubled to (four times what it now holds): give
+            // it back, so a block's spare room stays below what it holds.
+            block.shrink_to_fit();
             self.blocks.insert(i + 1, tail);
         }
         true
