@@ -54,6 +54,18 @@ pub fn seed(store: &Store, n: u64) {
     }
 }
 
+/// One caller's transfer of 1 between two random accounts of `1..=n`, through the service.
+fn transfer_op(economy: &Economy, n: u64) -> impl FnMut(&mut super::Rng) -> bool + Send + 'static {
+    let economy = economy.clone();
+    let meta = OpMeta::system();
+    move |rng| {
+        let (a, b) = rng.pair(n);
+        economy
+            .transfer(G, UserId(a), UserId(b), Money::new(1), &meta)
+            .is_ok()
+    }
+}
+
 pub fn service_transfers(s: &Settings) -> Vec<Row> {
     let dir = super::scratch();
     let store = open(&dir.path().join("coffer.redb"));
@@ -70,16 +82,7 @@ pub fn service_transfers(s: &Settings) -> Vec<Row> {
                 economy.leaderboard(G, 1, 10).expect("leaderboard");
             }
             let stats0 = store.writer_stats();
-            let m = run_load(callers, s.run_for, |_| {
-                let economy = economy.clone();
-                let meta = OpMeta::system();
-                move |rng| {
-                    let (a, b) = rng.pair(n);
-                    economy
-                        .transfer(G, UserId(a), UserId(b), Money::new(1), &meta)
-                        .is_ok()
-                }
-            });
+            let m = run_load(callers, s.run_for, |_| transfer_op(&economy, n));
             let stats = store.writer_stats();
             let commits = (stats.commits - stats0.commits).max(1);
             let ops = (stats.operations - stats0.operations).max(1);
@@ -118,16 +121,7 @@ pub fn one_caller_side_by_side(s: &Settings) -> Vec<Row> {
     let slice = s.run_for / 5;
     let (mut ours, mut theirs) = (super::Measured::empty(), super::Measured::empty());
     for _ in 0..5 {
-        ours.absorb(run_load(1, slice, |_| {
-            let economy = economy.clone();
-            let meta = OpMeta::system();
-            move |rng| {
-                let (a, b) = rng.pair(n);
-                economy
-                    .transfer(G, UserId(a), UserId(b), Money::new(1), &meta)
-                    .is_ok()
-            }
-        }));
+        ours.absorb(run_load(1, slice, |_| transfer_op(&economy, n)));
         theirs.absorb(run_load(1, slice, |_| plain.op()));
     }
     let note = "5 slices each, alternating".to_owned();
@@ -310,19 +304,9 @@ pub fn reads(s: &Settings) -> Vec<Row> {
     let rank = time(&mut || {
         economy.rank(G, user).expect("rank");
     });
-    let row = |name: &str, lat: Vec<f64>| {
-        super::Measured {
-            ops: lat.len() as u64,
-            failed: 0,
-            elapsed: Duration::from_secs_f64(lat.iter().sum::<f64>() / 1e6),
-            lat_us: lat,
-            written: 0,
-        }
-        .row(name, 1, note.clone())
-    };
     let mut rows = vec![
-        row("leaderboard top-10", top),
-        row("leaderboard rank of one user", rank),
+        latency_row("leaderboard top-10", top, &note),
+        latency_row("leaderboard rank of one user", rank, &note),
     ];
     rows.extend(rank_at_scale(s.big_entries, &time));
     rows
@@ -359,17 +343,25 @@ fn rank_at_scale(n: u64, time: &dyn Fn(&mut dyn FnMut()) -> Vec<f64>) -> Vec<Row
     let mut counted = 0;
     let btree = time(&mut || counted = set.range(..me).count() as u64 + 1);
     assert_eq!(ranked, counted, "the index and the count disagree");
-    let row = |name: &str, lat: Vec<f64>| {
-        super::Measured {
-            ops: lat.len() as u64,
-            failed: 0,
-            elapsed: Duration::from_secs_f64(lat.iter().sum::<f64>() / 1e6),
-            lat_us: lat,
-            written: 0,
-        }
-        .row(name, 1, format!("{n} accounts, in memory"))
-    };
-    let mut index = row("leaderboard rank, index", index);
-    index.note = format!("{}, index {index_mib:.0} MiB", index.note);
-    vec![index, row("leaderboard rank, BTreeSet count", btree)]
+    let note = format!("{n} accounts, in memory");
+    vec![
+        latency_row(
+            "leaderboard rank, index",
+            index,
+            &format!("{note}, index {index_mib:.0} MiB"),
+        ),
+        latency_row("leaderboard rank, BTreeSet count", btree, &note),
+    ]
+}
+
+/// A row from single-call latencies in microseconds (one caller, back to back).
+fn latency_row(name: &str, lat: Vec<f64>, note: &str) -> Row {
+    super::Measured {
+        ops: lat.len() as u64,
+        failed: 0,
+        elapsed: Duration::from_secs_f64(lat.iter().sum::<f64>() / 1e6),
+        lat_us: lat,
+        written: 0,
+    }
+    .row(name, 1, note.to_owned())
 }
