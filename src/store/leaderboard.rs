@@ -168,3 +168,41 @@ impl Boards {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pages from either end, at offsets deep inside several blocks, carry ranks counted from
+    /// the richest; inactive members have no rank.
+    #[test]
+    fn pages_from_either_end_carry_ranks_counted_from_the_richest() {
+        let boards = Boards::default();
+        let g = GuildId(1);
+        let facts: Vec<AccountFact> = (1..=1_000u64)
+            .map(|u| AccountFact {
+                user: UserId(u),
+                balance: Money::new(u as i64 * 10),
+                total_earned: Money::ZERO,
+                active: u % 10 != 0,
+            })
+            .collect();
+        let load = || Ok::<_, ()>(facts.clone());
+        // Richest first: the active users from 999 down.
+        let active: Vec<u64> = (1..=1_000u64).rev().filter(|u| u % 10 != 0).collect();
+        let lines = |page: Vec<Ranked>| -> Vec<(u64, u64)> {
+            page.iter().map(|r| (r.rank, r.fact.user.0)).collect()
+        };
+        let (top, total) = boards.page(g, (600, 3, true), load).unwrap();
+        assert_eq!(total, 900);
+        let want: Vec<(u64, u64)> = (600..603).map(|i| (i as u64 + 1, active[i])).collect();
+        assert_eq!(lines(top), want);
+        let (bottom, _) = boards.page(g, (5, 2, false), load).unwrap();
+        assert_eq!(lines(bottom), vec![(895, active[894]), (894, active[893])]);
+        let (past_the_end, _) = boards.page(g, (900, 5, true), load).unwrap();
+        assert!(past_the_end.is_empty());
+        let me = boards.rank(g, UserId(active[700]), load).unwrap().unwrap();
+        assert_eq!(me.rank, 701);
+        assert_eq!(boards.rank(g, UserId(10), load).unwrap(), None);
+    }
+}
