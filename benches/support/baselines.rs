@@ -12,6 +12,8 @@ use super::{run_load, Row, Settings};
 
 const BALANCES: TableDefinition<u64, i64> = TableDefinition::new("balances");
 const LEDGER: TableDefinition<u64, &[u8]> = TableDefinition::new("ledger");
+/// An on-disk leaderboard index: (minus the balance, user), so the richest come first.
+const RANKS: TableDefinition<(i64, u64), ()> = TableDefinition::new("ranks");
 
 /// A ledger leg as the baselines store it (about the size of Coffer's JSON entry).
 fn leg(id: u64, user: u64, amount: i64, after: i64) -> Vec<u8> {
@@ -27,18 +29,24 @@ pub struct Plain {
     db: Arc<redb::Database>,
     next: Arc<std::sync::atomic::AtomicU64>,
     accounts: u64,
+    /// Keeps an on-disk leaderboard index table current in every transfer.
+    indexed: bool,
 }
 
 impl Plain {
-    pub fn new(accounts: u64) -> Plain {
+    pub fn new(accounts: u64, indexed: bool) -> Plain {
         let dir = super::scratch();
         let db = Arc::new(redb::Database::create(dir.path().join("plain.redb")).expect("redb"));
         {
             let tx = db.begin_write().expect("write");
             {
                 let mut t = tx.open_table(BALANCES).expect("table");
+                let mut r = tx.open_table(RANKS).expect("ranks");
                 for u in 1..=accounts {
                     t.insert(u, 1_000_000).expect("insert");
+                    if indexed {
+                        r.insert((-1_000_000, u), ()).expect("rank");
+                    }
                 }
                 tx.open_table(LEDGER).expect("ledger");
             }
@@ -49,12 +57,14 @@ impl Plain {
             db,
             next: Arc::new(std::sync::atomic::AtomicU64::new(1)),
             accounts,
+            indexed,
         }
     }
 
     /// One caller's transfer: one write transaction and one durable commit per call.
     pub fn op(&self) -> impl FnMut(&mut super::Rng) -> bool + Send + 'static {
         let (db, next, n) = (self.db.clone(), self.next.clone(), self.accounts);
+        let indexed = self.indexed;
         move |rng| {
             let (a, b) = rng.pair(n);
             let tx = db.begin_write().expect("write");
@@ -70,6 +80,13 @@ impl Plain {
                     .expect("leg");
                 l.insert(id + 1, leg(id + 1, b, 1, bb + 1).as_slice())
                     .expect("leg");
+                if indexed {
+                    let mut r = tx.open_table(RANKS).expect("ranks");
+                    for (user, before, after) in [(a, ba, ba - 1), (b, bb, bb + 1)] {
+                        r.remove((-before, user)).expect("unrank");
+                        r.insert((-after, user), ()).expect("rank");
+                    }
+                }
             }
             tx.commit().is_ok()
         }
@@ -77,7 +94,7 @@ impl Plain {
 }
 
 pub fn redb_plain(s: &Settings) -> Vec<Row> {
-    let plain = Plain::new(s.accounts);
+    let plain = Plain::new(s.accounts, false);
     s.callers
         .iter()
         .map(|&callers| {

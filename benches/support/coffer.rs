@@ -108,31 +108,43 @@ pub fn service_transfers(s: &Settings) -> Vec<Row> {
         .collect()
 }
 
-/// One caller, Coffer's service against plain redb, in alternating slices of a fifth of a row
-/// each (ten slices in all), so that both see the same moments of a noisy machine. Run one after
-/// the other, the two 1-caller rows drift apart by more than the difference between them.
+/// One caller each: Coffer's service, plain redb, and plain redb that also keeps an on-disk
+/// leaderboard index table (what such an index costs writes), in round-robin slices of a fifth
+/// of a row (five each), so that all three see the same moments of a noisy machine. Run one
+/// after the other, 1-caller rows drift apart by more than the differences between them.
 pub fn one_caller_side_by_side(s: &Settings) -> Vec<Row> {
+    use super::baselines::Plain;
+    type Op = Box<dyn FnMut(&mut super::Rng) -> bool + Send>;
     let dir = super::scratch();
     let store = open(&dir.path().join("coffer.redb"));
     seed(&store, s.accounts);
     let economy = Economy::new(store.clone());
-    let plain = super::baselines::Plain::new(s.accounts);
-    let n = s.accounts;
-    let slice = s.run_for / 5;
-    let (mut ours, mut theirs) = (super::Measured::empty(), super::Measured::empty());
-    for _ in 0..5 {
-        ours.absorb(run_load(1, slice, |_| transfer_op(&economy, n)));
-        theirs.absorb(run_load(1, slice, |_| plain.op()));
-    }
-    let note = "5 slices each, alternating".to_owned();
-    let rows = vec![
-        ours.row("coffer service transfer, interleaved", 1, note.clone()),
-        theirs.row("redb plain, interleaved", 1, note),
+    let (plain, indexed) = (Plain::new(s.accounts, false), Plain::new(s.accounts, true));
+    let makers: [(&str, &dyn Fn() -> Op); 3] = [
+        ("coffer service transfer, interleaved", &|| {
+            Box::new(transfer_op(&economy, s.accounts))
+        }),
+        ("redb plain, interleaved", &|| Box::new(plain.op())),
+        ("redb plain + rank index table, interleaved", &|| {
+            Box::new(indexed.op())
+        }),
     ];
-    for row in &rows {
-        eprintln!("  {row:?}");
+    let mut measured: Vec<super::Measured> =
+        makers.iter().map(|_| super::Measured::empty()).collect();
+    for _ in 0..5 {
+        for ((_, make), m) in makers.iter().zip(&mut measured) {
+            m.absorb(run_load(1, s.run_for / 5, |_| make()));
+        }
     }
-    rows
+    makers
+        .iter()
+        .zip(measured)
+        .map(|((name, _), m)| {
+            let row = m.row(name, 1, "5 slices each, round robin".to_owned());
+            eprintln!("  {row:?}");
+            row
+        })
+        .collect()
 }
 
 /// The admin add through the real router and server: Bearer token, keep-alive connections.

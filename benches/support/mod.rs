@@ -244,6 +244,15 @@ pub fn report(s: &Settings, rows: &[Row]) {
         }
     }
     if let (Some(a), Some(b)) = (
+        find("redb plain + rank index table, interleaved", 1),
+        find("redb plain, interleaved", 1),
+    ) {
+        println!(
+            "redb plain with / without an on-disk rank index at 1: {:.2}x",
+            a / b
+        );
+    }
+    if let (Some(a), Some(b)) = (
         find("coffer service transfer, interleaved", 1),
         find("redb plain, interleaved", 1),
     ) {
