@@ -20,7 +20,7 @@ use crate::domain::{Account, GuildId, Money, UserId};
 
 mod ranking;
 
-pub use ranking::Ranking;
+use ranking::Ranking;
 
 /// What the index keeps of an account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
